@@ -1,0 +1,306 @@
+//! The validator: stage 1 (syntax) to stage 2 (IR), against the schema.
+//!
+//! It never stops at the first problem: every diagnostic of every file is collected.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use regex::Regex;
+
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{Benefit, Condition, Eligibility, Example, Expect, Expr, Group, Measure, Test};
+use crate::profile::{Profile, RawValue};
+use crate::schema::Schema;
+use crate::syntax;
+use crate::typing::{self, Ty};
+
+/// The label a measure reports when `as_of` is outside its effective window.
+pub const OUT_OF_WINDOW: &str = "不在政策有效期内";
+
+struct Ctx<'a> {
+    schema: &'a Schema,
+    file: &'a str,
+    text: &'a Arc<str>,
+    id: Option<String>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn push(&mut self, code: Code, span: Range<usize>, message: String, help: Option<String>) {
+        let mut d = Diagnostic::new(code, self.file, message).with_measure(self.id.as_deref()).at(self.text, span);
+        d.help = help;
+        self.diags.push(d);
+    }
+
+    fn label(&mut self, label: &toml::Spanned<String>) -> String {
+        let text = label.get_ref().trim();
+        if text.is_empty() {
+            self.push(
+                Code::EmptyLabel,
+                label.span(),
+                "condition has an empty label".into(),
+                Some("write what the condition means in plain Chinese, e.g. \"小微企业\"".into()),
+            );
+        }
+        text.to_owned()
+    }
+
+    fn tag(&mut self, tag: &toml::Spanned<String>) -> String {
+        if let Err(p) = self.schema.check_tag(tag.get_ref()) {
+            self.push(Code::UnknownTag, tag.span(), p.message(tag.get_ref()), p.help());
+        }
+        tag.get_ref().clone()
+    }
+
+    fn expr(&mut self, src: &toml::Spanned<String>, want: Ty) -> Option<Expr> {
+        match typing::check(self.schema, src.get_ref(), want) {
+            Ok(e) => Some(e),
+            Err(problems) => {
+                for p in problems {
+                    let span = expr_span(self.text, src.span(), src.get_ref(), p.line, p.column);
+                    self.push(p.code, span, p.message, p.help);
+                }
+                None
+            }
+        }
+    }
+
+    fn group(&mut self, label: Option<String>, all: &[syntax::TagCond], any: &[syntax::AnyCond], none: &[syntax::TagCond], when: &[syntax::WhenCond]) -> Group {
+        let mut conditions = Vec::new();
+        for c in all {
+            conditions.push(Condition { test: Test::Has(self.tag(&c.tag)), label: self.label(&c.label) });
+        }
+        for c in any {
+            if c.tags.get_ref().is_empty() {
+                self.push(Code::EmptyEligibility, c.tags.span(), "`any` group lists no tag".into(), None);
+            }
+            let tags = c.tags.get_ref().iter().map(|t| self.tag(t)).collect();
+            conditions.push(Condition { test: Test::Any(tags), label: self.label(&c.label) });
+        }
+        for c in none {
+            conditions.push(Condition { test: Test::Lacks(self.tag(&c.tag)), label: self.label(&c.label) });
+        }
+        for c in when {
+            let label = self.label(&c.label);
+            if let Some(e) = self.expr(&c.expr, Ty::Bool) {
+                conditions.push(Condition { test: Test::When(e), label });
+            }
+        }
+        Group { label, conditions }
+    }
+}
+
+/// Maps a 1-based (line, column) inside an expression to a byte span of the file.
+/// Exact for a one-line basic string without escapes; otherwise the whole string.
+fn expr_span(text: &str, string_span: Range<usize>, expr: &str, line: usize, column: usize) -> Range<usize> {
+    let raw = text.get(string_span.clone()).unwrap_or("");
+    let inner = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
+    if inner == Some(expr) && line == 1 {
+        let off: usize = expr.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+        let start = string_span.start + 1 + off;
+        let len = expr[off..].chars().next().map_or(1, char::len_utf8);
+        return start..start + len;
+    }
+    string_span
+}
+
+fn toml_date(d: &toml::value::Datetime) -> Option<jiff::civil::Date> {
+    match (d.date, d.time, d.offset) {
+        (Some(date), None, None) => jiff::civil::Date::new(date.year as i16, date.month as i8, date.day as i8).ok(),
+        _ => None,
+    }
+}
+
+/// Checks one measure file. `file` is its path relative to the rules directory.
+pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> (Option<Measure>, Vec<Diagnostic>) {
+    let raw: syntax::MeasureFile = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let d = Diagnostic::new(Code::Syntax, file, e.message().trim().to_owned());
+            let d = match e.span() {
+                Some(span) => d.at(text, span),
+                None => d,
+            };
+            return (None, vec![d.with_measure(file_stem(file))]);
+        }
+    };
+    let mut cx = Ctx { schema, file, text, id: Some(raw.id.get_ref().clone()), diags: Vec::new() };
+    let id_re = Regex::new("^M[0-9]{3}$").expect("static regex");
+    let id = raw.id.get_ref().clone();
+    if !id_re.is_match(&id) {
+        cx.push(Code::BadId, raw.id.span(), format!("measure id `{id}` is not of the form `M001`"), None);
+    } else if file_stem(file) != Some(id.as_str()) {
+        cx.push(
+            Code::BadId,
+            raw.id.span(),
+            format!("measure id `{id}` does not match the file name `{file}`"),
+            Some(format!("name the file `measures/{id}.toml`")),
+        );
+    }
+    if !(1..=32).contains(raw.article.get_ref()) {
+        cx.push(Code::BadId, raw.article.span(), format!("article `{}` is not between 1 and 32", raw.article.get_ref()), None);
+    }
+    if raw.implementation.get_ref().is_empty() {
+        cx.push(Code::Syntax, raw.implementation.span(), "`implementation` lists neither `provincial` nor `local`".into(), None);
+    }
+    if raw.delivery.get_ref().is_empty() {
+        cx.push(Code::Syntax, raw.delivery.span(), "`delivery` lists neither `push` nor `auto_grant`".into(), None);
+    }
+    let window = |d: &Option<toml::Spanned<toml::value::Datetime>>, cx: &mut Ctx| {
+        let d = d.as_ref()?;
+        let parsed = toml_date(d.get_ref());
+        if parsed.is_none() {
+            cx.push(Code::Syntax, d.span(), "expected a date like `2027-12-31`, without time".into(), None);
+        }
+        parsed.map(|p| (p, d.span()))
+    };
+    let valid_from = window(&raw.valid_from, &mut cx);
+    let valid_until = window(&raw.valid_until, &mut cx);
+    if let (Some((from, _)), Some((until, span))) = (&valid_from, &valid_until)
+        && from > until
+    {
+        cx.push(
+            Code::DatesOutOfOrder,
+            span.clone(),
+            format!("`valid_until` {until} is before `valid_from` {from}"),
+            None,
+        );
+    }
+
+    let el = raw.eligibility.get_ref();
+    let base = cx.group(None, &el.all, &el.any, &el.none, &el.when);
+    let alternatives: Vec<Group> = el
+        .alternative
+        .iter()
+        .map(|a| {
+            let alt = a.get_ref();
+            let label = cx.label(&alt.label);
+            let g = cx.group(Some(label), &alt.all, &alt.any, &alt.none, &alt.when);
+            if g.conditions.is_empty() && alt.when.is_empty() {
+                cx.push(Code::EmptyEligibility, a.span(), "alternative has no condition".into(), None);
+            }
+            g
+        })
+        .collect();
+    let declared = el.all.len() + el.any.len() + el.none.len() + el.when.len() + el.alternative.len();
+    if declared == 0 {
+        cx.push(
+            Code::EmptyEligibility,
+            raw.eligibility.span(),
+            "eligibility has no condition".into(),
+            Some("a measure for every enterprise says so deliberately: `all = [{ tag = \"kind:enterprise\", label = \"企业\" }]`".into()),
+        );
+    }
+
+    let benefit = raw.benefit.as_ref().and_then(|b| {
+        let label = cx.label(&b.label);
+        if let Some(cap) = &b.cap
+            && !(cap.get_ref().is_finite() && *cap.get_ref() >= 0.0)
+        {
+            cx.push(Code::TypeMismatch, cap.span(), "`cap` must be a finite number, at least 0".into(), None);
+        }
+        let expr = cx.expr(&b.expr, Ty::Num)?;
+        Some(Benefit { expr, unit: b.unit, label, cap: b.cap.as_ref().map(|c| *c.get_ref()) })
+    });
+
+    let examples = raw.examples.iter().filter_map(|ex| example(&mut cx, ex)).collect();
+
+    let measure = Measure {
+        id,
+        article: *raw.article.get_ref(),
+        article_title: raw.article_title,
+        text: raw.text,
+        implementation: raw.implementation.into_inner(),
+        basic_services: raw.basic_services,
+        value_added_services: raw.value_added_services,
+        channels: raw.channels,
+        scenario: raw.scenario,
+        window: raw.window,
+        lead_departments: raw.lead_departments,
+        topics: raw.topics,
+        delivery: raw.delivery.into_inner(),
+        valid_from: valid_from.map(|(d, _)| d),
+        valid_until: valid_until.map(|(d, _)| d),
+        eligibility: Eligibility { base, alternatives },
+        benefit,
+        examples,
+        file: file.to_owned(),
+    };
+    let ok = cx.diags.is_empty();
+    (ok.then_some(measure), cx.diags)
+}
+
+fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example> {
+    let span = ex.span();
+    let ex = ex.get_ref();
+    let expect = match ex.expect.get_ref().as_str() {
+        "eligible" => Expect::Eligible,
+        "not_eligible" => Expect::NotEligible,
+        "undetermined" => Expect::Undetermined,
+        other => {
+            cx.push(
+                Code::BadExample,
+                ex.expect.span(),
+                format!("example `{}` expects `{other}`", ex.name),
+                Some("expect one of `eligible`, `not_eligible`, `undetermined`".into()),
+            );
+            return None;
+        }
+    };
+    let as_of = match &ex.as_of {
+        Some(d) => match toml_date(d) {
+            Some(d) => Some(d),
+            None => {
+                cx.push(Code::BadExample, span, format!("example `{}` has an `as_of` that is not a date", ex.name), None);
+                return None;
+            }
+        },
+        None => None,
+    };
+    let mut fields = Vec::new();
+    for (k, v) in &ex.fields {
+        let raw = match v.get_ref() {
+            toml::Value::Integer(i) => RawValue::Integer(*i),
+            toml::Value::Float(f) => RawValue::Number(*f),
+            toml::Value::Boolean(b) => RawValue::Bool(*b),
+            toml::Value::String(s) => RawValue::Text(s.clone()),
+            toml::Value::Datetime(d) => match toml_date(d) {
+                Some(d) => RawValue::Text(d.to_string()),
+                None => RawValue::Text(d.to_string()),
+            },
+            other => RawValue::Text(other.to_string()),
+        };
+        fields.push((k.clone(), raw));
+    }
+    let tags = ex.tags.iter().map(|t| t.get_ref().clone()).collect();
+    match Profile::build(cx.schema, format!("example:{}", ex.name), ex.name.clone(), tags, fields) {
+        Ok(profile) => Some(Example { name: ex.name.clone(), expect, as_of, profile, amount: ex.amount }),
+        Err(e) => {
+            cx.push(Code::BadExample, span, format!("example `{}`: {e}", ex.name), None);
+            None
+        }
+    }
+}
+
+fn file_stem(file: &str) -> Option<&str> {
+    std::path::Path::new(file).file_stem()?.to_str()
+}
+
+/// Cross-file checks: duplicate ids. `measures` is in file order.
+pub fn catalog(measures: &[Measure], sources: &BTreeMap<String, Arc<str>>) -> Vec<Diagnostic> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut diags = Vec::new();
+    for m in measures {
+        if let Some(first) = seen.insert(&m.id, &m.file) {
+            let text = &sources[&m.file];
+            let span = text.find("id").map_or(0..0, |s| s..s + 2);
+            diags.push(
+                Diagnostic::new(Code::DuplicateId, &m.file, format!("measure id `{}` is already defined in `{first}`", m.id))
+                    .with_measure(Some(&m.id))
+                    .at(text, span),
+            );
+        }
+    }
+    diags
+}

@@ -1,0 +1,266 @@
+//! Rule diagnostics: every problem found while loading a catalog, located in its file.
+//!
+//! Loading collects all diagnostics instead of stopping at the first; each has a stable
+//! code (`rule::unknown_tag`), a lowercase message with user input in backticks, an
+//! optional help line and, when known, the byte span in the source file.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+use serde::Serialize;
+
+/// The stable code of a diagnostic: scripts and tests match on these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Code {
+    #[serde(rename = "rule::syntax")]
+    Syntax,
+    #[serde(rename = "rule::bad_id")]
+    BadId,
+    #[serde(rename = "rule::duplicate_id")]
+    DuplicateId,
+    #[serde(rename = "rule::unknown_tag")]
+    UnknownTag,
+    #[serde(rename = "rule::unknown_field")]
+    UnknownField,
+    #[serde(rename = "rule::type_mismatch")]
+    TypeMismatch,
+    #[serde(rename = "rule::bad_expr")]
+    BadExpr,
+    #[serde(rename = "rule::empty_eligibility")]
+    EmptyEligibility,
+    #[serde(rename = "rule::dates_out_of_order")]
+    DatesOutOfOrder,
+    #[serde(rename = "rule::bad_example")]
+    BadExample,
+    #[serde(rename = "rule::empty_label")]
+    EmptyLabel,
+    #[serde(rename = "rule::io")]
+    Io,
+    #[serde(rename = "schema::syntax")]
+    SchemaSyntax,
+    #[serde(rename = "schema::bad_namespace")]
+    SchemaBadNamespace,
+    #[serde(rename = "schema::bad_field")]
+    SchemaBadField,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "rule::syntax",
+            Code::BadId => "rule::bad_id",
+            Code::DuplicateId => "rule::duplicate_id",
+            Code::UnknownTag => "rule::unknown_tag",
+            Code::UnknownField => "rule::unknown_field",
+            Code::TypeMismatch => "rule::type_mismatch",
+            Code::BadExpr => "rule::bad_expr",
+            Code::EmptyEligibility => "rule::empty_eligibility",
+            Code::DatesOutOfOrder => "rule::dates_out_of_order",
+            Code::BadExample => "rule::bad_example",
+            Code::EmptyLabel => "rule::empty_label",
+            Code::Io => "rule::io",
+            Code::SchemaSyntax => "schema::syntax",
+            Code::SchemaBadNamespace => "schema::bad_namespace",
+            Code::SchemaBadField => "schema::bad_field",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One located problem in a rules directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Path relative to the rules directory, e.g. `measures/M017.toml`.
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measure: Option<String>,
+    /// 1-based line and column of the span start, when the problem has a place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(skip)]
+    pub span: Option<Range<usize>>,
+    #[serde(skip)]
+    source: Option<Arc<str>>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            help: None,
+            file: file.into(),
+            measure: None,
+            line: None,
+            column: None,
+            span: None,
+            source: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_measure(mut self, id: Option<&str>) -> Self {
+        self.measure = id.map(str::to_owned);
+        self
+    }
+
+    /// Places the diagnostic at `span` of `source` (the whole file text).
+    pub fn at(mut self, source: &Arc<str>, span: Range<usize>) -> Self {
+        let start = span.start.min(source.len());
+        let (line, column) = line_col(source, start);
+        self.line = Some(line);
+        self.column = Some(column);
+        self.span = Some(start..span.end.clamp(start, source.len()));
+        self.source = Some(Arc::clone(source));
+        self
+    }
+
+    /// Renders the diagnostic as miette draws it, without colour, for terminals and snapshots.
+    pub fn render(&self) -> String {
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
+        let mut out = String::new();
+        let report = Rendered(self);
+        if handler.render_report(&mut out, &report).is_err() {
+            out = format!("{self}\n");
+        }
+        out
+    }
+}
+
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..floor_char_boundary(source, offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        write!(f, ": {} [{}]", self.message, self.code)?;
+        if let Some(m) = &self.measure {
+            write!(f, " ({m})")?;
+        }
+        if let Some(h) = &self.help {
+            write!(f, "\n  help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Adapter that lets miette draw a [`Diagnostic`] with its source snippet.
+struct Rendered<'a>(&'a Diagnostic);
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.measure {
+            Some(m) => write!(f, "{}: {}", m, self.0.message),
+            None => f.write_str(&self.0.message),
+        }
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.0.code.as_str()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source.as_ref().map(|_| self.0 as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.0.span.clone()?;
+        self.0.source.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some("here".to_owned()),
+            span.start..span.end.max(span.start + 1).min(self.0.source.as_ref()?.len()),
+        ))))
+    }
+}
+
+impl miette::SourceCode for Diagnostic {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let source: &'a str = self.source.as_deref().unwrap_or("");
+        let contents = source.read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.file.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
+
+/// Sorts diagnostics by file and position so that output is the same on every run.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (&a.file, a.span.as_ref().map(|s| s.start), a.code.as_str(), &a.message).cmp(&(
+            &b.file,
+            b.span.as_ref().map(|s| s.start),
+            b.code.as_str(),
+            &b.message,
+        ))
+    });
+}
+
+/// The closest candidate to `input`, for "did you mean" help lines.
+pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(input, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(input.len()) / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}

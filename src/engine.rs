@@ -1,0 +1,87 @@
+//! The sandboxed rhai engine that every compiled measure runs on.
+//!
+//! Built once per catalog and never changed afterwards; with rhai's `sync` feature it is
+//! shared by every worker thread. `Engine::new_raw` gives no standard library: only the
+//! helpers registered here exist. Helpers that read the profile are volatile so the
+//! optimiser never folds them, and none of them can panic (a panic inside a native
+//! function would escape rhai and abort a whole batch).
+
+use std::sync::Arc;
+
+use fixedbitset::FixedBitSet;
+use rhai::{Engine, EvalAltResult, FLOAT, FuncRegistration, INT, OptimizationLevel, Position};
+
+use crate::dates;
+use crate::typing::MAX_DEPTH;
+
+/// Operations one script may perform before it is stopped; generous for any real rule,
+/// small enough that a hostile one ends in microseconds.
+pub const MAX_OPERATIONS: u64 = 50_000;
+
+/// What a script sees of the enterprise: its interned tags and which fields are present.
+#[derive(Clone)]
+pub struct Ctx {
+    pub tags: Arc<FixedBitSet>,
+    pub present: Arc<FixedBitSet>,
+}
+
+fn err(msg: String) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(msg.into(), Position::NONE))
+}
+
+fn finite(x: FLOAT) -> Result<FLOAT, Box<EvalAltResult>> {
+    if x.is_finite() { Ok(x) } else { Err(err(format!("arithmetic result {x} is not a finite number"))) }
+}
+
+fn divide(a: FLOAT, b: FLOAT) -> Result<FLOAT, Box<EvalAltResult>> {
+    if b == 0.0 {
+        return Err(Box::new(EvalAltResult::ErrorArithmetic("division by zero".into(), Position::NONE)));
+    }
+    finite(a / b)
+}
+
+pub fn build() -> Engine {
+    let mut e = Engine::new_raw();
+    e.set_strict_variables(true);
+    e.set_max_operations(MAX_OPERATIONS);
+    e.set_max_expr_depths(MAX_DEPTH, MAX_DEPTH);
+    e.set_max_string_size(1024);
+    e.set_max_array_size(1024);
+    e.set_optimization_level(OptimizationLevel::Full);
+    // Registered operators below must win over rhai's built-in ones.
+    e.set_fast_operators(false);
+    e.register_type_with_name::<Ctx>("Profile");
+
+    FuncRegistration::new("has")
+        .with_volatility(true)
+        .register_into_engine(&mut e, |c: &mut Ctx, bit: INT| usize::try_from(bit).is_ok_and(|b| c.tags.contains(b)));
+    FuncRegistration::new("present")
+        .with_volatility(true)
+        .register_into_engine(&mut e, |c: &mut Ctx, i: INT| usize::try_from(i).is_ok_and(|i| c.present.contains(i)));
+
+    e.register_fn("date", |s: &str| -> Result<INT, Box<EvalAltResult>> {
+        crate::profile::parse_date(s).map(dates::to_days).ok_or_else(|| err(format!("`{s}` is not a date")))
+    });
+    e.register_fn("year", |d: INT| -> Result<INT, Box<EvalAltResult>> {
+        dates::from_days(d).map(|d| INT::from(d.year())).ok_or_else(|| err(format!("day {d} is out of range")))
+    });
+    e.register_fn("days_between", |a: INT, b: INT| -> Result<INT, Box<EvalAltResult>> {
+        b.checked_sub(a).ok_or_else(|| err("date difference overflows".into()))
+    });
+    e.register_fn("min", |a: FLOAT, b: FLOAT| a.min(b));
+    e.register_fn("max", |a: FLOAT, b: FLOAT| a.max(b));
+    e.register_fn("min", |a: INT, b: INT| a.min(b));
+    e.register_fn("max", |a: INT, b: INT| a.max(b));
+    e.register_fn("min", |a: INT, b: FLOAT| (a as FLOAT).min(b));
+    e.register_fn("max", |a: INT, b: FLOAT| (a as FLOAT).max(b));
+    e.register_fn("min", |a: FLOAT, b: INT| a.min(b as FLOAT));
+    e.register_fn("max", |a: FLOAT, b: INT| a.max(b as FLOAT));
+
+    // Division never yields infinity or NaN: a NaN makes `!(x < c)` true and would
+    // grant a benefit on garbage.
+    e.register_fn("/", divide);
+    e.register_fn("/", |a: INT, b: FLOAT| divide(a as FLOAT, b));
+    e.register_fn("/", |a: FLOAT, b: INT| divide(a, b as FLOAT));
+    e.register_fn("/", |a: INT, b: INT| divide(a as FLOAT, b as FLOAT));
+    e
+}

@@ -1,0 +1,52 @@
+//! policy-match: finds, for every measure of Keqiao's "民营经济32条", the enterprises it
+//! is meant for (政策找企业), and decides the benefits that need no application (免申即享).
+//!
+//! Stages, as in the code map of ARCHITECTURE.md: rule text ([`syntax`]) → checked IR
+//! ([`check`] into [`ir`]) → compiled form ([`compile`], rhai ASTs and tag bits) →
+//! evaluation ([`eval`]) → explanations ([`explain`]).
+//!
+//! ```
+//! use policy_match::{Catalog, Profile, RawValue};
+//! use jiff::civil::date;
+//!
+//! let catalog = Catalog::builtin().expect("the built-in catalog is valid");
+//! let profile = Profile::build(
+//!     &catalog.schema,
+//!     "91330621MA2BQ7LX3Q".into(),
+//!     "绍兴柯桥示例印染有限公司".into(),
+//!     vec!["kind:enterprise".into(), "industry:C1713".into()],
+//!     [("energy_intensity".to_string(), RawValue::Number(0.41))],
+//! )
+//! .expect("the profile fits the schema");
+//! let answer = catalog.recommend(&profile, date(2025, 6, 30));
+//! let m017 = answer
+//!     .results
+//!     .iter()
+//!     .find(|r| catalog.measures[r.measure].measure.id == "M017")
+//!     .unwrap();
+//! assert_eq!(m017.outcome, policy_match::Outcome::Eligible);
+//! ```
+
+pub mod catalog;
+pub mod check;
+pub mod compile;
+pub mod dates;
+pub mod diag;
+pub mod engine;
+pub mod eval;
+pub mod explain;
+pub mod ir;
+pub mod profile;
+pub mod ruletest;
+pub mod schema;
+pub mod syntax;
+pub mod tags;
+pub mod typing;
+pub mod uscc;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+pub use catalog::{Catalog, LoadError, SharedCatalog, Sources};
+pub use eval::{MeasureResult, Outcome, Recommendation, Status};
+pub use profile::{FieldValue, Profile, RawValue};

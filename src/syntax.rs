@@ -1,0 +1,154 @@
+//! Stage 1: the text of a measure file, deserialised as written, with source spans.
+//!
+//! Nothing here is checked beyond TOML shape; the validator (`check`) turns these into IR.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::value::Datetime;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureFile {
+    pub id: Spanned<String>,
+    pub article: Spanned<u32>,
+    pub article_title: String,
+    pub text: String,
+    pub implementation: Spanned<Vec<Implementation>>,
+    pub basic_services: String,
+    pub value_added_services: String,
+    pub channels: String,
+    pub scenario: Option<String>,
+    pub window: String,
+    pub lead_departments: Vec<String>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    pub delivery: Spanned<Vec<Delivery>>,
+    pub valid_from: Option<Spanned<Datetime>>,
+    pub valid_until: Option<Spanned<Datetime>>,
+    pub eligibility: Spanned<Eligibility>,
+    pub benefit: Option<Benefit>,
+    #[serde(default, rename = "example")]
+    pub examples: Vec<Spanned<Example>>,
+}
+
+/// 落实类型: 省政策宣贯 (provincial) and/or 地方细化落实 (local).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Implementation {
+    Provincial,
+    Local,
+}
+
+/// 精准推送 (push) and/or 免申即享 (auto_grant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Push,
+    AutoGrant,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    #[serde(default)]
+    pub all: Vec<TagCond>,
+    #[serde(default)]
+    pub any: Vec<AnyCond>,
+    #[serde(default)]
+    pub none: Vec<TagCond>,
+    #[serde(default)]
+    pub when: Vec<WhenCond>,
+    #[serde(default)]
+    pub alternative: Vec<Spanned<Alternative>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    pub label: Spanned<String>,
+    #[serde(default)]
+    pub all: Vec<TagCond>,
+    #[serde(default)]
+    pub any: Vec<AnyCond>,
+    #[serde(default)]
+    pub none: Vec<TagCond>,
+    #[serde(default)]
+    pub when: Vec<WhenCond>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagCond {
+    pub tag: Spanned<String>,
+    pub label: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnyCond {
+    pub tags: Spanned<Vec<Spanned<String>>>,
+    pub label: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhenCond {
+    pub expr: Spanned<String>,
+    pub label: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Benefit {
+    pub expr: Spanned<String>,
+    #[serde(default)]
+    pub unit: Unit,
+    pub label: Spanned<String>,
+    pub cap: Option<Spanned<f64>>,
+}
+
+/// What a benefit amount counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// 元
+    #[default]
+    Yuan,
+    /// 亩 of land-use plan quota (用地计划指标)
+    Mu,
+    /// a plot-ratio ceiling (容积率上限)
+    PlotRatio,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Yuan => "yuan",
+            Unit::Mu => "mu",
+            Unit::PlotRatio => "plot_ratio",
+        }
+    }
+
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Unit::Yuan => "元",
+            Unit::Mu => "亩",
+            Unit::PlotRatio => "（容积率）",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub name: String,
+    pub expect: Spanned<String>,
+    pub as_of: Option<Datetime>,
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, Spanned<toml::Value>>,
+    pub amount: Option<f64>,
+}

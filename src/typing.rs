@@ -1,0 +1,308 @@
+//! The type checker for officer-written rhai expressions (`when` clauses and benefits).
+//!
+//! rhai itself is dynamically typed and answers `false` to `x < true` instead of failing,
+//! so a wrong comparison would silently exclude every enterprise. This module walks the
+//! parsed expression and accepts only a small typed subset: numbers, dates, booleans,
+//! comparisons, arithmetic, `&& || !`, `if … else …`, and the helpers listed in
+//! `rules/README.md`. It also records which fields and tags the expression reads, which
+//! is how missing data is detected before any script runs.
+
+use std::collections::BTreeSet;
+
+use once_cell::sync::Lazy;
+use rhai::{ASTNode, Engine, Expr as RExpr, OptimizationLevel, Position, Stmt};
+
+use crate::diag::Code;
+use crate::ir::Expr;
+use crate::schema::{FieldType, Schema};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    Num,
+    Bool,
+    Date,
+    Str,
+}
+
+impl Ty {
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Num => "number",
+            Ty::Bool => "bool",
+            Ty::Date => "date",
+            Ty::Str => "string",
+        }
+    }
+
+    fn of_field(t: FieldType) -> Ty {
+        match t {
+            FieldType::Number | FieldType::Integer => Ty::Num,
+            FieldType::Date => Ty::Date,
+            FieldType::Bool => Ty::Bool,
+        }
+    }
+}
+
+/// One problem in an expression; `line`/`column` are 1-based within the expression text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: Code,
+    pub message: String,
+    pub help: Option<String>,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Parses only: no functions registered, nothing folded, so the tree is as written.
+static PARSER: Lazy<Engine> = Lazy::new(|| {
+    let mut e = Engine::new_raw();
+    e.set_optimization_level(OptimizationLevel::None);
+    e.set_max_expr_depths(MAX_DEPTH, MAX_DEPTH);
+    e
+});
+
+/// The deepest nesting an expression may have; the evaluating engine uses the same cap.
+pub const MAX_DEPTH: usize = 32;
+/// The longest expression an officer may write.
+pub const MAX_LEN: usize = 2000;
+
+/// Checks `source` and returns the IR expression, or every problem found.
+pub fn check(schema: &Schema, source: &str, want: Ty) -> Result<Expr, Vec<Problem>> {
+    let at = |code, message: String, help: Option<String>| Problem { code, message, help, line: 1, column: 1 };
+    if source.len() > MAX_LEN {
+        return Err(vec![at(
+            Code::BadExpr,
+            format!("expression is {} bytes long, over the limit of {MAX_LEN}", source.len()),
+            Some("split it into several labelled clauses".into()),
+        )]);
+    }
+    if source.contains("//") || source.contains("/*") {
+        return Err(vec![at(
+            Code::BadExpr,
+            "comments are not allowed inside an expression".into(),
+            Some("put the comment on its own TOML line, starting with `#`".into()),
+        )]);
+    }
+    let ast = PARSER.compile_expression(source).map_err(|e| {
+        let (line, column) = pos(e.position());
+        vec![Problem {
+            code: Code::BadExpr,
+            message: format!("expression does not parse: {}", e.err_type()),
+            help: None,
+            line,
+            column,
+        }]
+    })?;
+    let mut c = Checker { schema, problems: Vec::new(), fields: BTreeSet::new(), tags: Vec::new() };
+    let root = match ast.statements() {
+        [Stmt::Expr(e)] => Some(&**e),
+        _ => None,
+    };
+    match root.map(|e| c.expr(e)) {
+        Some(Some(ty)) if ty != want => {
+            let (line, column) = pos(root.map_or(Position::NONE, RExpr::position));
+            c.problems.push(Problem {
+                code: Code::TypeMismatch,
+                message: format!("expression is a {}, expected a {}", ty.name(), want.name()),
+                help: (want == Ty::Bool).then(|| "a condition must compare something, e.g. `employees >= 10`".into()),
+                line,
+                column,
+            });
+        }
+        Some(_) => {}
+        None => c.problems.push(at(Code::BadExpr, "expected a single expression".into(), None)),
+    }
+    // Belt and braces: anything the walk above did not visit is a construct we do not allow.
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Stmt(s)) = path.last()
+            && !matches!(s, Stmt::Expr(_) | Stmt::If(..) | Stmt::Noop(_))
+        {
+            c.problems.push(at(Code::BadExpr, "statements are not allowed in an expression".into(), None));
+        }
+        true
+    });
+    if c.problems.is_empty() {
+        Ok(Expr { source: source.to_owned(), fields: c.fields.into_iter().collect(), tags: c.tags })
+    } else {
+        Err(c.problems)
+    }
+}
+
+fn pos(p: Position) -> (usize, usize) {
+    (p.line().unwrap_or(1), p.position().unwrap_or(1))
+}
+
+struct Checker<'a> {
+    schema: &'a Schema,
+    problems: Vec<Problem>,
+    fields: BTreeSet<String>,
+    tags: Vec<String>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, code: Code, at: Position, message: String, help: Option<String>) -> Option<Ty> {
+        let (line, column) = pos(at);
+        self.problems.push(Problem { code, message, help, line, column });
+        None
+    }
+
+    fn mismatch(&mut self, at: Position, what: &str, tys: &[Ty]) -> Option<Ty> {
+        let list: Vec<_> = tys.iter().map(|t| t.name()).collect();
+        self.report(Code::TypeMismatch, at, format!("`{what}` cannot take ({})", list.join(", ")), None)
+    }
+
+    /// The type of `e`, or `None` when a problem was reported inside it.
+    fn expr(&mut self, e: &RExpr) -> Option<Ty> {
+        match e {
+            RExpr::IntegerConstant(..) | RExpr::FloatConstant(..) => Some(Ty::Num),
+            RExpr::BoolConstant(..) => Some(Ty::Bool),
+            RExpr::StringConstant(..) => Some(Ty::Str),
+            RExpr::Variable(v, _, at) => self.variable(v.1.as_str(), *at),
+            RExpr::And(args, _) | RExpr::Or(args, _) => {
+                let mut ok = true;
+                for a in args.iter() {
+                    match self.expr(a) {
+                        Some(Ty::Bool) => {}
+                        Some(t) => {
+                            self.mismatch(a.position(), "&& / ||", &[t]);
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Ty::Bool)
+            }
+            RExpr::FnCall(call, at) => {
+                let args: Vec<&RExpr> = call.args.iter().collect();
+                if call.op_token.is_some() {
+                    self.operator(call.name.as_str(), &args, *at)
+                } else {
+                    self.function(call.name.as_str(), &args, *at)
+                }
+            }
+            RExpr::Stmt(block) => match block.statements() {
+                [Stmt::If(flow, at)] => self.if_expr(flow, *at),
+                [Stmt::Expr(e)] => self.expr(e),
+                _ => self.report(Code::BadExpr, e.position(), "a block must hold one expression".into(), None),
+            },
+            other => self.report(
+                Code::BadExpr,
+                other.position(),
+                "this construct is not allowed in a rule expression".into(),
+                Some("use fields, numbers, comparisons, `&& || !`, `if … else …` and the helpers in rules/README.md".into()),
+            ),
+        }
+    }
+
+    fn variable(&mut self, name: &str, at: Position) -> Option<Ty> {
+        if name == "as_of" {
+            return Some(Ty::Date);
+        }
+        match self.schema.field(name) {
+            Some(f) => {
+                self.fields.insert(f.name.clone());
+                Some(Ty::of_field(f.ty))
+            }
+            None => {
+                let help = self.schema.suggest_field(name).map(|s| format!("did you mean `{s}`?"));
+                self.report(Code::UnknownField, at, format!("unknown field `{name}`"), help)
+            }
+        }
+    }
+
+    fn if_expr(&mut self, flow: &rhai::FlowControl, at: Position) -> Option<Ty> {
+        let cond = self.expr(&flow.expr);
+        if let Some(t) = cond
+            && t != Ty::Bool
+        {
+            self.mismatch(flow.expr.position(), "if", &[t]);
+        }
+        let body = self.block(&flow.body, at)?;
+        let branch = self.block(&flow.branch, at)?;
+        if body != branch {
+            return self.report(
+                Code::TypeMismatch,
+                at,
+                format!("the branches of `if` differ: {} and {}", body.name(), branch.name()),
+                None,
+            );
+        }
+        cond.map(|_| body)
+    }
+
+    fn block(&mut self, b: &rhai::StmtBlock, at: Position) -> Option<Ty> {
+        match b.statements() {
+            [Stmt::Expr(e)] => self.expr(e),
+            [Stmt::If(flow, at)] => self.if_expr(flow, *at),
+            [] => self.report(
+                Code::BadExpr,
+                at,
+                "`if` needs an `else` branch in an expression".into(),
+                Some("write `if c { a } else { b }`".into()),
+            ),
+            _ => self.report(Code::BadExpr, at, "a branch must hold one expression".into(), None),
+        }
+    }
+
+    fn operator(&mut self, op: &str, args: &[&RExpr], at: Position) -> Option<Ty> {
+        let tys: Vec<Option<Ty>> = args.iter().map(|a| self.expr(a)).collect();
+        let tys: Vec<Ty> = tys.into_iter().collect::<Option<_>>()?;
+        use Ty::*;
+        let out = match (op, tys.as_slice()) {
+            ("!", [Bool]) => Bool,
+            ("-", [Num]) => Num,
+            ("<" | "<=" | ">" | ">=", [Num, Num] | [Date, Date]) => Bool,
+            ("==" | "!=", [Num, Num] | [Date, Date] | [Bool, Bool]) => Bool,
+            ("+" | "-" | "*" | "/", [Num, Num]) => Num,
+            ("-", [Date, Date]) => Num,
+            ("+" | "-", [Date, Num]) => Date,
+            _ => return self.mismatch(at, op, &tys),
+        };
+        Some(out)
+    }
+
+    fn function(&mut self, name: &str, args: &[&RExpr], at: Position) -> Option<Ty> {
+        use Ty::*;
+        match (name, args) {
+            ("has", [RExpr::StringConstant(tag, tag_at)]) => {
+                match self.schema.check_tag(tag) {
+                    Ok(_) => self.tags.push(tag.to_string()),
+                    Err(p) => {
+                        self.report(Code::UnknownTag, *tag_at, p.message(tag), p.help());
+                    }
+                }
+                Some(Bool)
+            }
+            ("has", _) => self.report(
+                Code::BadExpr,
+                at,
+                "`has` takes one tag written as a string literal".into(),
+                Some("e.g. `has(\"cert:specialized_new\")`".into()),
+            ),
+            ("date", [RExpr::StringConstant(s, s_at)]) => {
+                if crate::profile::parse_date(s).is_none() {
+                    self.report(Code::BadExpr, *s_at, format!("`{s}` is not a date YYYY-MM-DD"), None);
+                }
+                Some(Date)
+            }
+            ("date", _) => {
+                self.report(Code::BadExpr, at, "`date` takes one string literal YYYY-MM-DD".into(), None)
+            }
+            ("year" | "days_between" | "min" | "max", _) => {
+                let tys: Vec<Option<Ty>> = args.iter().map(|a| self.expr(a)).collect();
+                let tys: Vec<Ty> = tys.into_iter().collect::<Option<_>>()?;
+                match (name, tys.as_slice()) {
+                    ("year", [Date]) => Some(Num),
+                    ("days_between", [Date, Date]) => Some(Num),
+                    ("min" | "max", [Num, Num]) => Some(Num),
+                    _ => self.mismatch(at, name, &tys),
+                }
+            }
+            _ => {
+                let known = ["has", "date", "year", "days_between", "min", "max"];
+                let help = crate::diag::did_you_mean(name, known).map(|s| format!("did you mean `{s}`?"));
+                self.report(Code::BadExpr, at, format!("unknown function `{name}`"), help)
+            }
+        }
+    }
+}
