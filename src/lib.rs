@@ -12,7 +12,7 @@
 //! let catalog = Catalog::builtin().expect("the built-in catalog is valid");
 //! let profile = Profile::build(
 //!     &catalog.schema,
-//!     "91330621MA2BQ7LX3Q".into(),
+//!     "91330603MA2BK7R415".into(),
 //!     "绍兴柯桥示例印染有限公司".into(),
 //!     vec!["kind:enterprise".into(), "industry:C1713".into()],
 //!     [("energy_intensity".to_string(), RawValue::Number(0.41))],

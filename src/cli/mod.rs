@@ -1,1 +1,246 @@
+//! The command line: parsing, dispatch and exit codes. `main` only calls [`run`].
+//!
+//! Exit codes a scheduler can act on: 0 ok, 1 fatal (bad arguments, unreadable input,
+//! unknown enterprise), 3 the catalog is invalid, 4 rule tests failed.
 
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::catalog::{Catalog, LoadError};
+use crate::explain;
+use crate::profile::{self, parse_date};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FATAL: u8 = 1;
+pub const EXIT_CATALOG_INVALID: u8 = 3;
+pub const EXIT_TESTS_FAILED: u8 = 4;
+
+#[derive(Parser)]
+#[command(name = "policy-match", version, about = "Policy-eligibility engine for Keqiao's 民营经济32条: 政策找企业 and 免申即享")]
+struct Cli {
+    /// Rules directory (schema.toml and measures/); default: the built-in Keqiao catalog.
+    #[arg(long, global = true, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// How errors and diagnostics are printed on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    error_format: ErrorFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ErrorFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TextFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the catalog: every diagnostic, located, with a help line.
+    Check,
+    /// List the measures.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print the rhai script a measure compiles to.
+    Compile {
+        /// Measure id, e.g. M017.
+        measure: String,
+    },
+    /// Explain every measure's outcome for one enterprise.
+    Explain {
+        /// Enterprise profiles, JSON Lines.
+        #[arg(long, value_name = "FILE")]
+        enterprises: PathBuf,
+        /// The enterprise's 统一社会信用代码.
+        #[arg(long, value_name = "USCC")]
+        id: String,
+        /// Evaluation date, YYYY-MM-DD; default today (China Standard Time).
+        #[arg(long, value_name = "DATE", value_parser = date_arg)]
+        as_of: Option<Date>,
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+    },
+    /// Run the examples written beside the rules, with condition coverage.
+    Test {
+        /// `as_of` for examples that do not set one; default today.
+        #[arg(long, value_name = "DATE", value_parser = date_arg)]
+        as_of: Option<Date>,
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+    },
+}
+
+fn date_arg(s: &str) -> Result<Date, String> {
+    parse_date(s).ok_or_else(|| format!("`{s}` is not a date YYYY-MM-DD"))
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    ExitCode::from(dispatch(&cli))
+}
+
+fn fatal(cli: &Cli, message: &str) -> u8 {
+    match cli.error_format {
+        ErrorFormat::Human => eprintln!("error: {message}"),
+        ErrorFormat::Json => eprintln!("{}", serde_json::json!({ "error": message })),
+    }
+    EXIT_FATAL
+}
+
+fn load(cli: &Cli) -> Result<Catalog, u8> {
+    let loaded = match &cli.rules {
+        Some(dir) => Catalog::load_dir(dir),
+        None => Catalog::builtin(),
+    };
+    loaded.map_err(|e| match e {
+        LoadError::Invalid(diags) => {
+            let mut err = std::io::stderr().lock();
+            for d in &diags {
+                let _ = match cli.error_format {
+                    ErrorFormat::Human => write!(err, "{}", d.render()),
+                    ErrorFormat::Json => writeln!(err, "{}", serde_json::to_string(d).unwrap_or_default()),
+                };
+            }
+            if let ErrorFormat::Human = cli.error_format {
+                let _ = writeln!(err, "error: the catalog is invalid: {} error(s), 0 warnings", diags.len());
+            }
+            EXIT_CATALOG_INVALID
+        }
+        other => fatal(cli, &other.to_string()),
+    })
+}
+
+fn print_json(v: &impl Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).expect("plain data serialises"));
+}
+
+fn dispatch(cli: &Cli) -> u8 {
+    let catalog = match load(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match &cli.command {
+        Command::Check => {
+            println!("ok: {} measures, 0 errors, 0 warnings (catalog {})", catalog.measures.len(), catalog.hash);
+            EXIT_OK
+        }
+        Command::List { format } => {
+            list(&catalog, *format);
+            EXIT_OK
+        }
+        Command::Compile { measure } => match catalog.measure(measure) {
+            Some(cm) => {
+                println!("{}", cm.script);
+                EXIT_OK
+            }
+            None => {
+                let ids = catalog.measures.iter().map(|m| m.measure.id.as_str());
+                let hint = crate::diag::did_you_mean(measure, ids).map(|s| format!(" (did you mean `{s}`?)"));
+                fatal(cli, &format!("no measure `{measure}` in the catalog{}", hint.unwrap_or_default()))
+            }
+        },
+        Command::Explain { enterprises, id, as_of, format } => {
+            let (profiles, rejects) = match profile::read_jsonl(&catalog.schema, enterprises) {
+                Ok(x) => x,
+                Err(e) => return fatal(cli, &e.to_string()),
+            };
+            let Some(p) = profiles.iter().find(|p| &p.id == id) else {
+                let why = rejects
+                    .iter()
+                    .find(|r| r.id.as_deref() == Some(id.as_str()))
+                    .map(|r| format!(": line {} was rejected: {}", r.line, r.reason))
+                    .unwrap_or_else(|| " (no such id)".to_owned());
+                return fatal(cli, &format!("enterprise `{id}` not found in `{}`{why}", enterprises.display()));
+            };
+            let rec = catalog.recommend(p, as_of.unwrap_or_else(crate::dates::today));
+            match format {
+                TextFormat::Text => print!("{}", explain::to_text(&catalog, &p.name, &rec)),
+                TextFormat::Json => print_json(&explain::to_json(&catalog, &rec)),
+            }
+            EXIT_OK
+        }
+        Command::Test { as_of, format } => {
+            let report = crate::ruletest::run(&catalog, as_of.unwrap_or_else(crate::dates::today));
+            match format {
+                TextFormat::Json => print_json(&report),
+                TextFormat::Text => {
+                    for f in &report.failures {
+                        println!("FAIL {} example `{}`: expected {}, got {}", f.measure, f.example, f.expected, f.got);
+                    }
+                    for u in &report.uncovered {
+                        println!("uncovered {}「{}」never {}", u.measure, u.label, u.never_seen);
+                    }
+                    let covered = report.conditions * 2 - report.uncovered.len();
+                    println!(
+                        "{} passed, {} failed; condition coverage {covered}/{} (each condition seen true and false)",
+                        report.passed,
+                        report.failures.len(),
+                        report.conditions * 2
+                    );
+                }
+            }
+            if report.ok() { EXIT_OK } else { EXIT_TESTS_FAILED }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ListItem<'a> {
+    #[serde(flatten)]
+    measure: &'a crate::ir::Measure,
+    title: String,
+    conditions: Vec<&'a str>,
+}
+
+fn list(catalog: &Catalog, format: ListFormat) {
+    match format {
+        ListFormat::Json => {
+            let items: Vec<_> = catalog
+                .measures
+                .iter()
+                .map(|cm| ListItem {
+                    measure: &cm.measure,
+                    title: explain::title(&cm.measure),
+                    conditions: cm.conditions.iter().map(|c| c.label.as_str()).collect(),
+                })
+                .collect();
+            print_json(&items);
+        }
+        ListFormat::Table => {
+            println!("id    art  mode        window        scenario          title");
+            for cm in &catalog.measures {
+                let m = &cm.measure;
+                let mode = if m.auto_grant() { "免申即享" } else { "精准推送" };
+                println!(
+                    "{:<5} {:>3}  {:<10}  {:<12}  {:<16}  {}",
+                    m.id,
+                    m.article,
+                    mode,
+                    m.window,
+                    m.scenario.as_deref().unwrap_or("—"),
+                    explain::title(m)
+                );
+            }
+        }
+    }
+}
