@@ -141,12 +141,14 @@ impl Catalog {
         };
         let schema = Schema::parse("schema.toml", schema_text).map_err(LoadError::Invalid)?;
         let mut measures = Vec::new();
+        let mut ids = Vec::new();
         for (path, text) in sources.files.iter().filter(|(p, _)| p.starts_with("measures/")) {
-            let (m, d) = check::measure(&schema, path, text);
-            diags.extend(d);
-            measures.extend(m);
+            let checked = check::measure(&schema, path, text);
+            diags.extend(checked.diags);
+            measures.extend(checked.measure);
+            ids.extend(checked.id.map(|(id, span)| (id, span, path.clone())));
         }
-        diags.extend(check::catalog(&measures, &sources.files));
+        diags.extend(check::duplicate_ids(&ids, &sources.files));
         if !diags.is_empty() {
             diag::sort(&mut diags);
             return Err(LoadError::Invalid(diags));

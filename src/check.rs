@@ -112,8 +112,16 @@ fn toml_date(d: &toml::value::Datetime) -> Option<jiff::civil::Date> {
     }
 }
 
+/// What checking one file gave: the measure when it is valid, its declared id and
+/// where that stands (for cross-file checks), and every diagnostic.
+pub struct Checked {
+    pub measure: Option<Measure>,
+    pub id: Option<(String, Range<usize>)>,
+    pub diags: Vec<Diagnostic>,
+}
+
 /// Checks one measure file. `file` is its path relative to the rules directory.
-pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> (Option<Measure>, Vec<Diagnostic>) {
+pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
     let raw: syntax::MeasureFile = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
@@ -122,7 +130,7 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> (Option<Measure>
                 Some(span) => d.at(text, span),
                 None => d,
             };
-            return (None, vec![d.with_measure(file_stem(file))]);
+            return Checked { measure: None, id: None, diags: vec![d.with_measure(file_stem(file))] };
         }
     };
     let mut cx = Ctx { schema, file, text, id: Some(raw.id.get_ref().clone()), diags: Vec::new() };
@@ -228,7 +236,7 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> (Option<Measure>
         file: file.to_owned(),
     };
     let ok = cx.diags.is_empty();
-    (ok.then_some(measure), cx.diags)
+    Checked { measure: ok.then_some(measure), id: Some((raw.id.get_ref().clone(), raw.id.span())), diags: cx.diags }
 }
 
 fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example> {
@@ -287,18 +295,18 @@ fn file_stem(file: &str) -> Option<&str> {
     std::path::Path::new(file).file_stem()?.to_str()
 }
 
-/// Cross-file checks: duplicate ids. `measures` is in file order.
-pub fn catalog(measures: &[Measure], sources: &BTreeMap<String, Arc<str>>) -> Vec<Diagnostic> {
+/// Cross-file checks: a measure id declared by two files. `ids` is (id, span, file) in
+/// file order, for every file that parsed, valid or not.
+pub fn duplicate_ids(ids: &[(String, Range<usize>, String)], sources: &BTreeMap<String, Arc<str>>) -> Vec<Diagnostic> {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     let mut diags = Vec::new();
-    for m in measures {
-        if let Some(first) = seen.insert(&m.id, &m.file) {
-            let text = &sources[&m.file];
-            let span = text.find("id").map_or(0..0, |s| s..s + 2);
+    for (id, span, file) in ids {
+        if let Some(first) = seen.insert(id, file) {
             diags.push(
-                Diagnostic::new(Code::DuplicateId, &m.file, format!("measure id `{}` is already defined in `{first}`", m.id))
-                    .with_measure(Some(&m.id))
-                    .at(text, span),
+                Diagnostic::new(Code::DuplicateId, file, format!("measure id `{id}` is already defined in `{first}`"))
+                    .with_help("each measure has exactly one file; merge the two or renumber one")
+                    .with_measure(Some(id))
+                    .at(&sources[file], span.clone()),
             );
         }
     }

@@ -74,6 +74,8 @@ pub enum TagProblem {
     NoColon,
     UnknownNamespace { suggestion: Option<String> },
     UnknownValue { suggestion: Option<String> },
+    /// A value of an open namespace that does not match its pattern.
+    PatternMismatch { pattern: String, suggestion: Option<String> },
 }
 
 impl TagProblem {
@@ -84,6 +86,9 @@ impl TagProblem {
                 format!("unknown tag namespace in `{tag}`")
             }
             TagProblem::UnknownValue { .. } => format!("unknown tag `{tag}`"),
+            TagProblem::PatternMismatch { pattern, .. } => {
+                format!("tag `{tag}` does not match the pattern `{pattern}` of its namespace")
+            }
         }
     }
 
@@ -91,6 +96,9 @@ impl TagProblem {
         match self {
             TagProblem::NoColon => Some("write tags as `namespace:value`, e.g. `cert:high_tech`".into()),
             TagProblem::UnknownNamespace { suggestion } | TagProblem::UnknownValue { suggestion } => {
+                suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
+            }
+            TagProblem::PatternMismatch { suggestion, .. } => {
                 suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
             }
         }
@@ -234,13 +242,18 @@ impl Schema {
         if ok {
             Ok(ns)
         } else {
-            let suggestion = match &ns.values {
-                Values::Closed(v) => {
-                    did_you_mean(value, v.keys().map(String::as_str)).map(|s| format!("{ns_name}:{s}"))
+            match &ns.values {
+                Values::Closed(v) => Err(TagProblem::UnknownValue {
+                    suggestion: did_you_mean(value, v.keys().map(String::as_str)).map(|s| format!("{ns_name}:{s}")),
+                }),
+                Values::Pattern(re) => {
+                    let suggestion = [value.to_uppercase(), value.to_lowercase()]
+                        .into_iter()
+                        .find(|v| re.is_match(v))
+                        .map(|v| format!("{ns_name}:{v}"));
+                    Err(TagProblem::PatternMismatch { pattern: re.as_str().to_owned(), suggestion })
                 }
-                Values::Pattern(re) => Some(format!("a value matching `{}`", re.as_str())),
-            };
-            Err(TagProblem::UnknownValue { suggestion })
+            }
         }
     }
 
