@@ -306,3 +306,73 @@ impl Checker<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn schema() -> Schema {
+        let text: Arc<str> = include_str!("../rules/schema.toml").into();
+        Schema::parse("schema.toml", &text).expect("schema parses")
+    }
+
+    /// One case: the expression, the type wanted, and either the fields it reads or the
+    /// code of the first problem.
+    fn check_case(src: &str, want: Ty, expected: Result<&[&str], Code>) {
+        let got = check(&schema(), src, want);
+        match (got, expected) {
+            (Ok(e), Ok(fields)) => assert_eq!(e.fields, fields, "{src}"),
+            (Err(p), Err(code)) => assert_eq!(p[0].code, code, "{src}: {p:?}"),
+            (got, expected) => panic!("{src}: got {got:?}, expected {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn accepted_expressions_and_what_they_read() {
+        for (src, want, fields) in [
+            ("energy_intensity < 0.52", Ty::Bool, &["energy_intensity"][..]),
+            ("employees >= 10 && !(revenue_10k_yuan > 2000)", Ty::Bool, &["employees", "revenue_10k_yuan"]),
+            ("plot_ratio < if has(\"cert:specialized_new\") { 3.0 } else { 2.5 }", Ty::Bool, &["plot_ratio"]),
+            ("founded <= as_of - 365 * 3", Ty::Bool, &["founded"]),
+            ("days_between(founded, as_of) > 1000", Ty::Bool, &["founded"]),
+            ("year(as_of) - above_designated_since == 1", Ty::Bool, &["above_designated_since"]),
+            ("founded >= date(\"2020-01-01\")", Ty::Bool, &["founded"]),
+            ("investor_unchanged == true", Ty::Bool, &["investor_unchanged"]),
+            ("min(booth_fee_yuan * 0.7, 50000)", Ty::Num, &["booth_fee_yuan"]),
+        ] {
+            check_case(src, want, Ok(fields));
+        }
+    }
+
+    #[test]
+    fn rejected_expressions_and_why() {
+        for (src, want, code) in [
+            ("employees < true", Ty::Bool, Code::TypeMismatch),
+            ("founded < 2020", Ty::Bool, Code::TypeMismatch),
+            ("booth_fee_yuan * 0.7", Ty::Bool, Code::TypeMismatch),
+            ("employees > 1", Ty::Num, Code::TypeMismatch),
+            ("if employees > 1 { 1 } else { false }", Ty::Num, Code::TypeMismatch),
+            ("revenue > 1", Ty::Bool, Code::UnknownField),
+            ("has(\"cert:hightech\")", Ty::Bool, Code::UnknownTag),
+            ("has(kind)", Ty::Bool, Code::BadExpr),
+            ("pow(employees, 2) > 4", Ty::Bool, Code::BadExpr),
+            ("if employees > 1 { true }", Ty::Bool, Code::BadExpr),
+            ("employees > 1 // why", Ty::Bool, Code::BadExpr),
+            ("let x = 1; x > 0", Ty::Bool, Code::BadExpr),
+            ("[employees][0] > 1", Ty::Bool, Code::BadExpr),
+            ("\"a\" == \"a\"", Ty::Bool, Code::TypeMismatch),
+            ("date(\"2020-02-30\") < as_of", Ty::Bool, Code::BadExpr),
+        ] {
+            check_case(src, want, Err(code));
+        }
+    }
+
+    #[test]
+    fn over_long_and_over_deep_expressions_are_refused() {
+        let long = format!("employees > {}", "1".repeat(MAX_LEN));
+        check_case(&long, Ty::Bool, Err(Code::BadExpr));
+        let deep = format!("{}employees > 1{}", "(".repeat(MAX_DEPTH + 5), ")".repeat(MAX_DEPTH + 5));
+        check_case(&deep, Ty::Bool, Err(Code::BadExpr));
+    }
+}
