@@ -26,7 +26,10 @@ pub const MAX_RULE_FILE_BYTES: usize = 256 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read rules directory `{path}`: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the catalog is invalid: {} problem(s)", .0.len())]
     Invalid(Vec<Diagnostic>),
     #[error(transparent)]
@@ -47,7 +50,10 @@ impl Sources {
     }
 
     pub fn read_dir(root: &Path) -> Result<Sources, LoadError> {
-        let io = |path: &Path, source| LoadError::Io { path: path.to_owned(), source };
+        let io = |path: &Path, source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        };
         let mut files = BTreeMap::new();
         let schema = root.join("schema.toml");
         let text = std::fs::read_to_string(&schema).map_err(|e| io(&schema, e))?;
@@ -60,7 +66,11 @@ impl Sources {
                     stack.push(path);
                 } else if path.extension().is_some_and(|e| e == "toml") {
                     let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
-                    let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                    let rel = path
+                        .strip_prefix(root)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     files.insert(rel, Arc::from(text));
                 }
             }
@@ -78,14 +88,19 @@ impl Sources {
             h.update((text.len() as u64).to_le_bytes());
             h.update(text.as_bytes());
         }
-        h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+        h.finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
 fn collect_builtin(dir: &Dir<'static>, out: &mut BTreeMap<String, Arc<str>>) {
     for f in dir.files() {
         let path = f.path().to_string_lossy().replace('\\', "/");
-        let wanted = path == "schema.toml" || (path.starts_with("measures/") && path.ends_with(".toml"));
+        let wanted =
+            path == "schema.toml" || (path.starts_with("measures/") && path.ends_with(".toml"));
         if wanted && let Some(text) = f.contents_utf8() {
             out.insert(path, Arc::from(text));
         }
@@ -107,7 +122,10 @@ pub struct Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog").field("hash", &self.hash).field("measures", &self.measures.len()).finish()
+        f.debug_struct("Catalog")
+            .field("hash", &self.hash)
+            .field("measures", &self.measures.len())
+            .finish()
     }
 }
 
@@ -129,7 +147,10 @@ impl Catalog {
                 diags.push(Diagnostic::new(
                     Code::Io,
                     path,
-                    format!("file is {} bytes, over the limit of {MAX_RULE_FILE_BYTES}", text.len()),
+                    format!(
+                        "file is {} bytes, over the limit of {MAX_RULE_FILE_BYTES}",
+                        text.len()
+                    ),
                 ));
             }
         }
@@ -137,12 +158,20 @@ impl Catalog {
             return Err(LoadError::Invalid(diags));
         }
         let Some(schema_text) = sources.files.get("schema.toml") else {
-            return Err(LoadError::Invalid(vec![Diagnostic::new(Code::Io, "schema.toml", "`schema.toml` is missing")]));
+            return Err(LoadError::Invalid(vec![Diagnostic::new(
+                Code::Io,
+                "schema.toml",
+                "`schema.toml` is missing",
+            )]));
         };
         let schema = Schema::parse("schema.toml", schema_text).map_err(LoadError::Invalid)?;
         let mut measures = Vec::new();
         let mut ids = Vec::new();
-        for (path, text) in sources.files.iter().filter(|(p, _)| p.starts_with("measures/")) {
+        for (path, text) in sources
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("measures/"))
+        {
             let checked = check::measure(&schema, path, text);
             diags.extend(checked.diags);
             measures.extend(checked.measure);
@@ -182,11 +211,20 @@ impl Catalog {
             .into_iter()
             .map(|m| compile::measure(&engine, &scope, &schema, &interner, m))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Catalog { schema, measures, hash: sources.hash(), interner, engine })
+        Ok(Catalog {
+            schema,
+            measures,
+            hash: sources.hash(),
+            interner,
+            engine,
+        })
     }
 
     pub fn measure(&self, id: &str) -> Option<&CompiledMeasure> {
-        self.measures.binary_search_by(|m| m.measure.id.as_str().cmp(id)).ok().map(|i| &self.measures[i])
+        self.measures
+            .binary_search_by(|m| m.measure.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.measures[i])
     }
 }
 
@@ -198,7 +236,9 @@ pub struct SharedCatalog {
 
 impl SharedCatalog {
     pub fn new(catalog: Catalog) -> SharedCatalog {
-        SharedCatalog { current: ArcSwap::from_pointee(catalog) }
+        SharedCatalog {
+            current: ArcSwap::from_pointee(catalog),
+        }
     }
 
     pub fn current(&self) -> Arc<Catalog> {

@@ -28,7 +28,9 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn push(&mut self, code: Code, span: Range<usize>, message: String, help: Option<String>) {
-        let mut d = Diagnostic::new(code, self.file, message).with_measure(self.id.as_deref()).at(self.text, span);
+        let mut d = Diagnostic::new(code, self.file, message)
+            .with_measure(self.id.as_deref())
+            .at(self.text, span);
         d.help = help;
         self.diags.push(d);
     }
@@ -48,7 +50,12 @@ impl Ctx<'_> {
 
     fn tag(&mut self, tag: &toml::Spanned<String>) -> String {
         if let Err(p) = self.schema.check_tag(tag.get_ref()) {
-            self.push(Code::UnknownTag, tag.span(), p.message(tag.get_ref()), p.help());
+            self.push(
+                Code::UnknownTag,
+                tag.span(),
+                p.message(tag.get_ref()),
+                p.help(),
+            );
         }
         tag.get_ref().clone()
     }
@@ -66,25 +73,49 @@ impl Ctx<'_> {
         }
     }
 
-    fn group(&mut self, label: Option<String>, all: &[syntax::TagCond], any: &[syntax::AnyCond], none: &[syntax::TagCond], when: &[syntax::WhenCond]) -> Group {
+    fn group(
+        &mut self,
+        label: Option<String>,
+        all: &[syntax::TagCond],
+        any: &[syntax::AnyCond],
+        none: &[syntax::TagCond],
+        when: &[syntax::WhenCond],
+    ) -> Group {
         let mut conditions = Vec::new();
         for c in all {
-            conditions.push(Condition { test: Test::Has(self.tag(&c.tag)), label: self.label(&c.label) });
+            conditions.push(Condition {
+                test: Test::Has(self.tag(&c.tag)),
+                label: self.label(&c.label),
+            });
         }
         for c in any {
             if c.tags.get_ref().is_empty() {
-                self.push(Code::EmptyEligibility, c.tags.span(), "`any` group lists no tag".into(), None);
+                self.push(
+                    Code::EmptyEligibility,
+                    c.tags.span(),
+                    "`any` group lists no tag".into(),
+                    None,
+                );
             }
             let tags = c.tags.get_ref().iter().map(|t| self.tag(t)).collect();
-            conditions.push(Condition { test: Test::Any(tags), label: self.label(&c.label) });
+            conditions.push(Condition {
+                test: Test::Any(tags),
+                label: self.label(&c.label),
+            });
         }
         for c in none {
-            conditions.push(Condition { test: Test::Lacks(self.tag(&c.tag)), label: self.label(&c.label) });
+            conditions.push(Condition {
+                test: Test::Lacks(self.tag(&c.tag)),
+                label: self.label(&c.label),
+            });
         }
         for c in when {
             let label = self.label(&c.label);
             if let Some(e) = self.expr(&c.expr, Ty::Bool) {
-                conditions.push(Condition { test: Test::When(e), label });
+                conditions.push(Condition {
+                    test: Test::When(e),
+                    label,
+                });
             }
         }
         Group { label, conditions }
@@ -93,11 +124,21 @@ impl Ctx<'_> {
 
 /// Maps a 1-based (line, column) inside an expression to a byte span of the file.
 /// Exact for a one-line basic string without escapes; otherwise the whole string.
-fn expr_span(text: &str, string_span: Range<usize>, expr: &str, line: usize, column: usize) -> Range<usize> {
+fn expr_span(
+    text: &str,
+    string_span: Range<usize>,
+    expr: &str,
+    line: usize,
+    column: usize,
+) -> Range<usize> {
     let raw = text.get(string_span.clone()).unwrap_or("");
     let inner = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
     if inner == Some(expr) && line == 1 {
-        let off: usize = expr.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+        let off: usize = expr
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum();
         let start = string_span.start + 1 + off;
         let len = expr[off..].chars().next().map_or(1, char::len_utf8);
         return start..start + len;
@@ -107,7 +148,9 @@ fn expr_span(text: &str, string_span: Range<usize>, expr: &str, line: usize, col
 
 fn toml_date(d: &toml::value::Datetime) -> Option<jiff::civil::Date> {
     match (d.date, d.time, d.offset) {
-        (Some(date), None, None) => jiff::civil::Date::new(date.year as i16, date.month as i8, date.day as i8).ok(),
+        (Some(date), None, None) => {
+            jiff::civil::Date::new(date.year as i16, date.month as i8, date.day as i8).ok()
+        }
         _ => None,
     }
 }
@@ -130,14 +173,29 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
                 Some(span) => d.at(text, span),
                 None => d,
             };
-            return Checked { measure: None, id: None, diags: vec![d.with_measure(file_stem(file))] };
+            return Checked {
+                measure: None,
+                id: None,
+                diags: vec![d.with_measure(file_stem(file))],
+            };
         }
     };
-    let mut cx = Ctx { schema, file, text, id: Some(raw.id.get_ref().clone()), diags: Vec::new() };
+    let mut cx = Ctx {
+        schema,
+        file,
+        text,
+        id: Some(raw.id.get_ref().clone()),
+        diags: Vec::new(),
+    };
     let id_re = Regex::new("^M[0-9]{3}$").expect("static regex");
     let id = raw.id.get_ref().clone();
     if !id_re.is_match(&id) {
-        cx.push(Code::BadId, raw.id.span(), format!("measure id `{id}` is not of the form `M001`"), None);
+        cx.push(
+            Code::BadId,
+            raw.id.span(),
+            format!("measure id `{id}` is not of the form `M001`"),
+            None,
+        );
     } else if file_stem(file) != Some(id.as_str()) {
         cx.push(
             Code::BadId,
@@ -147,19 +205,42 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
         );
     }
     if !(1..=32).contains(raw.article.get_ref()) {
-        cx.push(Code::BadId, raw.article.span(), format!("article `{}` is not between 1 and 32", raw.article.get_ref()), None);
+        cx.push(
+            Code::BadId,
+            raw.article.span(),
+            format!(
+                "article `{}` is not between 1 and 32",
+                raw.article.get_ref()
+            ),
+            None,
+        );
     }
     if raw.implementation.get_ref().is_empty() {
-        cx.push(Code::Syntax, raw.implementation.span(), "`implementation` lists neither `provincial` nor `local`".into(), None);
+        cx.push(
+            Code::Syntax,
+            raw.implementation.span(),
+            "`implementation` lists neither `provincial` nor `local`".into(),
+            None,
+        );
     }
     if raw.delivery.get_ref().is_empty() {
-        cx.push(Code::Syntax, raw.delivery.span(), "`delivery` lists neither `push` nor `auto_grant`".into(), None);
+        cx.push(
+            Code::Syntax,
+            raw.delivery.span(),
+            "`delivery` lists neither `push` nor `auto_grant`".into(),
+            None,
+        );
     }
     let window = |d: &Option<toml::Spanned<toml::value::Datetime>>, cx: &mut Ctx| {
         let d = d.as_ref()?;
         let parsed = toml_date(d.get_ref());
         if parsed.is_none() {
-            cx.push(Code::Syntax, d.span(), "expected a date like `2027-12-31`, without time".into(), None);
+            cx.push(
+                Code::Syntax,
+                d.span(),
+                "expected a date like `2027-12-31`, without time".into(),
+                None,
+            );
         }
         parsed.map(|p| (p, d.span()))
     };
@@ -186,12 +267,18 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
             let label = cx.label(&alt.label);
             let g = cx.group(Some(label), &alt.all, &alt.any, &alt.none, &alt.when);
             if g.conditions.is_empty() && alt.when.is_empty() {
-                cx.push(Code::EmptyEligibility, a.span(), "alternative has no condition".into(), None);
+                cx.push(
+                    Code::EmptyEligibility,
+                    a.span(),
+                    "alternative has no condition".into(),
+                    None,
+                );
             }
             g
         })
         .collect();
-    let declared = el.all.len() + el.any.len() + el.none.len() + el.when.len() + el.alternative.len();
+    let declared =
+        el.all.len() + el.any.len() + el.none.len() + el.when.len() + el.alternative.len();
     if declared == 0 {
         cx.push(
             Code::EmptyEligibility,
@@ -206,13 +293,27 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
         if let Some(cap) = &b.cap
             && !(cap.get_ref().is_finite() && *cap.get_ref() >= 0.0)
         {
-            cx.push(Code::TypeMismatch, cap.span(), "`cap` must be a finite number, at least 0".into(), None);
+            cx.push(
+                Code::TypeMismatch,
+                cap.span(),
+                "`cap` must be a finite number, at least 0".into(),
+                None,
+            );
         }
         let expr = cx.expr(&b.expr, Ty::Num)?;
-        Some(Benefit { expr, unit: b.unit, label, cap: b.cap.as_ref().map(|c| *c.get_ref()) })
+        Some(Benefit {
+            expr,
+            unit: b.unit,
+            label,
+            cap: b.cap.as_ref().map(|c| *c.get_ref()),
+        })
     });
 
-    let examples = raw.examples.iter().filter_map(|ex| example(&mut cx, ex)).collect();
+    let examples = raw
+        .examples
+        .iter()
+        .filter_map(|ex| example(&mut cx, ex))
+        .collect();
 
     let measure = Measure {
         id,
@@ -236,7 +337,11 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
         file: file.to_owned(),
     };
     let ok = cx.diags.is_empty();
-    Checked { measure: ok.then_some(measure), id: Some((raw.id.get_ref().clone(), raw.id.span())), diags: cx.diags }
+    Checked {
+        measure: ok.then_some(measure),
+        id: Some((raw.id.get_ref().clone(), raw.id.span())),
+        diags: cx.diags,
+    }
 }
 
 fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example> {
@@ -260,7 +365,12 @@ fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example>
         Some(d) => match toml_date(d) {
             Some(d) => Some(d),
             None => {
-                cx.push(Code::BadExample, span, format!("example `{}` has an `as_of` that is not a date", ex.name), None);
+                cx.push(
+                    Code::BadExample,
+                    span,
+                    format!("example `{}` has an `as_of` that is not a date", ex.name),
+                    None,
+                );
                 return None;
             }
         },
@@ -282,10 +392,27 @@ fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example>
         fields.push((k.clone(), raw));
     }
     let tags = ex.tags.iter().map(|t| t.get_ref().clone()).collect();
-    match Profile::build(cx.schema, format!("example:{}", ex.name), ex.name.clone(), tags, fields) {
-        Ok(profile) => Some(Example { name: ex.name.clone(), expect, as_of, profile, amount: ex.amount }),
+    match Profile::build(
+        cx.schema,
+        format!("example:{}", ex.name),
+        ex.name.clone(),
+        tags,
+        fields,
+    ) {
+        Ok(profile) => Some(Example {
+            name: ex.name.clone(),
+            expect,
+            as_of,
+            profile,
+            amount: ex.amount,
+        }),
         Err(e) => {
-            cx.push(Code::BadExample, span, format!("example `{}`: {e}", ex.name), None);
+            cx.push(
+                Code::BadExample,
+                span,
+                format!("example `{}`: {e}", ex.name),
+                None,
+            );
             None
         }
     }
@@ -297,16 +424,23 @@ fn file_stem(file: &str) -> Option<&str> {
 
 /// Cross-file checks: a measure id declared by two files. `ids` is (id, span, file) in
 /// file order, for every file that parsed, valid or not.
-pub fn duplicate_ids(ids: &[(String, Range<usize>, String)], sources: &BTreeMap<String, Arc<str>>) -> Vec<Diagnostic> {
+pub fn duplicate_ids(
+    ids: &[(String, Range<usize>, String)],
+    sources: &BTreeMap<String, Arc<str>>,
+) -> Vec<Diagnostic> {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     let mut diags = Vec::new();
     for (id, span, file) in ids {
         if let Some(first) = seen.insert(id, file) {
             diags.push(
-                Diagnostic::new(Code::DuplicateId, file, format!("measure id `{id}` is already defined in `{first}`"))
-                    .with_help("each measure has exactly one file; merge the two or renumber one")
-                    .with_measure(Some(id))
-                    .at(&sources[file], span.clone()),
+                Diagnostic::new(
+                    Code::DuplicateId,
+                    file,
+                    format!("measure id `{id}` is already defined in `{first}`"),
+                )
+                .with_help("each measure has exactly one file; merge the two or renumber one")
+                .with_measure(Some(id))
+                .at(&sources[file], span.clone()),
             );
         }
     }

@@ -10,8 +10,8 @@
 //! comments, and is only ever placed inside parentheses on a line of its own, so it
 //! cannot change the structure of the generated script.
 
-use std::fmt::Write as _;
 use once_cell::sync::Lazy;
+use std::fmt::Write as _;
 
 use regex::Regex;
 use rhai::{AST, Dynamic, Engine, Scope};
@@ -61,7 +61,9 @@ pub struct CompiledExpr {
 /// The one place a generated script failed to compile: that is a bug in this crate,
 /// not in the rule, and is reported as such.
 #[derive(Debug, thiserror::Error)]
-#[error("internal error: the script generated for {measure} does not compile ({error}); please report this bug")]
+#[error(
+    "internal error: the script generated for {measure} does not compile ({error}); please report this bug"
+)]
 pub struct CompileBug {
     pub measure: String,
     pub error: String,
@@ -75,7 +77,13 @@ static HAS_CALL: Lazy<Regex> =
 /// so the optimiser cannot fold per-enterprise data.
 pub fn compile_scope(schema: &Schema) -> Scope<'static> {
     let mut scope = Scope::new();
-    scope.push("p", Ctx { tags: Default::default(), present: Default::default() });
+    scope.push(
+        "p",
+        Ctx {
+            tags: Default::default(),
+            present: Default::default(),
+        },
+    );
     scope.push("as_of", 0 as rhai::INT);
     for f in &schema.fields {
         let v: Dynamic = match f.ty {
@@ -90,10 +98,12 @@ pub fn compile_scope(schema: &Schema) -> Scope<'static> {
 
 fn rewrite(expr: &Expr, interner: &Interner) -> String {
     HAS_CALL
-        .replace_all(&expr.source, |c: &regex::Captures| match interner.bit(&c[1]) {
-            Some(b) => format!("p.has({b})"),
-            // Unreachable for checked IR: every tag in an expression was interned.
-            None => "false".to_owned(),
+        .replace_all(&expr.source, |c: &regex::Captures| {
+            match interner.bit(&c[1]) {
+                Some(b) => format!("p.has({b})"),
+                // Unreachable for checked IR: every tag in an expression was interned.
+                None => "false".to_owned(),
+            }
         })
         .into_owned()
 }
@@ -109,13 +119,29 @@ pub fn measure(
     interner: &Interner,
     m: Measure,
 ) -> Result<CompiledMeasure, CompileBug> {
-    let bug = |e: rhai::ParseError| CompileBug { measure: m.id.clone(), error: e.to_string() };
-    let bits = |t: &str| interner.bit(t).expect("catalog tags are interned before compiling");
+    let bug = |e: rhai::ParseError| CompileBug {
+        measure: m.id.clone(),
+        error: e.to_string(),
+    };
+    let bits = |t: &str| {
+        interner
+            .bit(t)
+            .expect("catalog tags are interned before compiling")
+    };
     let compile_expr = |e: &Expr| -> Result<CompiledExpr, rhai::ParseError> {
         let source = rewrite(e, interner);
         let ast = engine.compile_expression_with_scope(scope, &source)?;
-        let fields = e.fields.iter().filter_map(|f| schema.field(f)).map(|f| f.index).collect();
-        Ok(CompiledExpr { source, ast, fields })
+        let fields = e
+            .fields
+            .iter()
+            .filter_map(|f| schema.field(f))
+            .map(|f| f.index)
+            .collect();
+        Ok(CompiledExpr {
+            source,
+            ast,
+            fields,
+        })
     };
 
     let mut conditions = Vec::new();
@@ -126,17 +152,39 @@ pub fn measure(
             Test::Lacks(t) => CondKind::Lacks(bits(t)),
             Test::When(e) => CondKind::When(compile_expr(e).map_err(bug)?),
         };
-        conditions.push(CompiledCondition { group, label: c.label.clone(), kind });
+        conditions.push(CompiledCondition {
+            group,
+            label: c.label.clone(),
+            kind,
+        });
     }
-    let benefit = m.benefit.as_ref().map(|b| compile_expr(&b.expr)).transpose().map_err(bug)?;
+    let benefit = m
+        .benefit
+        .as_ref()
+        .map(|b| compile_expr(&b.expr))
+        .transpose()
+        .map_err(bug)?;
 
     let script = script(&m, &conditions, benefit.as_ref(), schema);
-    let script_ast = engine.compile_expression_with_scope(scope, &script).map_err(bug)?;
-    Ok(CompiledMeasure { groups: 1 + m.eligibility.alternatives.len(), measure: m, conditions, benefit, script, script_ast })
+    let script_ast = engine
+        .compile_expression_with_scope(scope, &script)
+        .map_err(bug)?;
+    Ok(CompiledMeasure {
+        groups: 1 + m.eligibility.alternatives.len(),
+        measure: m,
+        conditions,
+        benefit,
+        script,
+        script_ast,
+    })
 }
 
 fn guard(fields: &[usize]) -> String {
-    fields.iter().map(|f| format!("p.present({f})")).collect::<Vec<_>>().join(" && ")
+    fields
+        .iter()
+        .map(|f| format!("p.present({f})"))
+        .collect::<Vec<_>>()
+        .join(" && ")
 }
 
 fn guarded(fields: &[usize], body: &str) -> String {
@@ -150,34 +198,80 @@ fn guarded(fields: &[usize], body: &str) -> String {
 /// The whole-measure script: an array with one entry per condition — `true`, `false`,
 /// or `()` when a field it reads is missing — and, when the measure has a benefit, the
 /// uncapped amount (or `()`) last.
-fn script(m: &Measure, conds: &[CompiledCondition], benefit: Option<&CompiledExpr>, schema: &Schema) -> String {
+fn script(
+    m: &Measure,
+    conds: &[CompiledCondition],
+    benefit: Option<&CompiledExpr>,
+    schema: &Schema,
+) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "// {} {}（第{}条）— generated by policy-match from {}", m.id, comment(&m.article_title), m.article, m.file);
-    let _ = writeln!(s, "// One entry per condition: true holds, false fails, () a field it reads is missing.");
+    let _ = writeln!(
+        s,
+        "// {} {}（第{}条）— generated by policy-match from {}",
+        m.id,
+        comment(&m.article_title),
+        m.article,
+        m.file
+    );
+    let _ = writeln!(
+        s,
+        "// One entry per condition: true holds, false fails, () a field it reads is missing."
+    );
     if benefit.is_some() {
-        let _ = writeln!(s, "// Last: the benefit amount before its cap, or () when a field it reads is missing.");
+        let _ = writeln!(
+            s,
+            "// Last: the benefit amount before its cap, or () when a field it reads is missing."
+        );
     }
     let fields_note = |fs: &[usize]| {
         let names: Vec<&str> = fs.iter().map(|&i| schema.fields[i].name.as_str()).collect();
-        if names.is_empty() { String::new() } else { format!(" · reads {}", names.join(", ")) }
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" · reads {}", names.join(", "))
+        }
     };
     s.push_str("[\n");
     for (i, c) in conds.iter().enumerate() {
-        let group = if c.group == 0 { "base".to_owned() } else { format!("alternative {}", c.group) };
+        let group = if c.group == 0 {
+            "base".to_owned()
+        } else {
+            format!("alternative {}", c.group)
+        };
         let (what, body) = match &c.kind {
             CondKind::Has(b) => (format!("has {}", tag_name(m, i)), format!("p.has({b})")),
             CondKind::Any(bs) => (
                 format!("any of {}", tag_name(m, i)),
-                format!("({})", bs.iter().map(|b| format!("p.has({b})")).collect::<Vec<_>>().join(" || ")),
+                format!(
+                    "({})",
+                    bs.iter()
+                        .map(|b| format!("p.has({b})"))
+                        .collect::<Vec<_>>()
+                        .join(" || ")
+                ),
             ),
             CondKind::Lacks(b) => (format!("lacks {}", tag_name(m, i)), format!("!p.has({b})")),
-            CondKind::When(e) => (format!("when{}", fields_note(&e.fields)), guarded(&e.fields, &e.source)),
+            CondKind::When(e) => (
+                format!("when{}", fields_note(&e.fields)),
+                guarded(&e.fields, &e.source),
+            ),
         };
-        let _ = writeln!(s, "  // [{i}] {group} · {} · {}", comment(&what), comment(&c.label));
+        let _ = writeln!(
+            s,
+            "  // [{i}] {group} · {} · {}",
+            comment(&what),
+            comment(&c.label)
+        );
         let _ = writeln!(s, "  {body},");
     }
     if let (Some(b), Some(decl)) = (benefit, &m.benefit) {
-        let _ = writeln!(s, "  // benefit · {} ({}){}", comment(&decl.label), decl.unit.as_str(), fields_note(&b.fields));
+        let _ = writeln!(
+            s,
+            "  // benefit · {} ({}){}",
+            comment(&decl.label),
+            decl.unit.as_str(),
+            fields_note(&b.fields)
+        );
         let _ = writeln!(s, "  {},", guarded(&b.fields, &b.source));
     }
     s.push(']');

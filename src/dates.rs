@@ -7,7 +7,11 @@ use jiff::civil::Date;
 
 /// Days since 1970-01-01.
 pub fn to_days(d: Date) -> i64 {
-    days_from_civil(i64::from(d.year()), i64::from(d.month()), i64::from(d.day()))
+    days_from_civil(
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    )
 }
 
 /// The civil date of a day number, if it is within the years jiff supports.
@@ -42,7 +46,8 @@ fn civil_from_days(z: i64) -> Option<(i64, i64, i64)> {
 /// Today in China Standard Time (UTC+8), the default `as_of`.
 pub fn today() -> Date {
     let now = jiff::Timestamp::now();
-    now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).date()
+    now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
 }
 
 #[cfg(test)]
@@ -54,7 +59,12 @@ mod tests {
     fn day_numbers_round_trip() {
         assert_eq!(to_days(date(1970, 1, 1)), 0);
         assert_eq!(to_days(date(2000, 3, 1)), 11_017);
-        for d in [date(1900, 2, 28), date(2024, 2, 29), date(2027, 12, 31), date(1969, 12, 31)] {
+        for d in [
+            date(1900, 2, 28),
+            date(2024, 2, 29),
+            date(2027, 12, 31),
+            date(1969, 12, 31),
+        ] {
             assert_eq!(from_days(to_days(d)), Some(d));
         }
     }

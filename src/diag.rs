@@ -210,7 +210,10 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.0.source.as_ref().map(|_| self.0 as &dyn miette::SourceCode)
+        self.0
+            .source
+            .as_ref()
+            .map(|_| self.0 as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -218,7 +221,11 @@ impl miette::Diagnostic for Rendered<'_> {
         self.0.source.as_ref()?;
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             Some("here".to_owned()),
-            span.start..span.end.max(span.start + 1).min(self.0.source.as_ref()?.len()),
+            span.start
+                ..span
+                    .end
+                    .max(span.start + 1)
+                    .min(self.0.source.as_ref()?.len()),
         ))))
     }
 }
@@ -246,17 +253,26 @@ impl miette::SourceCode for Diagnostic {
 /// Sorts diagnostics by file and position so that output is the same on every run.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (&a.file, a.span.as_ref().map(|s| s.start), a.code.as_str(), &a.message).cmp(&(
-            &b.file,
-            b.span.as_ref().map(|s| s.start),
-            b.code.as_str(),
-            &b.message,
-        ))
+        (
+            &a.file,
+            a.span.as_ref().map(|s| s.start),
+            a.code.as_str(),
+            &a.message,
+        )
+            .cmp(&(
+                &b.file,
+                b.span.as_ref().map(|s| s.start),
+                b.code.as_str(),
+                &b.message,
+            ))
     });
 }
 
 /// The closest candidate to `input`, for "did you mean" help lines.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::levenshtein(input, c), c))

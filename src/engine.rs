@@ -30,12 +30,19 @@ fn err(msg: String) -> Box<EvalAltResult> {
 }
 
 fn finite(x: FLOAT) -> Result<FLOAT, Box<EvalAltResult>> {
-    if x.is_finite() { Ok(x) } else { Err(err(format!("arithmetic result {x} is not a finite number"))) }
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(err(format!("arithmetic result {x} is not a finite number")))
+    }
 }
 
 fn divide(a: FLOAT, b: FLOAT) -> Result<FLOAT, Box<EvalAltResult>> {
     if b == 0.0 {
-        return Err(Box::new(EvalAltResult::ErrorArithmetic("division by zero".into(), Position::NONE)));
+        return Err(Box::new(EvalAltResult::ErrorArithmetic(
+            "division by zero".into(),
+            Position::NONE,
+        )));
     }
     finite(a / b)
 }
@@ -54,20 +61,32 @@ pub fn build() -> Engine {
 
     FuncRegistration::new("has")
         .with_volatility(true)
-        .register_into_engine(&mut e, |c: &mut Ctx, bit: INT| usize::try_from(bit).is_ok_and(|b| c.tags.contains(b)));
+        .register_into_engine(&mut e, |c: &mut Ctx, bit: INT| {
+            usize::try_from(bit).is_ok_and(|b| c.tags.contains(b))
+        });
     FuncRegistration::new("present")
         .with_volatility(true)
-        .register_into_engine(&mut e, |c: &mut Ctx, i: INT| usize::try_from(i).is_ok_and(|i| c.present.contains(i)));
+        .register_into_engine(&mut e, |c: &mut Ctx, i: INT| {
+            usize::try_from(i).is_ok_and(|i| c.present.contains(i))
+        });
 
     e.register_fn("date", |s: &str| -> Result<INT, Box<EvalAltResult>> {
-        crate::profile::parse_date(s).map(dates::to_days).ok_or_else(|| err(format!("`{s}` is not a date")))
+        crate::profile::parse_date(s)
+            .map(dates::to_days)
+            .ok_or_else(|| err(format!("`{s}` is not a date")))
     });
     e.register_fn("year", |d: INT| -> Result<INT, Box<EvalAltResult>> {
-        dates::from_days(d).map(|d| INT::from(d.year())).ok_or_else(|| err(format!("day {d} is out of range")))
+        dates::from_days(d)
+            .map(|d| INT::from(d.year()))
+            .ok_or_else(|| err(format!("day {d} is out of range")))
     });
-    e.register_fn("days_between", |a: INT, b: INT| -> Result<INT, Box<EvalAltResult>> {
-        b.checked_sub(a).ok_or_else(|| err("date difference overflows".into()))
-    });
+    e.register_fn(
+        "days_between",
+        |a: INT, b: INT| -> Result<INT, Box<EvalAltResult>> {
+            b.checked_sub(a)
+                .ok_or_else(|| err("date difference overflows".into()))
+        },
+    );
     e.register_fn("min", |a: FLOAT, b: FLOAT| a.min(b));
     e.register_fn("max", |a: FLOAT, b: FLOAT| a.max(b));
     e.register_fn("min", |a: INT, b: INT| a.min(b));

@@ -92,7 +92,10 @@ impl MeasureResult {
 
     /// Specificity for ranking: how many conditions held.
     pub fn score(&self) -> usize {
-        self.statuses.iter().filter(|s| **s == Status::Passed).count()
+        self.statuses
+            .iter()
+            .filter(|s| **s == Status::Passed)
+            .count()
     }
 }
 
@@ -109,7 +112,9 @@ fn group_verdicts(m: &CompiledMeasure, statuses: &[Status]) -> Vec<Tri> {
         let g = &mut v[c.group];
         match s {
             Status::Failed => *g = Tri::False,
-            Status::Missing | Status::NotEvaluated | Status::Error(_) if *g != Tri::False => *g = Tri::Unknown,
+            Status::Missing | Status::NotEvaluated | Status::Error(_) if *g != Tri::False => {
+                *g = Tri::Unknown
+            }
             _ => {}
         }
     }
@@ -123,9 +128,7 @@ pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usiz
         return (Outcome::Error, None);
     }
     let v = group_verdicts(m, statuses);
-    let alts = if v.len() == 1 {
-        Tri::True
-    } else if v[1..].contains(&Tri::True) {
+    let alts = if v.len() == 1 || v[1..].contains(&Tri::True) {
         Tri::True
     } else if v[1..].iter().all(|t| *t == Tri::False) {
         Tri::False
@@ -143,13 +146,18 @@ pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usiz
     // A near miss: exactly one failure, and everything else known to hold.
     let single_failure = |group: usize| {
         let mut failed = None;
-        for (i, (c, s)) in m.conditions.iter().zip(statuses).enumerate().filter(|(_, (c, _))| c.group == group) {
+        for (i, (_, s)) in m
+            .conditions
+            .iter()
+            .zip(statuses)
+            .enumerate()
+            .filter(|(_, (c, _))| c.group == group)
+        {
             match s {
                 Status::Passed => {}
                 Status::Failed if failed.is_none() => failed = Some(i),
                 _ => return None,
             }
-            let _ = c;
         }
         failed
     };
@@ -174,7 +182,9 @@ impl Catalog {
         let mut present = FixedBitSet::with_capacity(self.schema.fields.len());
         let mut values = Vec::with_capacity(profile.fields.len());
         for (name, v) in &profile.fields {
-            let Some(def) = self.schema.field(name) else { continue };
+            let Some(def) = self.schema.field(name) else {
+                continue;
+            };
             present.insert(def.index);
             let d = match v {
                 FieldValue::Number(n) => Dynamic::from_float(*n),
@@ -184,7 +194,14 @@ impl Catalog {
             };
             values.push((def.index, d));
         }
-        Prepared { profile, ctx: Ctx { tags: Arc::new(tags), present: Arc::new(present) }, values }
+        Prepared {
+            profile,
+            ctx: Ctx {
+                tags: Arc::new(tags),
+                present: Arc::new(present),
+            },
+            values,
+        }
     }
 }
 
@@ -196,7 +213,10 @@ pub struct Evaluator<'c> {
 
 impl<'c> Evaluator<'c> {
     pub fn new(catalog: &'c Catalog) -> Self {
-        Evaluator { catalog, scope: Scope::new() }
+        Evaluator {
+            catalog,
+            scope: Scope::new(),
+        }
     }
 
     /// Fills the scope with this enterprise's values. Missing fields are left out of the
@@ -206,12 +226,16 @@ impl<'c> Evaluator<'c> {
         self.scope.push("p", e.ctx.clone());
         self.scope.push("as_of", dates::to_days(as_of));
         for (i, v) in &e.values {
-            self.scope.push_dynamic(self.catalog.schema.fields[*i].name.clone(), v.clone());
+            self.scope
+                .push_dynamic(self.catalog.schema.fields[*i].name.clone(), v.clone());
         }
     }
 
     fn run(&mut self, ast: &AST) -> Result<Dynamic, String> {
-        self.catalog.engine.eval_ast_with_scope::<Dynamic>(&mut self.scope, ast).map_err(|e| e.to_string())
+        self.catalog
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast)
+            .map_err(|e| e.to_string())
     }
 
     fn when(&mut self, e: &Prepared, x: &CompiledExpr) -> Status {
@@ -231,7 +255,9 @@ impl<'c> Evaluator<'c> {
     /// Every measure of the catalog for one enterprise, in catalog order.
     pub fn evaluate_all(&mut self, e: &Prepared, as_of: Date) -> Vec<MeasureResult> {
         self.load(e, as_of);
-        (0..self.catalog.measures.len()).map(|i| self.evaluate_loaded(e, i, as_of)).collect()
+        (0..self.catalog.measures.len())
+            .map(|i| self.evaluate_loaded(e, i, as_of))
+            .collect()
     }
 
     /// One measure for one enterprise.
@@ -266,7 +292,12 @@ impl<'c> Evaluator<'c> {
             *s = if held { Status::Passed } else { Status::Failed };
         }
         let failed_tag_groups: Vec<bool> = (0..cm.groups)
-            .map(|g| cm.conditions.iter().zip(&r.statuses).any(|(c, s)| c.group == g && *s == Status::Failed))
+            .map(|g| {
+                cm.conditions
+                    .iter()
+                    .zip(&r.statuses)
+                    .any(|(c, s)| c.group == g && *s == Status::Failed)
+            })
             .collect();
         if !failed_tag_groups[0] {
             for (c, s) in cm.conditions.iter().zip(r.statuses.iter_mut()) {
@@ -301,7 +332,12 @@ impl<'c> Evaluator<'c> {
         if outcome == Outcome::Eligible
             && let (Some(b), Some(decl)) = (&cm.benefit, &cm.measure.benefit)
         {
-            let absent: Vec<usize> = b.fields.iter().copied().filter(|f| !e.ctx.present.contains(*f)).collect();
+            let absent: Vec<usize> = b
+                .fields
+                .iter()
+                .copied()
+                .filter(|f| !e.ctx.present.contains(*f))
+                .collect();
             if !absent.is_empty() {
                 r.outcome = Outcome::Undetermined;
                 missing.extend(absent);
@@ -317,7 +353,10 @@ impl<'c> Evaluator<'c> {
         }
         missing.sort_unstable();
         missing.dedup();
-        let mut names: Vec<String> = missing.iter().map(|&i| self.catalog.schema.fields[i].name.clone()).collect();
+        let mut names: Vec<String> = missing
+            .iter()
+            .map(|&i| self.catalog.schema.fields[i].name.clone())
+            .collect();
         names.sort();
         r.missing_fields = names;
     }
@@ -340,7 +379,9 @@ pub fn amount(v: Dynamic, cap: Option<f64>) -> Result<f64, String> {
         return Err(format!("benefit gave a {}, not a number", v.type_name()));
     };
     if !x.is_finite() || x < 0.0 {
-        return Err(format!("benefit amount {x} is not a finite number at least 0"));
+        return Err(format!(
+            "benefit amount {x} is not a finite number at least 0"
+        ));
     }
     let x = cap.map_or(x, |c| x.min(c));
     Ok((x * 100.0).round() / 100.0)
@@ -371,7 +412,11 @@ pub fn sort_ranked(results: &mut [MeasureResult]) {
     results.sort_by(|a, b| {
         rank(a)
             .cmp(&rank(b))
-            .then(b.amount.unwrap_or(-1.0).total_cmp(&a.amount.unwrap_or(-1.0)))
+            .then(
+                b.amount
+                    .unwrap_or(-1.0)
+                    .total_cmp(&a.amount.unwrap_or(-1.0)),
+            )
             .then(b.score().cmp(&a.score()))
             .then(a.measure.cmp(&b.measure))
     });
@@ -383,7 +428,12 @@ impl Catalog {
         let prepared = self.prepare(profile);
         let mut results = Evaluator::new(self).evaluate_all(&prepared, as_of);
         sort_ranked(&mut results);
-        Recommendation { enterprise_id: profile.id.clone(), as_of, catalog_hash: self.hash.clone(), results }
+        Recommendation {
+            enterprise_id: profile.id.clone(),
+            as_of,
+            catalog_hash: self.hash.clone(),
+            results,
+        }
     }
 
     /// Every enterprise against every measure, in parallel; the results are in input
@@ -391,13 +441,21 @@ impl Catalog {
     pub fn evaluate_batch(&self, profiles: &[Profile], as_of: Date) -> Vec<Vec<MeasureResult>> {
         profiles
             .par_iter()
-            .map_init(|| Evaluator::new(self), |ev, p| ev.evaluate_all(&self.prepare(p), as_of))
+            .map_init(
+                || Evaluator::new(self),
+                |ev, p| ev.evaluate_all(&self.prepare(p), as_of),
+            )
             .collect()
     }
 
     /// The reference path: each measure's whole generated script, run alone, decided by
     /// the same [`decide`]. Slower; used to prove the staged path right.
-    pub fn evaluate_whole_script(&self, profile: &Profile, measure: usize, as_of: Date) -> (Outcome, Option<f64>) {
+    pub fn evaluate_whole_script(
+        &self,
+        profile: &Profile,
+        measure: usize,
+        as_of: Date,
+    ) -> (Outcome, Option<f64>) {
         let cm = &self.measures[measure];
         if !cm.measure.in_effect(as_of) {
             return (Outcome::NotEligible, None);

@@ -14,7 +14,9 @@ use crate::syntax::{Delivery, Unit};
 /// A short title of a measure: its text up to the first full stop, without the
 /// circled ordinal, at most 40 characters.
 pub fn title(m: &Measure) -> String {
-    let text = m.text.trim_start_matches(|c: char| ('①'..='⑳').contains(&c));
+    let text = m
+        .text
+        .trim_start_matches(|c: char| ('①'..='⑳').contains(&c));
     let first = text.split(['。', '；']).next().unwrap_or(text);
     let mut t: String = first.chars().take(40).collect();
     if first.chars().count() > 40 {
@@ -79,7 +81,11 @@ fn status_str(s: &Status) -> &'static str {
 pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson<'a> {
     let m = &cm.measure;
     let benefit = match (&m.benefit, r.amount) {
-        (Some(b), Some(amount)) => Some(BenefitJson { amount, unit: b.unit, label: &b.label }),
+        (Some(b), Some(amount)) => Some(BenefitJson {
+            amount,
+            unit: b.unit,
+            label: &b.label,
+        }),
         _ => None,
     };
     ResultJson {
@@ -88,7 +94,10 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
         article: m.article,
         article_title: &m.article_title,
         outcome: r.outcome,
-        amount_yuan: benefit.as_ref().filter(|b| b.unit == Unit::Yuan).map(|b| b.amount),
+        amount_yuan: benefit
+            .as_ref()
+            .filter(|b| b.unit == Unit::Yuan)
+            .map(|b| b.amount),
         benefit,
         failed: r.failed_labels(cm),
         missing_fields: r.missing_fields.clone(),
@@ -99,7 +108,11 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
             .conditions
             .iter()
             .zip(&r.statuses)
-            .map(|(c, s)| ConditionJson { label: &c.label, group: c.group, status: status_str(s) })
+            .map(|(c, s)| ConditionJson {
+                label: &c.label,
+                group: c.group,
+                status: status_str(s),
+            })
             .collect(),
         error: r.error.clone(),
     }
@@ -110,7 +123,11 @@ pub fn to_json<'a>(catalog: &'a Catalog, rec: &'a Recommendation) -> ExplainJson
         enterprise_id: &rec.enterprise_id,
         as_of: rec.as_of.to_string(),
         catalog_hash: &rec.catalog_hash,
-        results: rec.results.iter().map(|r| result_json(&catalog.measures[r.measure], r)).collect(),
+        results: rec
+            .results
+            .iter()
+            .map(|r| result_json(&catalog.measures[r.measure], r))
+            .collect(),
     }
 }
 
@@ -119,7 +136,11 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
     let mut s = String::new();
     let count = |o: Outcome| rec.results.iter().filter(|r| r.outcome == o).count();
     let near = rec.results.iter().filter(|r| r.near_miss.is_some()).count();
-    let _ = writeln!(s, "{} {} · as of {} · catalog {}", rec.enterprise_id, name, rec.as_of, rec.catalog_hash);
+    let _ = writeln!(
+        s,
+        "{} {} · as of {} · catalog {}",
+        rec.enterprise_id, name, rec.as_of, rec.catalog_hash
+    );
     let _ = writeln!(
         s,
         "{} measures: {} eligible, {} undetermined, {} not eligible ({} near miss), {} error\n",
@@ -139,7 +160,11 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
             Outcome::Undetermined => "?",
             Outcome::Error => "!",
         };
-        let mode = if m.delivery.contains(&Delivery::AutoGrant) { " · 免申即享" } else { "" };
+        let mode = if m.delivery.contains(&Delivery::AutoGrant) {
+            " · 免申即享"
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
             "{mark} {} {} — {}（第{}条 {}）{mode}",
@@ -152,14 +177,21 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
         if !r.in_effect {
             let from = m.valid_from.map_or("—".to_owned(), |d| d.to_string());
             let until = m.valid_until.map_or("—".to_owned(), |d| d.to_string());
-            let _ = writeln!(s, "    ✘ {}（有效期 {from} 至 {until}）", crate::check::OUT_OF_WINDOW);
+            let _ = writeln!(
+                s,
+                "    ✘ {}（有效期 {from} 至 {until}）",
+                crate::check::OUT_OF_WINDOW
+            );
             continue;
         }
         let mut group = 0;
         for (c, st) in cm.conditions.iter().zip(&r.statuses) {
             if c.group != group {
                 group = c.group;
-                let label = m.eligibility.alternatives[group - 1].label.as_deref().unwrap_or("");
+                let label = m.eligibility.alternatives[group - 1]
+                    .label
+                    .as_deref()
+                    .unwrap_or("");
                 let _ = writeln!(s, "    或（其一成立即可）· {label}");
             }
             let indent = if c.group == 0 { "    " } else { "      " };
@@ -178,7 +210,11 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
             let _ = writeln!(s, "    missing: `{f}` {meaning}");
         }
         if let Some(i) = r.near_miss {
-            let _ = writeln!(s, "    near miss: only「{}」is not met", cm.conditions[i].label);
+            let _ = writeln!(
+                s,
+                "    near miss: only「{}」is not met",
+                cm.conditions[i].label
+            );
         }
         if let (Some(a), Some(b)) = (r.amount, &m.benefit) {
             let _ = writeln!(s, "    amount: {a:.2} {} ({})", b.unit.chinese(), b.label);

@@ -39,11 +39,23 @@ pub enum ProfileError {
     #[error("{message}")]
     Tag { tag: String, message: String },
     #[error("unknown field `{field}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
-    UnknownField { field: String, suggestion: Option<String> },
+    UnknownField {
+        field: String,
+        suggestion: Option<String>,
+    },
     #[error("field `{field}` must be {expected}, found `{found}`")]
-    FieldType { field: String, expected: &'static str, found: String },
+    FieldType {
+        field: String,
+        expected: &'static str,
+        found: String,
+    },
     #[error("field `{field}` = {value} is outside [{min}, {max}]")]
-    OutOfRange { field: String, value: f64, min: f64, max: f64 },
+    OutOfRange {
+        field: String,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
 }
 
 /// A field value before it is checked: what JSON, TOML or a CSV cell gives.
@@ -82,7 +94,10 @@ impl Profile {
                 if let Some(h) = p.help() {
                     message.push_str(&format!(" ({h})"));
                 }
-                return Err(ProfileError::Tag { tag: tag.clone(), message });
+                return Err(ProfileError::Tag {
+                    tag: tag.clone(),
+                    message,
+                });
             }
         }
         let mut tags = tags;
@@ -91,7 +106,10 @@ impl Profile {
         let mut out = BTreeMap::new();
         for (name, raw) in fields {
             let Some(def) = schema.field(&name) else {
-                return Err(ProfileError::UnknownField { suggestion: schema.suggest_field(&name), field: name });
+                return Err(ProfileError::UnknownField {
+                    suggestion: schema.suggest_field(&name),
+                    field: name,
+                });
             };
             let mismatch = |raw: &RawValue| ProfileError::FieldType {
                 field: def.name.clone(),
@@ -102,11 +120,15 @@ impl Profile {
                 (FieldType::Number, RawValue::Number(n)) => FieldValue::Number(*n),
                 (FieldType::Number, RawValue::Integer(i)) => FieldValue::Number(*i as f64),
                 (FieldType::Integer, RawValue::Integer(i)) => FieldValue::Integer(*i),
-                (FieldType::Integer, RawValue::Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                (FieldType::Integer, RawValue::Number(n))
+                    if n.fract() == 0.0 && n.abs() < 9.0e15 =>
+                {
                     FieldValue::Integer(*n as i64)
                 }
                 (FieldType::Bool, RawValue::Bool(b)) => FieldValue::Bool(*b),
-                (FieldType::Date, RawValue::Text(s)) => FieldValue::Date(parse_date(s).ok_or_else(|| mismatch(&raw))?),
+                (FieldType::Date, RawValue::Text(s)) => {
+                    FieldValue::Date(parse_date(s).ok_or_else(|| mismatch(&raw))?)
+                }
                 _ => return Err(mismatch(&raw)),
             };
             let numeric = match value {
@@ -118,14 +140,27 @@ impl Profile {
                 if !v.is_finite() {
                     return Err(mismatch(&raw));
                 }
-                let (min, max) = (def.min.unwrap_or(f64::NEG_INFINITY), def.max.unwrap_or(f64::INFINITY));
+                let (min, max) = (
+                    def.min.unwrap_or(f64::NEG_INFINITY),
+                    def.max.unwrap_or(f64::INFINITY),
+                );
                 if v < min || v > max {
-                    return Err(ProfileError::OutOfRange { field: def.name.clone(), value: v, min, max });
+                    return Err(ProfileError::OutOfRange {
+                        field: def.name.clone(),
+                        value: v,
+                        min,
+                        max,
+                    });
                 }
             }
             out.insert(name, value);
         }
-        Ok(Profile { id, name, tags, fields: out })
+        Ok(Profile {
+            id,
+            name,
+            tags,
+            fields: out,
+        })
     }
 
     /// Parses one JSON Lines record: `{"id", "name", "tags": [...], "fields": {...}}`.
@@ -140,7 +175,8 @@ impl Profile {
             #[serde(default)]
             fields: serde_json::Map<String, serde_json::Value>,
         }
-        let rec: Record = serde_json::from_str(line).map_err(|e| ProfileError::Shape(e.to_string()))?;
+        let rec: Record =
+            serde_json::from_str(line).map_err(|e| ProfileError::Shape(e.to_string()))?;
         uscc::validate(&rec.id)?;
         let mut fields = Vec::with_capacity(rec.fields.len());
         for (k, v) in rec.fields {
@@ -154,7 +190,11 @@ impl Profile {
                     None => RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
                 },
                 other => {
-                    return Err(ProfileError::FieldType { field: k, expected: "a scalar", found: other.to_string() });
+                    return Err(ProfileError::FieldType {
+                        field: k,
+                        expected: "a scalar",
+                        found: other.to_string(),
+                    });
                 }
             };
             fields.push((k, raw));
@@ -182,13 +222,19 @@ pub struct Reject {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("cannot read enterprises file `{path}`: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Reads a JSON Lines file of profiles. Bad lines are returned as rejects, never dropped;
 /// a duplicate id is rejected on its second appearance.
 pub fn read_jsonl(schema: &Schema, path: &Path) -> Result<(Vec<Profile>, Vec<Reject>), ReadError> {
-    let io = |source| ReadError::Io { path: path.display().to_string(), source };
+    let io = |source| ReadError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut profiles = Vec::new();
     let mut rejects = Vec::new();
@@ -206,7 +252,11 @@ pub fn read_jsonl(schema: &Schema, path: &Path) -> Result<(Vec<Profile>, Vec<Rej
                 reason: format!("duplicate id `{}`", p.id),
             }),
             Ok(p) => profiles.push(p),
-            Err(e) => rejects.push(Reject { line: line_no, id: json_id(&line), reason: e.to_string() }),
+            Err(e) => rejects.push(Reject {
+                line: line_no,
+                id: json_id(&line),
+                reason: e.to_string(),
+            }),
         }
     }
     Ok((profiles, rejects))

@@ -75,7 +75,8 @@ pub fn run(catalog: &Catalog, today: Date) -> Report {
             if r.outcome == want && amount_ok {
                 report.passed += 1;
             } else {
-                let fmt_amount = |a: Option<f64>| a.map(|a| format!(" amount {a:.2}")).unwrap_or_default();
+                let fmt_amount =
+                    |a: Option<f64>| a.map(|a| format!(" amount {a:.2}")).unwrap_or_default();
                 let mut got = format!("{}{}", r.outcome.as_str(), fmt_amount(r.amount));
                 let failed = r.failed_labels(cm);
                 if !failed.is_empty() {

@@ -72,10 +72,17 @@ pub struct Schema {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TagProblem {
     NoColon,
-    UnknownNamespace { suggestion: Option<String> },
-    UnknownValue { suggestion: Option<String> },
+    UnknownNamespace {
+        suggestion: Option<String>,
+    },
+    UnknownValue {
+        suggestion: Option<String>,
+    },
     /// A value of an open namespace that does not match its pattern.
-    PatternMismatch { pattern: String, suggestion: Option<String> },
+    PatternMismatch {
+        pattern: String,
+        suggestion: Option<String>,
+    },
 }
 
 impl TagProblem {
@@ -94,8 +101,11 @@ impl TagProblem {
 
     pub fn help(&self) -> Option<String> {
         match self {
-            TagProblem::NoColon => Some("write tags as `namespace:value`, e.g. `cert:high_tech`".into()),
-            TagProblem::UnknownNamespace { suggestion } | TagProblem::UnknownValue { suggestion } => {
+            TagProblem::NoColon => {
+                Some("write tags as `namespace:value`, e.g. `cert:high_tech`".into())
+            }
+            TagProblem::UnknownNamespace { suggestion }
+            | TagProblem::UnknownValue { suggestion } => {
                 suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
             }
             TagProblem::PatternMismatch { suggestion, .. } => {
@@ -151,7 +161,9 @@ impl Schema {
         for (name, ns) in raw.tags {
             let span = ns.span();
             let ns = ns.into_inner();
-            let bad = |msg: String| Diagnostic::new(Code::SchemaBadNamespace, file, msg).at(text, span.clone());
+            let bad = |msg: String| {
+                Diagnostic::new(Code::SchemaBadNamespace, file, msg).at(text, span.clone())
+            };
             if !ident.is_match(&name) {
                 diags.push(bad(format!("namespace `{name}` must be lowercase ascii")));
             }
@@ -160,21 +172,32 @@ impl Schema {
                 (None, Some(p)) => match Regex::new(&p) {
                     Ok(re) => Values::Pattern(re),
                     Err(e) => {
-                        diags.push(bad(format!("pattern of namespace `{name}` is not a valid regex: {e}")));
+                        diags.push(bad(format!(
+                            "pattern of namespace `{name}` is not a valid regex: {e}"
+                        )));
                         continue;
                     }
                 },
                 _ => {
                     diags.push(
-                        bad(format!("namespace `{name}` needs exactly one of `values` or `pattern`"))
-                            .with_help("a closed list uses `values = { … }`, an open one `pattern = \"…\"`"),
+                        bad(format!(
+                            "namespace `{name}` needs exactly one of `values` or `pattern`"
+                        ))
+                        .with_help(
+                            "a closed list uses `values = { … }`, an open one `pattern = \"…\"`",
+                        ),
                     );
                     continue;
                 }
             };
             namespaces.insert(
                 name.clone(),
-                Namespace { name, meaning: ns.meaning, values, hierarchical: ns.hierarchical },
+                Namespace {
+                    name,
+                    meaning: ns.meaning,
+                    values,
+                    hierarchical: ns.hierarchical,
+                },
             );
         }
         let mut fields = Vec::new();
@@ -196,8 +219,12 @@ impl Schema {
                 && lo > hi
             {
                 diags.push(
-                    Diagnostic::new(Code::SchemaBadField, file, format!("field `{name}` has min above max"))
-                        .at(text, span.clone()),
+                    Diagnostic::new(
+                        Code::SchemaBadField,
+                        file,
+                        format!("field `{name}` has min above max"),
+                    )
+                    .at(text, span.clone()),
                 );
             }
             fields.push(FieldDef {
@@ -214,7 +241,11 @@ impl Schema {
             return Err(diags);
         }
         let by_name = fields.iter().map(|f| (f.name.clone(), f.index)).collect();
-        Ok(Schema { namespaces, fields, by_name })
+        Ok(Schema {
+            namespaces,
+            fields,
+            by_name,
+        })
     }
 
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
@@ -244,14 +275,18 @@ impl Schema {
         } else {
             match &ns.values {
                 Values::Closed(v) => Err(TagProblem::UnknownValue {
-                    suggestion: did_you_mean(value, v.keys().map(String::as_str)).map(|s| format!("{ns_name}:{s}")),
+                    suggestion: did_you_mean(value, v.keys().map(String::as_str))
+                        .map(|s| format!("{ns_name}:{s}")),
                 }),
                 Values::Pattern(re) => {
                     let suggestion = [value.to_uppercase(), value.to_lowercase()]
                         .into_iter()
                         .find(|v| re.is_match(v))
                         .map(|v| format!("{ns_name}:{v}"));
-                    Err(TagProblem::PatternMismatch { pattern: re.as_str().to_owned(), suggestion })
+                    Err(TagProblem::PatternMismatch {
+                        pattern: re.as_str().to_owned(),
+                        suggestion,
+                    })
                 }
             }
         }
@@ -269,4 +304,15 @@ impl Schema {
 }
 
 /// Names that expressions use for other things and no field may take.
-pub const RESERVED: &[&str] = &["p", "as_of", "true", "false", "has", "date", "year", "days_between", "min", "max"];
+pub const RESERVED: &[&str] = &[
+    "p",
+    "as_of",
+    "true",
+    "false",
+    "has",
+    "date",
+    "year",
+    "days_between",
+    "min",
+    "max",
+];

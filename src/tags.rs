@@ -32,7 +32,11 @@ impl Interner {
 
     /// The bitset of a profile's tags. In a hierarchical namespace a tag also sets the
     /// bits of every tested tag it lies below (`industry:C1713` sets `industry:C17`).
-    pub fn tagset<'a>(&self, schema: &Schema, tags: impl IntoIterator<Item = &'a String>) -> FixedBitSet {
+    pub fn tagset<'a>(
+        &self,
+        schema: &Schema,
+        tags: impl IntoIterator<Item = &'a String>,
+    ) -> FixedBitSet {
         let mut set = FixedBitSet::with_capacity(self.bits.len());
         for tag in tags {
             let hierarchical = tag
@@ -41,7 +45,11 @@ impl Interner {
                 .is_some_and(|ns| ns.hierarchical);
             if hierarchical {
                 let value_start = tag.find(':').map_or(tag.len(), |i| i + 1);
-                for (i, _) in tag.char_indices().skip(value_start).chain([(tag.len(), ' ')]) {
+                for (i, _) in tag
+                    .char_indices()
+                    .skip(value_start)
+                    .chain([(tag.len(), ' ')])
+                {
                     if i > value_start
                         && let Some(b) = self.bit(&tag[..i])
                     {

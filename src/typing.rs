@@ -68,11 +68,20 @@ pub const MAX_LEN: usize = 2000;
 
 /// Checks `source` and returns the IR expression, or every problem found.
 pub fn check(schema: &Schema, source: &str, want: Ty) -> Result<Expr, Vec<Problem>> {
-    let at = |code, message: String, help: Option<String>| Problem { code, message, help, line: 1, column: 1 };
+    let at = |code, message: String, help: Option<String>| Problem {
+        code,
+        message,
+        help,
+        line: 1,
+        column: 1,
+    };
     if source.len() > MAX_LEN {
         return Err(vec![at(
             Code::BadExpr,
-            format!("expression is {} bytes long, over the limit of {MAX_LEN}", source.len()),
+            format!(
+                "expression is {} bytes long, over the limit of {MAX_LEN}",
+                source.len()
+            ),
             Some("split it into several labelled clauses".into()),
         )]);
     }
@@ -93,7 +102,12 @@ pub fn check(schema: &Schema, source: &str, want: Ty) -> Result<Expr, Vec<Proble
             column,
         }]
     })?;
-    let mut c = Checker { schema, problems: Vec::new(), fields: BTreeSet::new(), tags: Vec::new() };
+    let mut c = Checker {
+        schema,
+        problems: Vec::new(),
+        fields: BTreeSet::new(),
+        tags: Vec::new(),
+    };
     let root = match ast.statements() {
         [Stmt::Expr(e)] => Some(&**e),
         _ => None,
@@ -104,25 +118,38 @@ pub fn check(schema: &Schema, source: &str, want: Ty) -> Result<Expr, Vec<Proble
             c.problems.push(Problem {
                 code: Code::TypeMismatch,
                 message: format!("expression is a {}, expected a {}", ty.name(), want.name()),
-                help: (want == Ty::Bool).then(|| "a condition must compare something, e.g. `employees >= 10`".into()),
+                help: (want == Ty::Bool)
+                    .then(|| "a condition must compare something, e.g. `employees >= 10`".into()),
                 line,
                 column,
             });
         }
         Some(_) => {}
-        None => c.problems.push(at(Code::BadExpr, "expected a single expression".into(), None)),
+        None => c.problems.push(at(
+            Code::BadExpr,
+            "expected a single expression".into(),
+            None,
+        )),
     }
     // Belt and braces: anything the walk above did not visit is a construct we do not allow.
     ast.walk(&mut |path: &[ASTNode]| {
         if let Some(ASTNode::Stmt(s)) = path.last()
             && !matches!(s, Stmt::Expr(_) | Stmt::If(..) | Stmt::Noop(_))
         {
-            c.problems.push(at(Code::BadExpr, "statements are not allowed in an expression".into(), None));
+            c.problems.push(at(
+                Code::BadExpr,
+                "statements are not allowed in an expression".into(),
+                None,
+            ));
         }
         true
     });
     if c.problems.is_empty() {
-        Ok(Expr { source: source.to_owned(), fields: c.fields.into_iter().collect(), tags: c.tags })
+        Ok(Expr {
+            source: source.to_owned(),
+            fields: c.fields.into_iter().collect(),
+            tags: c.tags,
+        })
     } else {
         Err(c.problems)
     }
@@ -140,15 +167,32 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn report(&mut self, code: Code, at: Position, message: String, help: Option<String>) -> Option<Ty> {
+    fn report(
+        &mut self,
+        code: Code,
+        at: Position,
+        message: String,
+        help: Option<String>,
+    ) -> Option<Ty> {
         let (line, column) = pos(at);
-        self.problems.push(Problem { code, message, help, line, column });
+        self.problems.push(Problem {
+            code,
+            message,
+            help,
+            line,
+            column,
+        });
         None
     }
 
     fn mismatch(&mut self, at: Position, what: &str, tys: &[Ty]) -> Option<Ty> {
         let list: Vec<_> = tys.iter().map(|t| t.name()).collect();
-        self.report(Code::TypeMismatch, at, format!("`{what}` cannot take ({})", list.join(", ")), None)
+        self.report(
+            Code::TypeMismatch,
+            at,
+            format!("`{what}` cannot take ({})", list.join(", ")),
+            None,
+        )
     }
 
     /// The type of `e`, or `None` when a problem was reported inside it.
@@ -204,8 +248,16 @@ impl Checker<'_> {
                 Some(Ty::of_field(f.ty))
             }
             None => {
-                let help = self.schema.suggest_field(name).map(|s| format!("did you mean `{s}`?"));
-                self.report(Code::UnknownField, at, format!("unknown field `{name}`"), help)
+                let help = self
+                    .schema
+                    .suggest_field(name)
+                    .map(|s| format!("did you mean `{s}`?"));
+                self.report(
+                    Code::UnknownField,
+                    at,
+                    format!("unknown field `{name}`"),
+                    help,
+                )
             }
         }
     }
@@ -223,7 +275,11 @@ impl Checker<'_> {
             return self.report(
                 Code::TypeMismatch,
                 at,
-                format!("the branches of `if` differ: {} and {}", body.name(), branch.name()),
+                format!(
+                    "the branches of `if` differ: {} and {}",
+                    body.name(),
+                    branch.name()
+                ),
                 None,
             );
         }
@@ -240,7 +296,12 @@ impl Checker<'_> {
                 "`if` needs an `else` branch in an expression".into(),
                 Some("write `if c { a } else { b }`".into()),
             ),
-            _ => self.report(Code::BadExpr, at, "a branch must hold one expression".into(), None),
+            _ => self.report(
+                Code::BadExpr,
+                at,
+                "a branch must hold one expression".into(),
+                None,
+            ),
         }
     }
 
@@ -281,13 +342,21 @@ impl Checker<'_> {
             ),
             ("date", [RExpr::StringConstant(s, s_at)]) => {
                 if crate::profile::parse_date(s).is_none() {
-                    self.report(Code::BadExpr, *s_at, format!("`{s}` is not a date YYYY-MM-DD"), None);
+                    self.report(
+                        Code::BadExpr,
+                        *s_at,
+                        format!("`{s}` is not a date YYYY-MM-DD"),
+                        None,
+                    );
                 }
                 Some(Date)
             }
-            ("date", _) => {
-                self.report(Code::BadExpr, at, "`date` takes one string literal YYYY-MM-DD".into(), None)
-            }
+            ("date", _) => self.report(
+                Code::BadExpr,
+                at,
+                "`date` takes one string literal YYYY-MM-DD".into(),
+                None,
+            ),
             ("year" | "days_between" | "min" | "max", _) => {
                 let tys: Vec<Option<Ty>> = args.iter().map(|a| self.expr(a)).collect();
                 let tys: Vec<Ty> = tys.into_iter().collect::<Option<_>>()?;
@@ -300,8 +369,14 @@ impl Checker<'_> {
             }
             _ => {
                 let known = ["has", "date", "year", "days_between", "min", "max"];
-                let help = crate::diag::did_you_mean(name, known).map(|s| format!("did you mean `{s}`?"));
-                self.report(Code::BadExpr, at, format!("unknown function `{name}`"), help)
+                let help =
+                    crate::diag::did_you_mean(name, known).map(|s| format!("did you mean `{s}`?"));
+                self.report(
+                    Code::BadExpr,
+                    at,
+                    format!("unknown function `{name}`"),
+                    help,
+                )
             }
         }
     }
@@ -331,15 +406,43 @@ mod tests {
     #[test]
     fn accepted_expressions_and_what_they_read() {
         for (src, want, fields) in [
-            ("energy_intensity < 0.52", Ty::Bool, &["energy_intensity"][..]),
-            ("employees >= 10 && !(revenue_10k_yuan > 2000)", Ty::Bool, &["employees", "revenue_10k_yuan"]),
-            ("plot_ratio < if has(\"cert:specialized_new\") { 3.0 } else { 2.5 }", Ty::Bool, &["plot_ratio"]),
+            (
+                "energy_intensity < 0.52",
+                Ty::Bool,
+                &["energy_intensity"][..],
+            ),
+            (
+                "employees >= 10 && !(revenue_10k_yuan > 2000)",
+                Ty::Bool,
+                &["employees", "revenue_10k_yuan"],
+            ),
+            (
+                "plot_ratio < if has(\"cert:specialized_new\") { 3.0 } else { 2.5 }",
+                Ty::Bool,
+                &["plot_ratio"],
+            ),
             ("founded <= as_of - 365 * 3", Ty::Bool, &["founded"]),
-            ("days_between(founded, as_of) > 1000", Ty::Bool, &["founded"]),
-            ("year(as_of) - above_designated_since == 1", Ty::Bool, &["above_designated_since"]),
+            (
+                "days_between(founded, as_of) > 1000",
+                Ty::Bool,
+                &["founded"],
+            ),
+            (
+                "year(as_of) - above_designated_since == 1",
+                Ty::Bool,
+                &["above_designated_since"],
+            ),
             ("founded >= date(\"2020-01-01\")", Ty::Bool, &["founded"]),
-            ("investor_unchanged == true", Ty::Bool, &["investor_unchanged"]),
-            ("min(booth_fee_yuan * 0.7, 50000)", Ty::Num, &["booth_fee_yuan"]),
+            (
+                "investor_unchanged == true",
+                Ty::Bool,
+                &["investor_unchanged"],
+            ),
+            (
+                "min(booth_fee_yuan * 0.7, 50000)",
+                Ty::Num,
+                &["booth_fee_yuan"],
+            ),
         ] {
             check_case(src, want, Ok(fields));
         }
@@ -352,7 +455,11 @@ mod tests {
             ("founded < 2020", Ty::Bool, Code::TypeMismatch),
             ("booth_fee_yuan * 0.7", Ty::Bool, Code::TypeMismatch),
             ("employees > 1", Ty::Num, Code::TypeMismatch),
-            ("if employees > 1 { 1 } else { false }", Ty::Num, Code::TypeMismatch),
+            (
+                "if employees > 1 { 1 } else { false }",
+                Ty::Num,
+                Code::TypeMismatch,
+            ),
             ("revenue > 1", Ty::Bool, Code::UnknownField),
             ("has(\"cert:hightech\")", Ty::Bool, Code::UnknownTag),
             ("has(kind)", Ty::Bool, Code::BadExpr),
@@ -372,7 +479,11 @@ mod tests {
     fn over_long_and_over_deep_expressions_are_refused() {
         let long = format!("employees > {}", "1".repeat(MAX_LEN));
         check_case(&long, Ty::Bool, Err(Code::BadExpr));
-        let deep = format!("{}employees > 1{}", "(".repeat(MAX_DEPTH + 5), ")".repeat(MAX_DEPTH + 5));
+        let deep = format!(
+            "{}employees > 1{}",
+            "(".repeat(MAX_DEPTH + 5),
+            ")".repeat(MAX_DEPTH + 5)
+        );
         check_case(&deep, Ty::Bool, Err(Code::BadExpr));
     }
 }

@@ -2,16 +2,24 @@
 
 /// The 31 characters a code may use; a character's value is its index.
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsccError {
     #[error("统一社会信用代码 `{0}` must have 18 characters")]
     Length(String),
-    #[error("统一社会信用代码 `{code}` has `{ch}` at position {pos}, outside the GB 32100 character set")]
+    #[error(
+        "统一社会信用代码 `{code}` has `{ch}` at position {pos}, outside the GB 32100 character set"
+    )]
     Char { code: String, ch: char, pos: usize },
     #[error("统一社会信用代码 `{code}` has check character `{found}`, expected `{expected}`")]
-    CheckDigit { code: String, found: char, expected: char },
+    CheckDigit {
+        code: String,
+        found: char,
+        expected: char,
+    },
 }
 
 fn value(c: u8) -> Option<u32> {
@@ -39,13 +47,21 @@ pub fn validate(code: &str) -> Result<(), UsccError> {
     }
     for (i, ch) in code.chars().enumerate() {
         if !ch.is_ascii() || value(ch as u8).is_none() {
-            return Err(UsccError::Char { code: code.to_owned(), ch, pos: i + 1 });
+            return Err(UsccError::Char {
+                code: code.to_owned(),
+                ch,
+                pos: i + 1,
+            });
         }
     }
     let expected = check_char(&code[..17]).expect("characters checked above");
     let found = code.as_bytes()[17] as char;
     if found != expected {
-        return Err(UsccError::CheckDigit { code: code.to_owned(), found, expected });
+        return Err(UsccError::CheckDigit {
+            code: code.to_owned(),
+            found,
+            expected,
+        });
     }
     Ok(())
 }
@@ -64,8 +80,21 @@ mod tests {
 
     #[test]
     fn a_changed_character_is_caught() {
-        assert!(matches!(validate("91110000802100433C"), Err(UsccError::CheckDigit { expected: 'B', .. })));
-        assert!(matches!(validate("9111000080210043"), Err(UsccError::Length(_))));
-        assert!(matches!(validate("91110000802100433I"), Err(UsccError::Char { ch: 'I', pos: 18, .. })));
+        assert!(matches!(
+            validate("91110000802100433C"),
+            Err(UsccError::CheckDigit { expected: 'B', .. })
+        ));
+        assert!(matches!(
+            validate("9111000080210043"),
+            Err(UsccError::Length(_))
+        ));
+        assert!(matches!(
+            validate("91110000802100433I"),
+            Err(UsccError::Char {
+                ch: 'I',
+                pos: 18,
+                ..
+            })
+        ));
     }
 }

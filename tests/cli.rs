@@ -24,8 +24,15 @@ fn stderr(out: &std::process::Output) -> String {
 /// `fixtures/broken_rules` beside a copy of the real schema, in a temporary directory.
 fn broken_rules() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(root().join("rules/schema.toml"), dir.path().join("schema.toml")).expect("copy schema");
-    copy_tree(&root().join("fixtures/broken_rules/measures"), &dir.path().join("measures"));
+    std::fs::copy(
+        root().join("rules/schema.toml"),
+        dir.path().join("schema.toml"),
+    )
+    .expect("copy schema");
+    copy_tree(
+        &root().join("fixtures/broken_rules/measures"),
+        &dir.path().join("measures"),
+    );
     let path = dir.path().to_owned();
     (dir, path)
 }
@@ -48,13 +55,20 @@ fn check_accepts_the_builtin_catalog() {
     let out = cmd().arg("check").output().expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.starts_with("ok: ") && text.contains(" measures, 0 errors, 0 warnings"), "{text}");
+    assert!(
+        text.starts_with("ok: ") && text.contains(" measures, 0 errors, 0 warnings"),
+        "{text}"
+    );
 }
 
 #[test]
 fn check_reports_every_problem_of_a_broken_directory_with_its_place() {
     let (_guard, dir) = broken_rules();
-    let out = cmd().args(["check", "--rules"]).arg(&dir).output().expect("runs");
+    let out = cmd()
+        .args(["check", "--rules"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(3));
     assert!(stdout(&out).is_empty());
     insta::assert_snapshot!("broken_rules_human", stderr(&out));
@@ -63,11 +77,18 @@ fn check_reports_every_problem_of_a_broken_directory_with_its_place() {
 #[test]
 fn check_json_errors_carry_file_line_code_and_measure() {
     let (_guard, dir) = broken_rules();
-    let out = cmd().args(["check", "--error-format", "json", "--rules"]).arg(&dir).output().expect("runs");
+    let out = cmd()
+        .args(["check", "--error-format", "json", "--rules"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(3));
-    let diags: Vec<serde_json::Value> =
-        stderr(&out).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
-    let codes: std::collections::BTreeSet<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let diags: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let codes: std::collections::BTreeSet<&str> =
+        diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
     for want in [
         "rule::unknown_tag",
         "rule::unknown_field",
@@ -82,14 +103,25 @@ fn check_json_errors_carry_file_line_code_and_measure() {
         assert!(codes.contains(want), "no {want} in {codes:?}");
     }
     for d in &diags {
-        assert!(d["file"].as_str().is_some_and(|f| f.starts_with("measures/")), "{d}");
-        assert!(d["line"].as_u64().is_some() && d["measure"].as_str().is_some(), "{d}");
+        assert!(
+            d["file"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("measures/")),
+            "{d}"
+        );
+        assert!(
+            d["line"].as_u64().is_some() && d["measure"].as_str().is_some(),
+            "{d}"
+        );
     }
 }
 
 #[test]
 fn a_missing_rules_directory_is_fatal_and_named() {
-    let out = cmd().args(["check", "--rules", "no/such/dir"]).output().expect("runs");
+    let out = cmd()
+        .args(["check", "--rules", "no/such/dir"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no/such/dir"), "{}", stderr(&out));
 }
@@ -101,7 +133,17 @@ const YONGFENG: &str = "91330603MA2D3LX08L";
 fn explain(id: &str, format: &str) -> std::process::Output {
     cmd()
         .current_dir(root())
-        .args(["explain", "--enterprises", PROFILES, "--id", id, "--as-of", "2025-06-30", "--format", format])
+        .args([
+            "explain",
+            "--enterprises",
+            PROFILES,
+            "--id",
+            id,
+            "--as-of",
+            "2025-06-30",
+            "--format",
+            format,
+        ])
         .output()
         .expect("runs")
 }
@@ -117,19 +159,37 @@ fn explain_json_has_one_result_per_measure_and_keeps_missing_data_apart() {
     let catalog = policy_match::Catalog::builtin().unwrap();
     let results = v["results"].as_array().expect("results");
     assert_eq!(results.len(), catalog.measures.len());
-    let by_id = |id: &str| results.iter().find(|r| r["measure_id"] == id).expect("present");
+    let by_id = |id: &str| {
+        results
+            .iter()
+            .find(|r| r["measure_id"] == id)
+            .expect("present")
+    };
 
     // 0.52 is not 低于 0.52: a failed condition, named.
     let m017 = by_id("M017");
     assert_eq!(m017["outcome"], "not_eligible");
-    assert_eq!(m017["failed"], serde_json::json!(["单位工业增加值能耗低于0.52吨标准煤/万元"]));
+    assert_eq!(
+        m017["failed"],
+        serde_json::json!(["单位工业增加值能耗低于0.52吨标准煤/万元"])
+    );
     // No basic-research figure: undetermined, with the field, never not_eligible.
     let m041 = by_id("M041");
     assert_eq!(m041["outcome"], "undetermined");
-    assert_eq!(m041["missing_fields"], serde_json::json!(["basic_research_donation_yuan"]));
+    assert_eq!(
+        m041["missing_fields"],
+        serde_json::json!(["basic_research_donation_yuan"])
+    );
     assert_eq!(m041["failed"], serde_json::json!([]));
     for r in results {
-        for key in ["measure_id", "title", "outcome", "amount_yuan", "failed", "missing_fields"] {
+        for key in [
+            "measure_id",
+            "title",
+            "outcome",
+            "amount_yuan",
+            "failed",
+            "missing_fields",
+        ] {
             assert!(r.get(key).is_some(), "{key} missing in {r}");
         }
     }
@@ -160,23 +220,40 @@ fn compile_prints_the_generated_script() {
     assert!(script.contains("p.present("), "{script}");
     let out = cmd().args(["compile", "M17"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("did you mean `M017`?"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `M017`?"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn test_command_runs_the_rule_examples() {
-    let out = cmd().args(["test", "--as-of", "2025-06-30"]).output().expect("runs");
+    let out = cmd()
+        .args(["test", "--as-of", "2025-06-30"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains(" failed; condition coverage"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(" failed; condition coverage"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn list_json_gives_every_measure_with_routing() {
-    let out = cmd().args(["list", "--format", "json"]).output().expect("runs");
+    let out = cmd()
+        .args(["list", "--format", "json"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let items = v.as_array().expect("array");
-    let m072 = items.iter().find(|m| m["id"] == "M072").expect("M072 listed");
+    let m072 = items
+        .iter()
+        .find(|m| m["id"] == "M072")
+        .expect("M072 listed");
     assert_eq!(m072["window"], "涉外经营服务");
     assert_eq!(m072["valid_until"], "2023-12-31");
     assert_eq!(m072["delivery"], serde_json::json!(["push", "auto_grant"]));

@@ -48,7 +48,12 @@ fn seen(catalog: &Catalog, r: &MeasureResult) -> Seen {
     }
 }
 
-fn batch(catalog: &Catalog, profiles: &[Profile], as_of: Date, threads: usize) -> Vec<Vec<MeasureResult>> {
+fn batch(
+    catalog: &Catalog,
+    profiles: &[Profile],
+    as_of: Date,
+    threads: usize,
+) -> Vec<Vec<MeasureResult>> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -68,28 +73,50 @@ fn check(
     let Some(pi) = profiles.iter().position(|p| p.id == case.enterprise) else {
         return vec![format!("no fixture enterprise `{}`", case.enterprise)];
     };
-    let Some(mi) = catalog.measures.iter().position(|m| m.measure.id == case.measure) else {
+    let Some(mi) = catalog
+        .measures
+        .iter()
+        .position(|m| m.measure.id == case.measure)
+    else {
         return vec![format!("no measure `{}`", case.measure)];
     };
     let mut results: Vec<(&str, Seen)> = paths
         .iter()
         .map(|(name, all)| {
-            let r = all[pi].iter().find(|r| r.measure == mi).expect("one result per measure");
+            let r = all[pi]
+                .iter()
+                .find(|r| r.measure == mi)
+                .expect("one result per measure");
             (*name, seen(catalog, r))
         })
         .collect();
     let (outcome, amount) = catalog.evaluate_whole_script(&profiles[pi], mi, as_of);
-    results.push(("whole-script", Seen { outcome, amount, failed: None, missing: None }));
+    results.push((
+        "whole-script",
+        Seen {
+            outcome,
+            amount,
+            failed: None,
+            missing: None,
+        },
+    ));
 
     let tag = format!("{} {}", case.enterprise, case.measure);
     for (path, s) in &results {
         if s.outcome.as_str() != case.outcome {
-            problems.push(format!("{tag} [{path}]: outcome {}, expected {}", s.outcome.as_str(), case.outcome));
+            problems.push(format!(
+                "{tag} [{path}]: outcome {}, expected {}",
+                s.outcome.as_str(),
+                case.outcome
+            ));
         }
         if let Some(a) = case.amount
             && s.amount.is_none_or(|b| (a - b).abs() > 0.005)
         {
-            problems.push(format!("{tag} [{path}]: amount {:?}, expected {a}", s.amount));
+            problems.push(format!(
+                "{tag} [{path}]: amount {:?}, expected {a}",
+                s.amount
+            ));
         }
         if let (Some(want), Some(got)) = (&case.failed, &s.failed)
             && want != got
@@ -99,17 +126,26 @@ fn check(
         if let (Some(want), Some(got)) = (&case.missing, &s.missing)
             && want != got
         {
-            problems.push(format!("{tag} [{path}]: missing {got:?}, expected {want:?}"));
+            problems.push(format!(
+                "{tag} [{path}]: missing {got:?}, expected {want:?}"
+            ));
         }
     }
     let first = &results[0].1;
     for (path, s) in &results[1..] {
         let same = s.outcome == first.outcome
             && s.amount == first.amount
-            && s.failed.as_ref().is_none_or(|f| Some(f) == first.failed.as_ref())
-            && s.missing.as_ref().is_none_or(|m| Some(m) == first.missing.as_ref());
+            && s.failed
+                .as_ref()
+                .is_none_or(|f| Some(f) == first.failed.as_ref())
+            && s.missing
+                .as_ref()
+                .is_none_or(|m| Some(m) == first.missing.as_ref());
         if !same {
-            problems.push(format!("{tag}: path {path} says {s:?}, {} says {first:?}", results[0].0));
+            problems.push(format!(
+                "{tag}: path {path} says {s:?}, {} says {first:?}",
+                results[0].0
+            ));
         }
     }
     problems
@@ -119,21 +155,37 @@ fn check(
 fn fixture_cases_hold_on_every_evaluation_path() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let catalog = Catalog::builtin().expect("built-in catalog loads");
-    let (profiles, rejects) = read_jsonl(&catalog.schema, &root.join("fixtures/enterprises.jsonl")).expect("readable");
+    let (profiles, rejects) =
+        read_jsonl(&catalog.schema, &root.join("fixtures/enterprises.jsonl")).expect("readable");
     assert!(rejects.is_empty(), "fixture profiles rejected: {rejects:?}");
     let text = std::fs::read_to_string(root.join("fixtures/expected.toml")).expect("readable");
     let expected: Expected = toml::from_str(&text).expect("expected.toml parses");
     let d = expected.as_of.date.expect("as_of is a date");
     let as_of = jiff::civil::date(d.year as i16, d.month as i8, d.day as i8);
 
-    let recommend: Vec<Vec<MeasureResult>> = profiles.iter().map(|p| catalog.recommend(p, as_of).results).collect();
+    let recommend: Vec<Vec<MeasureResult>> = profiles
+        .iter()
+        .map(|p| catalog.recommend(p, as_of).results)
+        .collect();
     let paths = [
         ("recommend", recommend),
         ("batch-1-thread", batch(&catalog, &profiles, as_of, 1)),
         ("batch-2-threads", batch(&catalog, &profiles, as_of, 2)),
     ];
-    let problems: Vec<String> =
-        expected.case.iter().flat_map(|c| check(&catalog, &profiles, &paths, c, as_of)).collect();
-    assert!(expected.case.len() >= 30, "too few fixture cases: {}", expected.case.len());
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    let problems: Vec<String> = expected
+        .case
+        .iter()
+        .flat_map(|c| check(&catalog, &profiles, &paths, c, as_of))
+        .collect();
+    assert!(
+        expected.case.len() >= 30,
+        "too few fixture cases: {}",
+        expected.case.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

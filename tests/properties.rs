@@ -18,9 +18,9 @@ fn vocabulary(c: &Catalog) -> Vec<String> {
     for (name, ns) in &c.schema.namespaces {
         match &ns.values {
             Values::Closed(v) => tags.extend(v.keys().map(|k| format!("{name}:{k}"))),
-            Values::Pattern(_) if name == "industry" => {
-                tags.extend(["C", "C17", "C1713", "C18", "F5131", "I65"].map(|v| format!("industry:{v}")))
-            }
+            Values::Pattern(_) if name == "industry" => tags.extend(
+                ["C", "C17", "C1713", "C18", "F5131", "I65"].map(|v| format!("industry:{v}")),
+            ),
             Values::Pattern(_) => tags.push(format!("{name}:huashe")),
         }
     }
@@ -28,15 +28,21 @@ fn vocabulary(c: &Catalog) -> Vec<String> {
 }
 
 /// Values near the thresholds the rules use, and some far from them.
-const NUMBERS: &[f64] =
-    &[0.0, 0.3, 0.519, 0.52, 0.521, 1.0, 2.4, 2.5, 2.9, 3.0, 40.0, 40.5, 80.0, 499.0, 500.0, 500.5, 12000.0];
+const NUMBERS: &[f64] = &[
+    0.0, 0.3, 0.519, 0.52, 0.521, 1.0, 2.4, 2.5, 2.9, 3.0, 40.0, 40.5, 80.0, 499.0, 500.0, 500.5,
+    12000.0,
+];
 const YEARS: &[i64] = &[2019, 2022, 2023, 2024, 2025, 2026];
 
 fn profile(c: &Catalog, seed: &[u8]) -> Profile {
     let vocab = vocabulary(c);
     let byte = |i: usize| seed[i % seed.len()];
-    let tags: Vec<String> =
-        vocab.iter().enumerate().filter(|(i, _)| byte(*i) % 3 == 0).map(|(_, t)| t.clone()).collect();
+    let tags: Vec<String> = vocab
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| byte(*i) % 3 == 0)
+        .map(|(_, t)| t.clone())
+        .collect();
     let mut fields = Vec::new();
     for (i, f) in c.schema.fields.iter().enumerate() {
         let b = byte(vocab.len() + 2 * i);
@@ -49,14 +55,28 @@ fn profile(c: &Catalog, seed: &[u8]) -> Profile {
                 let n = NUMBERS[pick % NUMBERS.len()];
                 RawValue::Number(f.max.map_or(n, |max| n.min(max)))
             }
-            FieldType::Integer if f.min.is_some_and(|m| m >= 1949.0) => RawValue::Integer(YEARS[pick % YEARS.len()]),
+            FieldType::Integer if f.min.is_some_and(|m| m >= 1949.0) => {
+                RawValue::Integer(YEARS[pick % YEARS.len()])
+            }
             FieldType::Integer => RawValue::Integer(pick as i64),
-            FieldType::Date => RawValue::Text(format!("20{:02}-0{}-1{}", pick % 26, 1 + pick % 9, pick % 10)),
+            FieldType::Date => RawValue::Text(format!(
+                "20{:02}-0{}-1{}",
+                pick % 26,
+                1 + pick % 9,
+                pick % 10
+            )),
             FieldType::Bool => RawValue::Bool(pick % 2 == 0),
         };
         fields.push((f.name.clone(), v));
     }
-    Profile::build(&c.schema, "generated".into(), "generated".into(), tags, fields).expect("generated profile fits")
+    Profile::build(
+        &c.schema,
+        "generated".into(),
+        "generated".into(),
+        tags,
+        fields,
+    )
+    .expect("generated profile fits")
 }
 
 fn as_of_strategy() -> impl Strategy<Value = Date> {
@@ -103,8 +123,13 @@ fn generated_profiles_reach_every_outcome_of_every_measure() {
     let c = &*CATALOG;
     let mut seen = std::collections::BTreeSet::new();
     for s in 0..400u32 {
-        let seed: Vec<u8> =
-            (0..97u32).map(|i| (s.wrapping_mul(2_654_435_761).wrapping_add(i.wrapping_mul(40_503)) >> 7) as u8).collect();
+        let seed: Vec<u8> = (0..97u32)
+            .map(|i| {
+                (s.wrapping_mul(2_654_435_761)
+                    .wrapping_add(i.wrapping_mul(40_503))
+                    >> 7) as u8
+            })
+            .collect();
         for r in c.recommend(&profile(c, &seed), date(2025, 6, 30)).results {
             seen.insert((c.measures[r.measure].measure.id.clone(), r.outcome));
         }
@@ -116,7 +141,10 @@ fn generated_profiles_reach_every_outcome_of_every_measure() {
             if id == "M072" && o == Outcome::Eligible {
                 continue;
             }
-            assert!(seen.contains(&(id.clone(), o)), "no generated profile gave {id} {o:?}");
+            assert!(
+                seen.contains(&(id.clone(), o)),
+                "no generated profile gave {id} {o:?}"
+            );
         }
     }
 }

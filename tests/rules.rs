@@ -14,16 +14,39 @@ fn root() -> &'static Path {
 fn every_rule_example_passes_with_full_condition_coverage() {
     let catalog = Catalog::builtin().expect("built-in catalog");
     let report = policy_match::ruletest::run(&catalog, date(2025, 6, 30));
-    assert!(report.examples >= 3 * catalog.measures.len() - 2, "only {} examples", report.examples);
+    assert!(
+        report.examples >= 3 * catalog.measures.len() - 2,
+        "only {} examples",
+        report.examples
+    );
     assert!(report.failures.is_empty(), "{:#?}", report.failures);
-    assert!(report.uncovered.is_empty(), "conditions not seen both ways: {:#?}", report.uncovered);
+    assert!(
+        report.uncovered.is_empty(),
+        "conditions not seen both ways: {:#?}",
+        report.uncovered
+    );
     for cm in &catalog.measures {
         let m = &cm.measure;
         let has = |e: policy_match::ir::Expect| m.examples.iter().any(|x| x.expect == e);
-        assert!(has(policy_match::ir::Expect::Eligible), "{}: no eligible example", m.id);
-        assert!(has(policy_match::ir::Expect::NotEligible), "{}: no not_eligible example", m.id);
-        let reads_fields = cm.conditions.iter().any(|c| matches!(c.kind, policy_match::compile::CondKind::When(_)));
-        assert!(!reads_fields || has(policy_match::ir::Expect::Undetermined), "{}: no undetermined example", m.id);
+        assert!(
+            has(policy_match::ir::Expect::Eligible),
+            "{}: no eligible example",
+            m.id
+        );
+        assert!(
+            has(policy_match::ir::Expect::NotEligible),
+            "{}: no not_eligible example",
+            m.id
+        );
+        let reads_fields = cm
+            .conditions
+            .iter()
+            .any(|c| matches!(c.kind, policy_match::compile::CondKind::When(_)));
+        assert!(
+            !reads_fields || has(policy_match::ir::Expect::Undetermined),
+            "{}: no undetermined example",
+            m.id
+        );
     }
 }
 
@@ -63,7 +86,10 @@ fn profile(c: &Catalog, employees: i64) -> Profile {
         "91330603MA2D3LX08L".into(),
         "测试".into(),
         vec!["kind:enterprise".into()],
-        [("revenue_10k_yuan".to_owned(), RawValue::Number(1000.0)), ("employees".to_owned(), RawValue::Integer(employees))],
+        [
+            ("revenue_10k_yuan".to_owned(), RawValue::Number(1000.0)),
+            ("employees".to_owned(), RawValue::Integer(employees)),
+        ],
     )
     .expect("fits the schema")
 }
@@ -71,18 +97,36 @@ fn profile(c: &Catalog, employees: i64) -> Profile {
 #[test]
 fn a_runtime_error_is_an_error_outcome_and_never_granted() {
     let c = Catalog::from_sources(&sources_with("measures/M900.toml", EXTRA)).expect("valid");
-    let i = c.measures.iter().position(|m| m.measure.id == "M900").unwrap();
+    let i = c
+        .measures
+        .iter()
+        .position(|m| m.measure.id == "M900")
+        .unwrap();
     let ok = &c.recommend(&profile(&c, 20), date(2025, 1, 1)).results;
     let r = ok.iter().find(|r| r.measure == i).unwrap();
-    assert_eq!((r.outcome, r.amount), (Outcome::Eligible, Some(5000.0)), "capped at 5000");
+    assert_eq!(
+        (r.outcome, r.amount),
+        (Outcome::Eligible, Some(5000.0)),
+        "capped at 5000"
+    );
     // Zero employees: division by zero inside the clause.
     let bad = &c.recommend(&profile(&c, 0), date(2025, 1, 1)).results;
     let r = bad.iter().find(|r| r.measure == i).unwrap();
     assert_eq!(r.outcome, Outcome::Error);
     assert_eq!(r.amount, None);
-    assert!(r.error.as_deref().is_some_and(|e| e.contains("division by zero")), "{:?}", r.error);
+    assert!(
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.contains("division by zero")),
+        "{:?}",
+        r.error
+    );
     // Every other measure of that enterprise is still decided.
-    assert!(bad.iter().filter(|r| r.measure != i).all(|r| r.outcome != Outcome::Error));
+    assert!(
+        bad.iter()
+            .filter(|r| r.measure != i)
+            .all(|r| r.outcome != Outcome::Error)
+    );
 }
 
 #[test]
@@ -90,11 +134,15 @@ fn a_failed_reload_keeps_the_old_catalog_serving() {
     let shared = SharedCatalog::new(Catalog::builtin().expect("built-in"));
     let before = shared.current().hash.clone();
     let broken = EXTRA.replace("kind:enterprise", "kind:enterprize");
-    let err = shared.reload(&sources_with("measures/M900.toml", &broken)).expect_err("rejected");
+    let err = shared
+        .reload(&sources_with("measures/M900.toml", &broken))
+        .expect_err("rejected");
     assert!(err.to_string().contains("invalid"), "{err}");
     assert_eq!(shared.current().hash, before);
 
-    let next = shared.reload(&sources_with("measures/M900.toml", EXTRA)).expect("accepted");
+    let next = shared
+        .reload(&sources_with("measures/M900.toml", EXTRA))
+        .expect("accepted");
     assert_ne!(next.hash, before);
     assert_eq!(shared.current().hash, next.hash);
     assert!(shared.current().measure("M900").is_some());
@@ -104,12 +152,20 @@ fn a_failed_reload_keeps_the_old_catalog_serving() {
 fn reloading_from_a_directory_reads_what_is_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("measures")).unwrap();
-    std::fs::copy(root().join("rules/schema.toml"), dir.path().join("schema.toml")).unwrap();
+    std::fs::copy(
+        root().join("rules/schema.toml"),
+        dir.path().join("schema.toml"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("measures/M900.toml"), EXTRA).unwrap();
     let shared = SharedCatalog::new(Catalog::builtin().unwrap());
     let c = shared.reload_dir(dir.path()).expect("valid directory");
     assert_eq!(c.measures.len(), 1);
     std::fs::write(dir.path().join("measures/M900.toml"), "id = ").unwrap();
     assert!(shared.reload_dir(dir.path()).is_err());
-    assert_eq!(shared.current().hash, c.hash, "the last good catalog still serves");
+    assert_eq!(
+        shared.current().hash,
+        c.hash,
+        "the last good catalog still serves"
+    );
 }

@@ -21,7 +21,11 @@ pub const EXIT_CATALOG_INVALID: u8 = 3;
 pub const EXIT_TESTS_FAILED: u8 = 4;
 
 #[derive(Parser)]
-#[command(name = "policy-match", version, about = "Policy-eligibility engine for Keqiao's 民营经济32条: 政策找企业 and 免申即享")]
+#[command(
+    name = "policy-match",
+    version,
+    about = "Policy-eligibility engine for Keqiao's 民营经济32条: 政策找企业 and 免申即享"
+)]
 struct Cli {
     /// Rules directory (schema.toml and measures/); default: the built-in Keqiao catalog.
     #[arg(long, global = true, value_name = "DIR")]
@@ -118,11 +122,17 @@ fn load(cli: &Cli) -> Result<Catalog, u8> {
             for d in &diags {
                 let _ = match cli.error_format {
                     ErrorFormat::Human => write!(err, "{}", d.render()),
-                    ErrorFormat::Json => writeln!(err, "{}", serde_json::to_string(d).unwrap_or_default()),
+                    ErrorFormat::Json => {
+                        writeln!(err, "{}", serde_json::to_string(d).unwrap_or_default())
+                    }
                 };
             }
             if let ErrorFormat::Human = cli.error_format {
-                let _ = writeln!(err, "error: the catalog is invalid: {} error(s), 0 warnings", diags.len());
+                let _ = writeln!(
+                    err,
+                    "error: the catalog is invalid: {} error(s), 0 warnings",
+                    diags.len()
+                );
             }
             EXIT_CATALOG_INVALID
         }
@@ -131,7 +141,10 @@ fn load(cli: &Cli) -> Result<Catalog, u8> {
 }
 
 fn print_json(v: &impl Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("plain data serialises"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("plain data serialises")
+    );
 }
 
 fn dispatch(cli: &Cli) -> u8 {
@@ -141,7 +154,11 @@ fn dispatch(cli: &Cli) -> u8 {
     };
     match &cli.command {
         Command::Check => {
-            println!("ok: {} measures, 0 errors, 0 warnings (catalog {})", catalog.measures.len(), catalog.hash);
+            println!(
+                "ok: {} measures, 0 errors, 0 warnings (catalog {})",
+                catalog.measures.len(),
+                catalog.hash
+            );
             EXIT_OK
         }
         Command::List { format } => {
@@ -155,11 +172,23 @@ fn dispatch(cli: &Cli) -> u8 {
             }
             None => {
                 let ids = catalog.measures.iter().map(|m| m.measure.id.as_str());
-                let hint = crate::diag::did_you_mean(measure, ids).map(|s| format!(" (did you mean `{s}`?)"));
-                fatal(cli, &format!("no measure `{measure}` in the catalog{}", hint.unwrap_or_default()))
+                let hint = crate::diag::did_you_mean(measure, ids)
+                    .map(|s| format!(" (did you mean `{s}`?)"));
+                fatal(
+                    cli,
+                    &format!(
+                        "no measure `{measure}` in the catalog{}",
+                        hint.unwrap_or_default()
+                    ),
+                )
             }
         },
-        Command::Explain { enterprises, id, as_of, format } => {
+        Command::Explain {
+            enterprises,
+            id,
+            as_of,
+            format,
+        } => {
             let (profiles, rejects) = match profile::read_jsonl(&catalog.schema, enterprises) {
                 Ok(x) => x,
                 Err(e) => return fatal(cli, &e.to_string()),
@@ -170,7 +199,13 @@ fn dispatch(cli: &Cli) -> u8 {
                     .find(|r| r.id.as_deref() == Some(id.as_str()))
                     .map(|r| format!(": line {} was rejected: {}", r.line, r.reason))
                     .unwrap_or_else(|| " (no such id)".to_owned());
-                return fatal(cli, &format!("enterprise `{id}` not found in `{}`{why}", enterprises.display()));
+                return fatal(
+                    cli,
+                    &format!(
+                        "enterprise `{id}` not found in `{}`{why}",
+                        enterprises.display()
+                    ),
+                );
             };
             let rec = catalog.recommend(p, as_of.unwrap_or_else(crate::dates::today));
             match format {
@@ -185,10 +220,16 @@ fn dispatch(cli: &Cli) -> u8 {
                 TextFormat::Json => print_json(&report),
                 TextFormat::Text => {
                     for f in &report.failures {
-                        println!("FAIL {} example `{}`: expected {}, got {}", f.measure, f.example, f.expected, f.got);
+                        println!(
+                            "FAIL {} example `{}`: expected {}, got {}",
+                            f.measure, f.example, f.expected, f.got
+                        );
                     }
                     for u in &report.uncovered {
-                        println!("uncovered {}「{}」never {}", u.measure, u.label, u.never_seen);
+                        println!(
+                            "uncovered {}「{}」never {}",
+                            u.measure, u.label, u.never_seen
+                        );
                     }
                     let covered = report.conditions * 2 - report.uncovered.len();
                     println!(
@@ -199,7 +240,11 @@ fn dispatch(cli: &Cli) -> u8 {
                     );
                 }
             }
-            if report.ok() { EXIT_OK } else { EXIT_TESTS_FAILED }
+            if report.ok() {
+                EXIT_OK
+            } else {
+                EXIT_TESTS_FAILED
+            }
         }
     }
 }
@@ -230,7 +275,11 @@ fn list(catalog: &Catalog, format: ListFormat) {
             println!("id    art  mode        window        scenario          title");
             for cm in &catalog.measures {
                 let m = &cm.measure;
-                let mode = if m.auto_grant() { "免申即享" } else { "精准推送" };
+                let mode = if m.auto_grant() {
+                    "免申即享"
+                } else {
+                    "精准推送"
+                };
                 println!(
                     "{:<5} {:>3}  {:<10}  {:<12}  {:<16}  {}",
                     m.id,
