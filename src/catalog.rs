@@ -10,6 +10,7 @@ use include_dir::{Dir, include_dir};
 use rhai::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::centre::Centre;
 use crate::compile::{self, CompiledMeasure};
 use crate::diag::{self, Code, Diagnostic};
 use crate::ir::Test;
@@ -36,7 +37,8 @@ pub enum LoadError {
     Bug(#[from] compile::CompileBug),
 }
 
-/// The texts of a rules directory: `schema.toml` and `measures/**/*.toml`, by relative path.
+/// The texts of a rules directory: `schema.toml`, `centre.toml` and `measures/**/*.toml`,
+/// by relative path.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     pub files: BTreeMap<String, Arc<str>>,
@@ -55,9 +57,11 @@ impl Sources {
             source,
         };
         let mut files = BTreeMap::new();
-        let schema = root.join("schema.toml");
-        let text = std::fs::read_to_string(&schema).map_err(|e| io(&schema, e))?;
-        files.insert("schema.toml".to_owned(), Arc::from(text));
+        for name in ["schema.toml", "centre.toml"] {
+            let path = root.join(name);
+            let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            files.insert(name.to_owned(), Arc::from(text));
+        }
         let mut stack = vec![root.join("measures")];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
@@ -99,8 +103,9 @@ impl Sources {
 fn collect_builtin(dir: &Dir<'static>, out: &mut BTreeMap<String, Arc<str>>) {
     for f in dir.files() {
         let path = f.path().to_string_lossy().replace('\\', "/");
-        let wanted =
-            path == "schema.toml" || (path.starts_with("measures/") && path.ends_with(".toml"));
+        let wanted = path == "schema.toml"
+            || path == "centre.toml"
+            || (path.starts_with("measures/") && path.ends_with(".toml"));
         if wanted && let Some(text) = f.contents_utf8() {
             out.insert(path, Arc::from(text));
         }
@@ -113,6 +118,7 @@ fn collect_builtin(dir: &Dir<'static>, out: &mut BTreeMap<String, Arc<str>>) {
 /// A compiled, immutable catalog. Share it behind an `Arc`; swap it with [`SharedCatalog`].
 pub struct Catalog {
     pub schema: Schema,
+    pub centre: Centre,
     /// Sorted by measure id.
     pub measures: Vec<CompiledMeasure>,
     pub hash: String,
@@ -164,7 +170,23 @@ impl Catalog {
                 "`schema.toml` is missing",
             )]));
         };
-        let schema = Schema::parse("schema.toml", schema_text).map_err(LoadError::Invalid)?;
+        let Some(centre_text) = sources.files.get("centre.toml") else {
+            return Err(LoadError::Invalid(vec![Diagnostic::new(
+                Code::Io,
+                "centre.toml",
+                "`centre.toml` is missing",
+            )]));
+        };
+        let schema = Schema::parse("schema.toml", schema_text);
+        let centre = Centre::parse("centre.toml", centre_text);
+        let (schema, centre) = match (schema, centre) {
+            (Ok(s), Ok(c)) => (s, c),
+            (s, c) => {
+                diags.extend(s.err().into_iter().flatten());
+                diags.extend(c.err().into_iter().flatten());
+                return Err(LoadError::Invalid(diags));
+            }
+        };
         let mut measures = Vec::new();
         let mut ids = Vec::new();
         for (path, text) in sources
@@ -172,7 +194,7 @@ impl Catalog {
             .iter()
             .filter(|(p, _)| p.starts_with("measures/"))
         {
-            let checked = check::measure(&schema, path, text);
+            let checked = check::measure(&schema, &centre, path, text);
             diags.extend(checked.diags);
             measures.extend(checked.measure);
             ids.extend(checked.id.map(|(id, span)| (id, span, path.clone())));
@@ -213,6 +235,7 @@ impl Catalog {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Catalog {
             schema,
+            centre,
             measures,
             hash: sources.hash(),
             interner,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use regex::Regex;
 
+use crate::centre::{Centre, ScenarioRef};
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{Benefit, Condition, Eligibility, Example, Expect, Expr, Group, Measure, Test};
 use crate::profile::{Profile, RawValue};
@@ -123,7 +124,7 @@ impl Ctx<'_> {
 }
 
 /// Maps a 1-based (line, column) inside an expression to a byte span of the file.
-/// Exact for a one-line basic string without escapes; otherwise the whole string.
+/// Exact for a one-line string without escapes (basic or literal); otherwise the whole string.
 fn expr_span(
     text: &str,
     string_span: Range<usize>,
@@ -132,7 +133,9 @@ fn expr_span(
     column: usize,
 ) -> Range<usize> {
     let raw = text.get(string_span.clone()).unwrap_or("");
-    let inner = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
+    let inner = ['"', '\'']
+        .iter()
+        .find_map(|q| raw.strip_prefix(*q).and_then(|r| r.strip_suffix(*q)));
     if inner == Some(expr) && line == 1 {
         let off: usize = expr
             .chars()
@@ -164,7 +167,7 @@ pub struct Checked {
 }
 
 /// Checks one measure file. `file` is its path relative to the rules directory.
-pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
+pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) -> Checked {
     let raw: syntax::MeasureFile = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
@@ -257,6 +260,44 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
         );
     }
 
+    let zone = match centre.zone_of(raw.window.get_ref()) {
+        Ok(z) => z.name.clone(),
+        Err(suggestion) => {
+            cx.push(
+                Code::UnknownWindow,
+                raw.window.span(),
+                format!(
+                    "window `{}` is in no zone of centre.toml",
+                    raw.window.get_ref()
+                ),
+                Some(suggestion.map_or(
+                    "add it to the zone that handles it in centre.toml".into(),
+                    |s| format!("did you mean `{s}`?"),
+                )),
+            );
+            String::new()
+        }
+    };
+    let scenario_name =
+        raw.scenario
+            .as_ref()
+            .and_then(|s| match centre.resolve_scenario(s.get_ref()) {
+                Ok(ScenarioRef::Scenario(name)) => Some(name),
+                Ok(ScenarioRef::Reform(_)) => None,
+                Err(suggestion) => {
+                    cx.push(
+                        Code::UnknownScenario,
+                        s.span(),
+                        format!(
+                            "scenario `{}` is neither a 一类事 nor a reform value of centre.toml",
+                            s.get_ref()
+                        ),
+                        suggestion.map(|s| format!("did you mean `{s}`?")),
+                    );
+                    None
+                }
+            });
+
     let el = raw.eligibility.get_ref();
     let base = cx.group(None, &el.all, &el.any, &el.none, &el.when);
     let alternatives: Vec<Group> = el
@@ -324,8 +365,10 @@ pub fn measure(schema: &Schema, file: &str, text: &Arc<str>) -> Checked {
         basic_services: raw.basic_services,
         value_added_services: raw.value_added_services,
         channels: raw.channels,
-        scenario: raw.scenario,
-        window: raw.window,
+        scenario: raw.scenario.map(toml::Spanned::into_inner),
+        scenario_name,
+        window: raw.window.into_inner(),
+        zone,
         lead_departments: raw.lead_departments,
         topics: raw.topics,
         delivery: raw.delivery.into_inner(),

@@ -36,8 +36,14 @@ pub enum Code {
     BadExample,
     #[serde(rename = "rule::empty_label")]
     EmptyLabel,
+    #[serde(rename = "rule::unknown_window")]
+    UnknownWindow,
+    #[serde(rename = "rule::unknown_scenario")]
+    UnknownScenario,
     #[serde(rename = "rule::io")]
     Io,
+    #[serde(rename = "centre::syntax")]
+    CentreSyntax,
     #[serde(rename = "schema::syntax")]
     SchemaSyntax,
     #[serde(rename = "schema::bad_namespace")]
@@ -60,7 +66,10 @@ impl Code {
             Code::DatesOutOfOrder => "rule::dates_out_of_order",
             Code::BadExample => "rule::bad_example",
             Code::EmptyLabel => "rule::empty_label",
+            Code::UnknownWindow => "rule::unknown_window",
+            Code::UnknownScenario => "rule::unknown_scenario",
             Code::Io => "rule::io",
+            Code::CentreSyntax => "centre::syntax",
             Code::SchemaSyntax => "schema::syntax",
             Code::SchemaBadNamespace => "schema::bad_namespace",
             Code::SchemaBadField => "schema::bad_field",

@@ -17,8 +17,13 @@ pub struct Measure {
     pub basic_services: String,
     pub value_added_services: String,
     pub channels: String,
+    /// 纳入一类事或下步改革, verbatim.
     pub scenario: Option<String>,
+    /// The canonical 一类事 the scenario column resolves to; `None` for 下步改革 or none.
+    pub scenario_name: Option<String>,
+    /// 承接窗口, verbatim, and the zone (专区) that holds it.
     pub window: String,
+    pub zone: String,
     pub lead_departments: Vec<String>,
     pub topics: Vec<String>,
     pub delivery: Vec<Delivery>,

@@ -28,6 +28,7 @@
 //! ```
 
 pub mod catalog;
+pub mod centre;
 pub mod check;
 pub mod compile;
 pub mod dates;

@@ -19,8 +19,8 @@ pub struct MeasureFile {
     pub basic_services: String,
     pub value_added_services: String,
     pub channels: String,
-    pub scenario: Option<String>,
-    pub window: String,
+    pub scenario: Option<Spanned<String>>,
+    pub window: Spanned<String>,
     pub lead_departments: Vec<String>,
     #[serde(default)]
     pub topics: Vec<String>,

@@ -21,14 +21,12 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8(out.stderr.clone()).expect("utf-8")
 }
 
-/// `fixtures/broken_rules` beside a copy of the real schema, in a temporary directory.
+/// `fixtures/broken_rules` beside copies of the real schema and centre, in a temporary directory.
 fn broken_rules() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        root().join("rules/schema.toml"),
-        dir.path().join("schema.toml"),
-    )
-    .expect("copy schema");
+    for file in ["schema.toml", "centre.toml"] {
+        std::fs::copy(root().join("rules").join(file), dir.path().join(file)).expect("copy");
+    }
     copy_tree(
         &root().join("fixtures/broken_rules/measures"),
         &dir.path().join("measures"),

@@ -152,11 +152,9 @@ fn a_failed_reload_keeps_the_old_catalog_serving() {
 fn reloading_from_a_directory_reads_what_is_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("measures")).unwrap();
-    std::fs::copy(
-        root().join("rules/schema.toml"),
-        dir.path().join("schema.toml"),
-    )
-    .unwrap();
+    for file in ["schema.toml", "centre.toml"] {
+        std::fs::copy(root().join("rules").join(file), dir.path().join(file)).unwrap();
+    }
     std::fs::write(dir.path().join("measures/M900.toml"), EXTRA).unwrap();
     let shared = SharedCatalog::new(Catalog::builtin().unwrap());
     let c = shared.reload_dir(dir.path()).expect("valid directory");
