@@ -44,6 +44,7 @@ pub mod syntax;
 pub mod tags;
 pub mod typing;
 pub mod uscc;
+pub mod views;
 
 #[cfg(feature = "cli")]
 pub mod cli;

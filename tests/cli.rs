@@ -256,3 +256,56 @@ fn list_json_gives_every_measure_with_routing() {
     assert_eq!(m072["valid_until"], "2023-12-31");
     assert_eq!(m072["delivery"], serde_json::json!(["push", "auto_grant"]));
 }
+
+#[test]
+fn list_by_zone_partitions_the_catalog_into_the_eight_zones() {
+    let out = cmd()
+        .args(["list", "--by", "zone", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let counts: std::collections::BTreeMap<String, usize> =
+        serde_json::from_slice(&out.stdout).expect("json");
+    let catalog = policy_match::Catalog::builtin().unwrap();
+    assert_eq!(counts.values().sum::<usize>(), catalog.measures.len());
+    let zones: Vec<&str> = catalog
+        .centre
+        .zones
+        .iter()
+        .map(|z| z.name.as_str())
+        .collect();
+    assert_eq!(zones.len(), 8);
+    assert!(
+        counts.keys().all(|k| zones.contains(&k.as_str())),
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn calendar_lists_windows_closing_within_the_period_inclusive() {
+    let events = |days: &str| -> Vec<serde_json::Value> {
+        let out = cmd()
+            .args([
+                "calendar",
+                "--as-of",
+                "2027-12-01",
+                "--days",
+                days,
+                "--format",
+                "json",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    // M047's policy runs until 2027-12-31 (延续执行至2027年12月31日): 30 days after 12-01.
+    let in_30 = events("30");
+    assert!(
+        in_30.iter().any(|e| e["measure_id"] == "M047"
+            && e["event"] == "closes"
+            && e["date"] == "2027-12-31"),
+        "{in_30:?}"
+    );
+    assert!(events("29").iter().all(|e| e["measure_id"] != "M047"));
+}

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::catalog::{Catalog, LoadError};
 use crate::explain;
 use crate::profile::{self, parse_date};
+use crate::views::{self, By};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FATAL: u8 = 1;
@@ -59,8 +60,22 @@ enum TextFormat {
 enum Command {
     /// Check the catalog: every diagnostic, located, with a help line.
     Check,
-    /// List the measures.
+    /// List the measures, or count them by zone, window, scenario, department or article.
     List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Print counts per key instead of the measures.
+        #[arg(long, value_enum)]
+        by: Option<By>,
+    },
+    /// The service calendar (企业服务日历): measures whose effective window opens or closes soon.
+    Calendar {
+        /// First day of the period, YYYY-MM-DD; default today.
+        #[arg(long, value_name = "DATE", value_parser = date_arg)]
+        as_of: Option<Date>,
+        /// Length of the period in days.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i32).range(0..=36_600))]
+        days: i32,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -161,8 +176,56 @@ fn dispatch(cli: &Cli) -> u8 {
             );
             EXIT_OK
         }
-        Command::List { format } => {
+        Command::List { format, by: None } => {
             list(&catalog, *format);
+            EXIT_OK
+        }
+        Command::List {
+            format,
+            by: Some(by),
+        } => {
+            let counts = views::counts(&catalog, *by);
+            match format {
+                ListFormat::Json => print_json(&counts),
+                ListFormat::Table => {
+                    for (k, n) in &counts {
+                        println!("{n:>4}  {k}");
+                    }
+                    println!(
+                        "{:>4}  total ({} measures)",
+                        counts.values().sum::<usize>(),
+                        catalog.measures.len()
+                    );
+                }
+            }
+            EXIT_OK
+        }
+        Command::Calendar {
+            as_of,
+            days,
+            format,
+        } => {
+            let as_of = as_of.unwrap_or_else(crate::dates::today);
+            let entries = views::calendar(&catalog, as_of, *days);
+            match format {
+                ListFormat::Json => print_json(&entries),
+                ListFormat::Table => {
+                    println!(
+                        "{} measure event(s) from {as_of} over {days} day(s)",
+                        entries.len()
+                    );
+                    for e in &entries {
+                        let what = match e.event {
+                            views::Event::Opens => "opens ",
+                            views::Event::Closes => "closes",
+                        };
+                        println!(
+                            "{}  {what}  {}  {}  {} · {}",
+                            e.date, e.measure_id, e.title, e.zone, e.window
+                        );
+                    }
+                }
+            }
             EXIT_OK
         }
         Command::Compile { measure } => match catalog.measure(measure) {
@@ -272,7 +335,9 @@ fn list(catalog: &Catalog, format: ListFormat) {
             print_json(&items);
         }
         ListFormat::Table => {
-            println!("id    art  mode        window        scenario          title");
+            println!(
+                "id    art  mode      zone / window                     scenario          title"
+            );
             for cm in &catalog.measures {
                 let m = &cm.measure;
                 let mode = if m.auto_grant() {
@@ -281,11 +346,11 @@ fn list(catalog: &Catalog, format: ListFormat) {
                     "精准推送"
                 };
                 println!(
-                    "{:<5} {:>3}  {:<10}  {:<12}  {:<16}  {}",
+                    "{:<5} {:>3}  {}  {:<32}  {:<16}  {}",
                     m.id,
                     m.article,
                     mode,
-                    m.window,
+                    format!("{} / {}", m.zone, m.window),
                     m.scenario.as_deref().unwrap_or("—"),
                     explain::title(m)
                 );
