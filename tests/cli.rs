@@ -309,3 +309,29 @@ fn calendar_lists_windows_closing_within_the_period_inclusive() {
     );
     assert!(events("29").iter().all(|e| e["measure_id"] != "M047"));
 }
+
+#[test]
+fn a_failing_rule_example_names_measure_and_example_and_exits_4() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in ["schema.toml", "centre.toml"] {
+        std::fs::copy(root().join("rules").join(file), dir.path().join(file)).expect("copy");
+    }
+    std::fs::create_dir(dir.path().join("measures")).expect("mkdir");
+    let m017 = std::fs::read_to_string(root().join("rules/measures/M017.toml")).expect("read");
+    // The officer got the inclusivity wrong in the example: 0.52 is not 低于 0.52.
+    let wrong = m017.replacen("expect = \"not_eligible\"", "expect = \"eligible\"", 1);
+    std::fs::write(dir.path().join("measures/M017.toml"), wrong).expect("write");
+    let out = cmd()
+        .args(["test", "--as-of", "2025-06-30", "--rules"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(4));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "FAIL M017 example `能耗恰为0.52不属于低于`: expected eligible, got not_eligible"
+        ),
+        "{text}"
+    );
+}
