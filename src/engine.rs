@@ -70,6 +70,14 @@ pub fn build() -> Engine {
             usize::try_from(i).is_ok_and(|i| c.present.contains(i))
         });
 
+    // `new_raw` has no logic package: the only unary operators are the ones given here.
+    e.register_fn("!", |b: bool| !b);
+    e.register_fn("-", |x: FLOAT| -x);
+    e.register_fn("-", |x: INT| -> Result<INT, Box<EvalAltResult>> {
+        x.checked_neg()
+            .ok_or_else(|| err(format!("-({x}) overflows")))
+    });
+
     e.register_fn("date", |s: &str| -> Result<INT, Box<EvalAltResult>> {
         crate::profile::parse_date(s)
             .map(dates::to_days)
@@ -103,4 +111,53 @@ pub fn build() -> Engine {
     e.register_fn("/", |a: FLOAT, b: INT| divide(a, b as FLOAT));
     e.register_fn("/", |a: INT, b: INT| divide(a as FLOAT, b as FLOAT));
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhai::{Dynamic, Scope};
+
+    fn eval(src: &str) -> Result<Dynamic, String> {
+        let e = build();
+        let mut scope = Scope::new();
+        scope.push("x", 0.5 as FLOAT);
+        scope.push("n", 4 as INT);
+        let ast = e
+            .compile_expression_with_scope(&scope, src)
+            .map_err(|e| e.to_string())?;
+        e.eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn operators_work_on_the_raw_engine() {
+        for (src, want) in [
+            ("!(x < 1.0)", false),
+            ("!false", true),
+            ("x < 1 && n >= 4.0", true),
+            ("-x < 0", true),
+            ("n / 8 == 0.5", true),
+            ("x * 2 + n - 1 == 4.0", true),
+            ("if n > 3 { x } else { 0.0 } == 0.5", true),
+            ("min(n, x) == 0.5 && max(x, n) == 4", true),
+            ("year(date(\"2025-06-30\")) == 2025", true),
+            (
+                "days_between(date(\"2025-01-01\"), date(\"2025-03-01\")) == 59",
+                true,
+            ),
+        ] {
+            assert_eq!(eval(src).map(|d| d.as_bool()), Ok(Ok(want)), "{src}");
+        }
+    }
+
+    #[test]
+    fn arithmetic_that_would_give_nan_or_infinity_is_an_error() {
+        for src in ["x / 0.0 > 1", "n / 0 > 1", "0.0 / 0.0 < 1"] {
+            assert!(
+                eval(src).is_err_and(|e| e.contains("division by zero")),
+                "{src}"
+            );
+        }
+    }
 }
