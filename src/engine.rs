@@ -89,6 +89,18 @@ pub fn build() -> Engine {
             .ok_or_else(|| err(format!("day {d} is out of range")))
     });
     e.register_fn(
+        "add_months",
+        |d: INT, n: INT| -> Result<INT, Box<EvalAltResult>> {
+            let date =
+                dates::from_days(d).ok_or_else(|| err(format!("day {d} is out of range")))?;
+            let months =
+                i32::try_from(n).map_err(|_| err(format!("{n} months is out of range")))?;
+            date.checked_add(jiff::Span::new().months(months))
+                .map(dates::to_days)
+                .map_err(|e| err(format!("adding {n} months to {date}: {e}")))
+        },
+    );
+    e.register_fn(
         "days_between",
         |a: INT, b: INT| -> Result<INT, Box<EvalAltResult>> {
             b.checked_sub(a)
@@ -144,6 +156,14 @@ mod tests {
             ("year(date(\"2025-06-30\")) == 2025", true),
             (
                 "days_between(date(\"2025-01-01\"), date(\"2025-03-01\")) == 59",
+                true,
+            ),
+            (
+                "add_months(date(\"2025-01-31\"), 1) == date(\"2025-02-28\")",
+                true,
+            ),
+            (
+                "add_months(date(\"2025-03-31\"), -12) == date(\"2024-03-31\")",
                 true,
             ),
         ] {

@@ -313,6 +313,7 @@ pub const RESERVED: &[&str] = &[
     "date",
     "year",
     "days_between",
+    "add_months",
     "min",
     "max",
 ];

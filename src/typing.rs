@@ -357,18 +357,27 @@ impl Checker<'_> {
                 "`date` takes one string literal YYYY-MM-DD".into(),
                 None,
             ),
-            ("year" | "days_between" | "min" | "max", _) => {
+            ("year" | "days_between" | "add_months" | "min" | "max", _) => {
                 let tys: Vec<Option<Ty>> = args.iter().map(|a| self.expr(a)).collect();
                 let tys: Vec<Ty> = tys.into_iter().collect::<Option<_>>()?;
                 match (name, tys.as_slice()) {
                     ("year", [Date]) => Some(Num),
                     ("days_between", [Date, Date]) => Some(Num),
+                    ("add_months", [Date, Num]) => Some(Date),
                     ("min" | "max", [Num, Num]) => Some(Num),
                     _ => self.mismatch(at, name, &tys),
                 }
             }
             _ => {
-                let known = ["has", "date", "year", "days_between", "min", "max"];
+                let known = [
+                    "has",
+                    "date",
+                    "year",
+                    "days_between",
+                    "add_months",
+                    "min",
+                    "max",
+                ];
                 let help =
                     crate::diag::did_you_mean(name, known).map(|s| format!("did you mean `{s}`?"));
                 self.report(
@@ -422,6 +431,7 @@ mod tests {
                 &["plot_ratio"],
             ),
             ("founded <= as_of - 365 * 3", Ty::Bool, &["founded"]),
+            ("as_of >= add_months(founded, 3)", Ty::Bool, &["founded"]),
             (
                 "days_between(founded, as_of) > 1000",
                 Ty::Bool,
