@@ -211,7 +211,7 @@ fn script(
         m.id,
         comment(&m.article_title),
         m.article,
-        m.file
+        comment(&m.file)
     );
     let _ = writeln!(
         s,

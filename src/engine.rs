@@ -95,7 +95,9 @@ pub fn build() -> Engine {
                 dates::from_days(d).ok_or_else(|| err(format!("day {d} is out of range")))?;
             let months =
                 i32::try_from(n).map_err(|_| err(format!("{n} months is out of range")))?;
-            date.checked_add(jiff::Span::new().months(months))
+            jiff::Span::new()
+                .try_months(months)
+                .and_then(|span| date.checked_add(span))
                 .map(dates::to_days)
                 .map_err(|e| err(format!("adding {n} months to {date}: {e}")))
         },
@@ -119,6 +121,17 @@ pub fn build() -> Engine {
     // Division never yields infinity or NaN: a NaN makes `!(x < c)` true and would
     // grant a benefit on garbage.
     e.register_fn("/", divide);
+    // The other float operators refuse infinity (and so NaN) too; integer overflow is
+    // already an error in rhai.
+    e.register_fn("+", |a: FLOAT, b: FLOAT| finite(a + b));
+    e.register_fn("-", |a: FLOAT, b: FLOAT| finite(a - b));
+    e.register_fn("*", |a: FLOAT, b: FLOAT| finite(a * b));
+    e.register_fn("+", |a: INT, b: FLOAT| finite(a as FLOAT + b));
+    e.register_fn("-", |a: INT, b: FLOAT| finite(a as FLOAT - b));
+    e.register_fn("*", |a: INT, b: FLOAT| finite(a as FLOAT * b));
+    e.register_fn("+", |a: FLOAT, b: INT| finite(a + b as FLOAT));
+    e.register_fn("-", |a: FLOAT, b: INT| finite(a - b as FLOAT));
+    e.register_fn("*", |a: FLOAT, b: INT| finite(a * b as FLOAT));
     e.register_fn("/", |a: INT, b: FLOAT| divide(a as FLOAT, b));
     e.register_fn("/", |a: FLOAT, b: INT| divide(a, b as FLOAT));
     e.register_fn("/", |a: INT, b: INT| divide(a as FLOAT, b as FLOAT));
@@ -178,6 +191,27 @@ mod tests {
                 eval(src).is_err_and(|e| e.contains("division by zero")),
                 "{src}"
             );
+        }
+        for src in [
+            "x * 1.0e308 * 10.0 > 1",
+            "1.0e308 + 1.0e308 > x",
+            "-1.0e308 - 1.0e308 < n",
+        ] {
+            assert!(
+                eval(src).is_err_and(|e| e.contains("not a finite number")),
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
+    fn helpers_refuse_out_of_range_arguments_without_panicking() {
+        for src in [
+            "add_months(0, 1000000) > 0",
+            "add_months(0, -9999999999) > 0",
+            "year(99999999999) > 0",
+        ] {
+            assert!(eval(src).is_err(), "{src}");
         }
     }
 }

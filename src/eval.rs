@@ -393,7 +393,7 @@ pub struct Recommendation {
     pub enterprise_id: String,
     pub as_of: Date,
     pub catalog_hash: String,
-    /// One result per measure, ranked: eligible (by amount, then specificity), undetermined,
+    /// One result per measure, ranked: eligible (by amount in yuan, then specificity), undetermined,
     /// near misses, other not-eligible, errors; ties by measure id.
     pub results: Vec<MeasureResult>,
 }
@@ -408,15 +408,22 @@ fn rank(r: &MeasureResult) -> u8 {
     }
 }
 
-pub fn sort_ranked(results: &mut [MeasureResult]) {
+/// Ranks results in place; amounts are compared only between benefits in yuan.
+pub fn sort_ranked(catalog: &Catalog, results: &mut [MeasureResult]) {
+    let yuan = |r: &MeasureResult| {
+        let unit = catalog.measures[r.measure]
+            .measure
+            .benefit
+            .as_ref()
+            .map(|b| b.unit);
+        r.amount
+            .filter(|_| unit == Some(crate::syntax::Unit::Yuan))
+            .unwrap_or(-1.0)
+    };
     results.sort_by(|a, b| {
         rank(a)
             .cmp(&rank(b))
-            .then(
-                b.amount
-                    .unwrap_or(-1.0)
-                    .total_cmp(&a.amount.unwrap_or(-1.0)),
-            )
+            .then(yuan(b).total_cmp(&yuan(a)))
             .then(b.score().cmp(&a.score()))
             .then(a.measure.cmp(&b.measure))
     });
@@ -427,7 +434,7 @@ impl Catalog {
     pub fn recommend(&self, profile: &Profile, as_of: Date) -> Recommendation {
         let prepared = self.prepare(profile);
         let mut results = Evaluator::new(self).evaluate_all(&prepared, as_of);
-        sort_ranked(&mut results);
+        sort_ranked(self, &mut results);
         Recommendation {
             enterprise_id: profile.id.clone(),
             as_of,

@@ -49,6 +49,11 @@ pub mod views;
 #[cfg(feature = "cli")]
 pub mod cli;
 
+/// The README's examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use catalog::{Catalog, LoadError, SharedCatalog, Sources};
 pub use eval::{MeasureResult, Outcome, Recommendation, Status};
 pub use profile::{FieldValue, Profile, RawValue};

@@ -114,7 +114,14 @@ fn date_arg(s: &str) -> Result<Date, String> {
 
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` go to stdout and succeed; bad arguments are fatal.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_FATAL } else { EXIT_OK });
+        }
+    };
     ExitCode::from(dispatch(&cli))
 }
 
