@@ -27,6 +27,7 @@
 //! assert_eq!(m017.outcome, policy_match::Outcome::Eligible);
 //! ```
 
+pub mod batch;
 pub mod catalog;
 pub mod centre;
 pub mod check;
@@ -41,6 +42,10 @@ pub mod profile;
 pub mod ruletest;
 pub mod schema;
 pub mod syntax;
+#[path = "gen.rs"]
+pub mod synth;
+#[cfg(feature = "polars")]
+pub mod tabular;
 pub mod tags;
 pub mod typing;
 pub mod uscc;

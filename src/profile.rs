@@ -59,7 +59,7 @@ pub enum ProfileError {
 }
 
 /// A field value before it is checked: what JSON, TOML or a CSV cell gives.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RawValue {
     Number(f64),
     Integer(i64),

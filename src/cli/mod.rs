@@ -106,6 +106,67 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
         format: TextFormat,
     },
+    /// Nightly batch: every enterprise against every measure; writes pushes, grants,
+    /// near misses, undetermined pairs, errors, rejects and summary.json into DIR.
+    Match {
+        /// Population: .csv, .parquet or .jsonl.
+        #[arg(long, value_name = "FILE")]
+        enterprises: PathBuf,
+        /// Output folder; replaced whole, only when the run completes.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Evaluation date, YYYY-MM-DD; default today (China Standard Time).
+        #[arg(long, value_name = "DATE", value_parser = date_arg)]
+        as_of: Option<Date>,
+        #[arg(long, value_enum, default_value_t = OutFormatArg::Csv)]
+        format: OutFormatArg,
+        /// The previous run's output folder: adds pushes_new and pushes_revoked.
+        #[arg(long, value_name = "DIR")]
+        previous: Option<PathBuf>,
+        /// Process only shard K of N (0-based), by a stable hash of the id.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<crate::batch::shard::Shard>,
+        /// Worker threads; default: all cores.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Rows read and evaluated at a time.
+        #[arg(long, default_value_t = crate::batch::run::DEFAULT_CHUNK_ROWS)]
+        chunk_rows: usize,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Risk scans: 应享未享 (eligible, no claim) and 不应享而享 (a claim, not eligible).
+    Audit {
+        /// Population: .csv, .parquet or .jsonl.
+        #[arg(long, value_name = "FILE")]
+        enterprises: PathBuf,
+        /// Benefits enjoyed: CSV with enterprise_id, measure_id[, amount_yuan].
+        #[arg(long, value_name = "FILE")]
+        claims: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, value_name = "DATE", value_parser = date_arg)]
+        as_of: Option<Date>,
+    },
+    /// Write a synthetic Keqiao-like population (CSV, Parquet or JSON Lines by extension).
+    Gen {
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Fraction of rows made invalid on purpose, e.g. 0.02.
+        #[arg(long, default_value_t = 0.0)]
+        bad_rows: f64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutFormatArg {
+    Csv,
+    Parquet,
 }
 
 fn date_arg(s: &str) -> Result<Date, String> {
@@ -283,6 +344,112 @@ fn dispatch(cli: &Cli) -> u8 {
                 TextFormat::Json => print_json(&explain::to_json(&catalog, &rec)),
             }
             EXIT_OK
+        }
+        Command::Match {
+            enterprises,
+            out,
+            as_of,
+            format,
+            previous,
+            shard,
+            threads,
+            chunk_rows,
+            quiet,
+        } => {
+            let opts = crate::batch::run::MatchOptions {
+                enterprises: enterprises.clone(),
+                out: out.clone(),
+                as_of: as_of.unwrap_or_else(crate::dates::today),
+                format: match format {
+                    OutFormatArg::Csv => crate::batch::run::OutFormat::Csv,
+                    OutFormatArg::Parquet => crate::batch::run::OutFormat::Parquet,
+                },
+                previous: previous.clone(),
+                shard: *shard,
+                chunk_rows: *chunk_rows,
+            };
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.unwrap_or(0))
+                .build();
+            let pool = match pool {
+                Ok(p) => p,
+                Err(e) => return fatal(cli, &format!("cannot start worker threads: {e}")),
+            };
+            match pool.install(|| crate::batch::run::run_match(&catalog, &opts)) {
+                Ok(sum) => {
+                    if !quiet {
+                        eprintln!(
+                            "matched {} enterprise(s) of {} row(s) against {} measures as of {}: {} pushes, {} grants, {} near misses, {} undetermined, {} errors, {} rejects → {}",
+                            sum.enterprises_matched,
+                            sum.input_rows,
+                            sum.measures,
+                            sum.as_of,
+                            sum.pushes,
+                            sum.grants,
+                            sum.near_misses,
+                            sum.undetermined,
+                            sum.errors,
+                            sum.rejects,
+                            out.display()
+                        );
+                    }
+                    sum.exit_code()
+                }
+                Err(e) => fatal(cli, &e.to_string()),
+            }
+        }
+        Command::Audit {
+            enterprises,
+            claims,
+            out,
+            as_of,
+        } => {
+            let opts = crate::batch::audit::AuditOptions {
+                enterprises: enterprises.clone(),
+                claims: claims.clone(),
+                out: out.clone(),
+                as_of: as_of.unwrap_or_else(crate::dates::today),
+                chunk_rows: crate::batch::run::DEFAULT_CHUNK_ROWS,
+            };
+            match crate::batch::audit::run_audit(&catalog, &opts) {
+                Ok(sum) => {
+                    eprintln!(
+                        "audited {} enterprise(s), {} claim(s): {} 应享未享, {} 不应享而享, {} amount differs, {} claim(s) rejected → {}",
+                        sum.enterprises,
+                        sum.claims,
+                        sum.should_enjoy_not_enjoyed,
+                        sum.enjoyed_not_eligible,
+                        sum.amount_differs,
+                        sum.claims_rejected,
+                        out.display()
+                    );
+                    if sum.claims_rejected > 0 || sum.rejects > 0 {
+                        2
+                    } else {
+                        EXIT_OK
+                    }
+                }
+                Err(e) => fatal(cli, &e.to_string()),
+            }
+        }
+        Command::Gen {
+            count,
+            seed,
+            bad_rows,
+            out,
+        } => {
+            let opts = crate::synth::GenOptions {
+                count: *count,
+                seed: *seed,
+                bad_rows: *bad_rows,
+            };
+            match crate::batch::popfile::write_file(out, &catalog.schema, &opts) {
+                Ok(n) => {
+                    eprintln!("wrote {n} row(s) to {}", out.display());
+                    EXIT_OK
+                }
+                Err(e) => fatal(cli, &e),
+            }
         }
         Command::Test { as_of, format } => {
             let report = crate::ruletest::run(&catalog, as_of.unwrap_or_else(crate::dates::today));

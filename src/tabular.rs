@@ -1,0 +1,1210 @@
+//! CSV and Parquet through polars: population files in, Parquet tables out. The only module
+//! of the crate that knows polars.
+//!
+//! Reading is chunked so that memory is bounded by `chunk_rows`, not by the file:
+//! - CSV: records are cut from a buffered reader here (a newline ends a record only outside
+//!   quotes), and each chunk of records is parsed by polars' CSV reader from memory with an
+//!   explicit all-String schema; cells are then parsed against the profile schema, so a bad
+//!   cell rejects its row and nothing else.
+//! - Parquet: the file is memory-mapped and each chunk is decoded with
+//!   `ParquetReader::with_slice`, which decodes only the row groups, and the rows within
+//!   them, that the slice covers.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor};
+use std::path::Path;
+use std::sync::Arc;
+
+use polars::prelude as pl;
+use polars::prelude::{IntoColumn, IntoSeries, ListBuilderTrait, NamedFrom, SchemaExt, SerReader};
+
+use crate::batch::record::{self, RawRecord};
+use crate::batch::table::{Cell, ColType, Table};
+use crate::diag::did_you_mean;
+use crate::profile::{RawValue, parse_date};
+use crate::schema::{FieldType, Schema};
+
+/// Why a CSV or Parquet file could not be read or written. Always names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TabularError {
+    #[error("`{path}`: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}`: {message}")]
+    Polars { path: String, message: String },
+    /// A missing required column, a column outside the population layout, a Parquet column
+    /// of the wrong type, or a value that does not fit its column when writing.
+    #[error("`{path}`, column `{column}`: {message}")]
+    Column {
+        path: String,
+        column: String,
+        message: String,
+    },
+    /// Not CSV or Parquet, no header, a duplicate or unnamed column.
+    #[error("`{path}`: {message}")]
+    Format { path: String, message: String },
+}
+
+fn show(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TabularError + '_ {
+    move |source| TabularError::Io {
+        path: show(path),
+        source,
+    }
+}
+
+fn pl_err(path: &Path) -> impl FnOnce(pl::PolarsError) -> TabularError + '_ {
+    move |e| TabularError::Polars {
+        path: show(path),
+        message: e.to_string(),
+    }
+}
+
+fn column_err(path: &Path, column: &str, message: impl Into<String>) -> TabularError {
+    TabularError::Column {
+        path: show(path),
+        column: column.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn format_err(path: &Path, message: impl Into<String>) -> TabularError {
+    TabularError::Format {
+        path: show(path),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Parquet,
+}
+
+fn format_of(path: &Path) -> Result<Format, TabularError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext.eq_ignore_ascii_case("csv") {
+        Ok(Format::Csv)
+    } else if ext.eq_ignore_ascii_case("parquet") {
+        Ok(Format::Parquet)
+    } else {
+        Err(format_err(
+            path,
+            "a population file must end in `.csv` or `.parquet`",
+        ))
+    }
+}
+
+/// What a column of the population layout holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Id,
+    Name,
+    Tags,
+    /// Index of the schema field.
+    Field(usize),
+}
+
+/// Maps a file's column names onto the layout. The result is in the order rows are filled
+/// (id, name, tags, then fields in schema order), so fields come out in schema order
+/// whatever the file's column order.
+fn layout_roles(
+    path: &Path,
+    schema: &Schema,
+    names: &[String],
+) -> Result<Vec<(usize, Role)>, TabularError> {
+    let mut roles: Vec<(usize, Role)> = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(column_err(path, name, "the column appears more than once"));
+        }
+        let role = match name.as_str() {
+            "id" => Role::Id,
+            "name" => Role::Name,
+            "tags" => Role::Tags,
+            other => match schema.field(other) {
+                Some(f) => Role::Field(f.index),
+                None => {
+                    let known = ["id", "name", "tags"]
+                        .into_iter()
+                        .chain(schema.fields.iter().map(|f| f.name.as_str()));
+                    let mut message =
+                        "unknown column: the population layout is `id`, `name`, `tags` and the schema's fields"
+                            .to_owned();
+                    if let Some(s) = did_you_mean(other, known) {
+                        message.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    return Err(column_err(path, other, message));
+                }
+            },
+        };
+        roles.push((i, role));
+    }
+    for (required, role) in [("id", Role::Id), ("name", Role::Name), ("tags", Role::Tags)] {
+        if !roles.iter().any(|(_, r)| *r == role) {
+            return Err(column_err(path, required, "required column is missing"));
+        }
+    }
+    roles.sort_by_key(|(_, r)| *r);
+    Ok(roles)
+}
+
+fn empty_records(first_row: usize, n: usize) -> Vec<RawRecord> {
+    (0..n)
+        .map(|i| RawRecord {
+            row: first_row + i,
+            id: None,
+            name: None,
+            tags: Vec::new(),
+            fields: Vec::new(),
+            problems: Vec::new(),
+        })
+        .collect()
+}
+
+/// Reads a population file (CSV or Parquet, chosen by extension `.csv` / `.parquet`) in
+/// chunks of at most `chunk_rows` rows, calling `sink` with each chunk of RawRecords in file
+/// order. Memory is bounded by the chunk, not the file.
+pub fn read_population(
+    path: &Path,
+    schema: &Schema,
+    chunk_rows: usize,
+    sink: &mut dyn FnMut(Vec<RawRecord>),
+) -> Result<usize, TabularError> {
+    let chunk_rows = chunk_rows.max(1);
+    match format_of(path)? {
+        Format::Csv => read_csv(path, schema, chunk_rows, sink),
+        Format::Parquet => read_parquet(path, schema, chunk_rows, sink),
+    }
+}
+
+// ---------------------------------------------------------------- CSV
+
+/// Cuts CSV input into records. A newline ends a record only after an even number of `"`
+/// (RFC 4180 escapes a quote by doubling it), so quoted cells may hold newlines.
+struct CsvRecords<R> {
+    inner: R,
+}
+
+impl<R: BufRead> CsvRecords<R> {
+    /// Appends the next non-blank record to `out`, newline-terminated; false at end of input.
+    fn next_into(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool> {
+        loop {
+            let start = out.len();
+            let mut quotes = 0usize;
+            loop {
+                let before = out.len();
+                if self.inner.read_until(b'\n', out)? == 0 {
+                    break;
+                }
+                quotes += out[before..].iter().filter(|&&b| b == b'"').count();
+                if quotes % 2 == 0 {
+                    break;
+                }
+            }
+            if out.len() == start {
+                return Ok(false);
+            }
+            if out[start..].iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                out.truncate(start);
+                continue;
+            }
+            if out.last() != Some(&b'\n') {
+                out.push(b'\n');
+            }
+            return Ok(true);
+        }
+    }
+}
+
+/// Parses CSV records held in memory, every column as String.
+fn parse_csv_bytes(
+    bytes: Vec<u8>,
+    schema: Option<Arc<pl::Schema>>,
+) -> pl::PolarsResult<pl::DataFrame> {
+    let options = pl::CsvReadOptions::default()
+        .with_has_header(false)
+        .with_raise_if_empty(false);
+    let options = match schema {
+        Some(s) => options.with_schema(Some(s)),
+        // Header only: no schema yet, and length 0 makes every column String.
+        None => options.with_infer_schema_length(Some(0)),
+    };
+    options
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+}
+
+fn read_csv(
+    path: &Path,
+    schema: &Schema,
+    chunk_rows: usize,
+    sink: &mut dyn FnMut(Vec<RawRecord>),
+) -> Result<usize, TabularError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let mut records = CsvRecords {
+        inner: BufReader::new(file),
+    };
+
+    let mut header = Vec::new();
+    if !records.next_into(&mut header).map_err(io_err(path))? {
+        return Err(format_err(
+            path,
+            "the file is empty; a CSV population file needs a header line",
+        ));
+    }
+    if header.starts_with(b"\xEF\xBB\xBF") {
+        header.drain(..3);
+    }
+    let header_df = parse_csv_bytes(header, None).map_err(pl_err(path))?;
+    let mut names = Vec::with_capacity(header_df.width());
+    for (i, col) in header_df.columns().iter().enumerate() {
+        let name = col
+            .as_materialized_series()
+            .str()
+            .map_err(pl_err(path))?
+            .get(0);
+        match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => names.push(n.to_owned()),
+            None => {
+                return Err(format_err(
+                    path,
+                    format!("column {} of the header has no name", i + 1),
+                ));
+            }
+        }
+    }
+    let roles = layout_roles(path, schema, &names)?;
+    // Explicit all-String schema: no inference, every cell is parsed below.
+    let string_schema: Arc<pl::Schema> = Arc::new(
+        names
+            .iter()
+            .map(|n| pl::Field::new(n.as_str().into(), pl::DataType::String))
+            .collect(),
+    );
+
+    let mut buf = Vec::new();
+    let mut in_buf = 0usize;
+    let mut total = 0usize;
+    loop {
+        let more = records.next_into(&mut buf).map_err(io_err(path))?;
+        if more {
+            in_buf += 1;
+        }
+        if in_buf > 0 && (in_buf == chunk_rows || !more) {
+            let df = parse_csv_bytes(std::mem::take(&mut buf), Some(string_schema.clone()))
+                .map_err(|e| TabularError::Polars {
+                    path: show(path),
+                    message: format!("in data rows {}–{}: {e}", total + 1, total + in_buf),
+                })?;
+            if df.height() != in_buf {
+                return Err(TabularError::Polars {
+                    path: show(path),
+                    message: format!(
+                        "in data rows {}–{}: read {} rows where {in_buf} were expected",
+                        total + 1,
+                        total + in_buf,
+                        df.height()
+                    ),
+                });
+            }
+            let chunk = csv_chunk(schema, &roles, &df, total + 1).map_err(pl_err(path))?;
+            total += in_buf;
+            in_buf = 0;
+            sink(chunk);
+        }
+        if !more {
+            return Ok(total);
+        }
+    }
+}
+
+fn csv_chunk(
+    schema: &Schema,
+    roles: &[(usize, Role)],
+    df: &pl::DataFrame,
+    first_row: usize,
+) -> pl::PolarsResult<Vec<RawRecord>> {
+    let mut out = empty_records(first_row, df.height());
+    for &(col, role) in roles {
+        let ca = df.columns()[col].as_materialized_series().str()?;
+        for (rec, cell) in out.iter_mut().zip(ca.iter()) {
+            let Some(cell) = cell else { continue };
+            match role {
+                Role::Id => rec.id = Some(cell.to_owned()).filter(|s| !s.is_empty()),
+                Role::Name => rec.name = Some(cell.to_owned()).filter(|s| !s.is_empty()),
+                Role::Tags => rec.tags = record::split_tags(cell),
+                Role::Field(i) => {
+                    let field = &schema.fields[i];
+                    match record::parse_cell(field.ty, cell) {
+                        None => {}
+                        Some(Ok(v)) => rec.fields.push((field.name.clone(), v)),
+                        Some(Err(msg)) => {
+                            rec.problems.push(format!("field `{}`: {msg}", field.name))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- Parquet
+
+/// How a Parquet column becomes values, decided once from the file's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decode {
+    /// A column of type Null: every row is missing.
+    AllNull,
+    Text,
+    TagList,
+    /// Cast to Float64 (floats and integers).
+    Float,
+    /// Cast to Int64 (integers that fit).
+    Int,
+    /// UInt64 may not fit an i64: checked per value.
+    UInt64,
+    Date,
+    /// A String column holding YYYY-MM-DD.
+    DateText,
+    Bool,
+}
+
+fn read_kind(role: Role, schema: &Schema, dtype: &pl::DataType) -> Result<Decode, &'static str> {
+    use pl::DataType as D;
+    let is_int = |d: &D| {
+        matches!(
+            d,
+            D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64
+        )
+    };
+    if *dtype == D::Null {
+        return Ok(Decode::AllNull);
+    }
+    match role {
+        Role::Id | Role::Name => match dtype {
+            D::String => Ok(Decode::Text),
+            _ => Err("String"),
+        },
+        Role::Tags => match dtype {
+            D::List(inner) if matches!(**inner, D::String | D::Null) => Ok(Decode::TagList),
+            _ => Err("List(String)"),
+        },
+        Role::Field(i) => match schema.fields[i].ty {
+            FieldType::Number => match dtype {
+                D::Float64 | D::Float32 => Ok(Decode::Float),
+                d if is_int(d) => Ok(Decode::Float),
+                _ => Err("Float64 (or another float or integer type)"),
+            },
+            FieldType::Integer => match dtype {
+                D::UInt64 => Ok(Decode::UInt64),
+                d if is_int(d) => Ok(Decode::Int),
+                _ => Err("Int64 (or another integer type)"),
+            },
+            FieldType::Date => match dtype {
+                D::Date => Ok(Decode::Date),
+                D::String => Ok(Decode::DateText),
+                _ => Err("Date (or String holding YYYY-MM-DD)"),
+            },
+            FieldType::Bool => match dtype {
+                D::Boolean => Ok(Decode::Bool),
+                _ => Err("Boolean"),
+            },
+        },
+    }
+}
+
+fn read_parquet(
+    path: &Path,
+    schema: &Schema,
+    chunk_rows: usize,
+    sink: &mut dyn FnMut(Vec<RawRecord>),
+) -> Result<usize, TabularError> {
+    let mut file = File::open(path).map_err(io_err(path))?;
+    let mut reader = pl::ParquetReader::new(&mut file);
+    let metadata = reader.get_metadata().map_err(pl_err(path))?.clone();
+    let arrow_schema = reader.schema().map_err(pl_err(path))?;
+    let file_schema = pl::Schema::from_arrow_schema(arrow_schema.as_ref());
+    drop(reader);
+    let n_rows = metadata.num_rows;
+
+    let names: Vec<String> = file_schema.iter_names().map(|n| n.to_string()).collect();
+    let mut plan = Vec::new();
+    for (col, role) in layout_roles(path, schema, &names)? {
+        let name = &names[col];
+        let dtype = file_schema
+            .get(name.as_str())
+            .unwrap_or(&pl::DataType::Null);
+        let kind = read_kind(role, schema, dtype).map_err(|expected| {
+            column_err(
+                path,
+                name,
+                format!("expected type {expected}, found {dtype:?}"),
+            )
+        })?;
+        plan.push((name.clone(), role, kind));
+    }
+
+    let mut offset = 0usize;
+    while offset < n_rows {
+        let len = chunk_rows.min(n_rows - offset);
+        let mut reader = pl::ParquetReader::new(&mut file).with_slice(Some((offset, len)));
+        reader.set_metadata(metadata.clone());
+        let df = reader.finish().map_err(pl_err(path))?;
+        if df.height() != len {
+            return Err(TabularError::Polars {
+                path: show(path),
+                message: format!(
+                    "read {} rows at row {} where {len} were expected",
+                    df.height(),
+                    offset + 1
+                ),
+            });
+        }
+        let chunk = parquet_chunk(schema, &plan, &df, offset + 1).map_err(pl_err(path))?;
+        offset += len;
+        sink(chunk);
+    }
+    Ok(n_rows)
+}
+
+/// Reads two String columns of a Parquet file (a previous run's `pushes.parquet`) as a set
+/// of pairs; rows where either is null are skipped. Read in slices of the two columns only.
+pub fn read_pairs_parquet(
+    path: &Path,
+    first: &str,
+    second: &str,
+) -> Result<BTreeSet<(String, String)>, TabularError> {
+    const SLICE_ROWS: usize = 1 << 16;
+    let mut file = File::open(path).map_err(io_err(path))?;
+    let mut reader = pl::ParquetReader::new(&mut file);
+    let metadata = reader.get_metadata().map_err(pl_err(path))?.clone();
+    let arrow_schema = reader.schema().map_err(pl_err(path))?;
+    drop(reader);
+    let file_schema = pl::Schema::from_arrow_schema(arrow_schema.as_ref());
+    for column in [first, second] {
+        match file_schema.get(column) {
+            None => return Err(column_err(path, column, "required column is missing")),
+            Some(pl::DataType::String) => {}
+            Some(other) => {
+                return Err(column_err(
+                    path,
+                    column,
+                    format!("expected type String, found {other:?}"),
+                ));
+            }
+        }
+    }
+    let mut pairs = BTreeSet::new();
+    let mut offset = 0usize;
+    while offset < metadata.num_rows {
+        let len = SLICE_ROWS.min(metadata.num_rows - offset);
+        let mut reader = pl::ParquetReader::new(&mut file)
+            .with_columns(Some(vec![first.to_owned(), second.to_owned()]))
+            .with_slice(Some((offset, len)));
+        reader.set_metadata(metadata.clone());
+        let df = reader.finish().map_err(pl_err(path))?;
+        let a = df
+            .column(first)
+            .and_then(|c| c.str())
+            .map_err(pl_err(path))?;
+        let b = df
+            .column(second)
+            .and_then(|c| c.str())
+            .map_err(pl_err(path))?;
+        for (a, b) in a.iter().zip(b.iter()) {
+            if let (Some(a), Some(b)) = (a, b) {
+                pairs.insert((a.to_owned(), b.to_owned()));
+            }
+        }
+        offset += len;
+    }
+    Ok(pairs)
+}
+
+fn parquet_chunk(
+    schema: &Schema,
+    plan: &[(String, Role, Decode)],
+    df: &pl::DataFrame,
+    first_row: usize,
+) -> pl::PolarsResult<Vec<RawRecord>> {
+    let mut out = empty_records(first_row, df.height());
+    for (name, role, kind) in plan {
+        let s = df.column(name)?.as_materialized_series();
+        match (*role, *kind) {
+            (_, Decode::AllNull) => {}
+            (Role::Id, _) => {
+                for (rec, v) in out.iter_mut().zip(s.str()?.iter()) {
+                    rec.id = v.map(str::to_owned);
+                }
+            }
+            (Role::Name, _) => {
+                for (rec, v) in out.iter_mut().zip(s.str()?.iter()) {
+                    rec.name = v.map(str::to_owned);
+                }
+            }
+            (Role::Tags, _) => {
+                for (rec, v) in out.iter_mut().zip(s.list()?.series_iter()) {
+                    if let Some(inner) = v
+                        && inner.dtype() == &pl::DataType::String
+                    {
+                        rec.tags = inner.str()?.iter().flatten().map(str::to_owned).collect();
+                    }
+                }
+            }
+            (Role::Field(i), kind) => {
+                let field = &schema.fields[i];
+                let put = |rec: &mut RawRecord, v: Result<RawValue, String>| match v {
+                    Ok(v) => rec.fields.push((field.name.clone(), v)),
+                    Err(msg) => rec.problems.push(format!("field `{}`: {msg}", field.name)),
+                };
+                match kind {
+                    Decode::Float => {
+                        let s = s.cast(&pl::DataType::Float64)?;
+                        for (rec, v) in out.iter_mut().zip(s.f64()?.iter()) {
+                            if let Some(v) = v {
+                                put(rec, Ok(RawValue::Number(v)));
+                            }
+                        }
+                    }
+                    Decode::Int => {
+                        let s = s.cast(&pl::DataType::Int64)?;
+                        for (rec, v) in out.iter_mut().zip(s.i64()?.iter()) {
+                            if let Some(v) = v {
+                                put(rec, Ok(RawValue::Integer(v)));
+                            }
+                        }
+                    }
+                    Decode::UInt64 => {
+                        for (rec, v) in out.iter_mut().zip(s.u64()?.iter()) {
+                            if let Some(v) = v {
+                                put(
+                                    rec,
+                                    i64::try_from(v)
+                                        .map(RawValue::Integer)
+                                        .map_err(|_| format!("`{v}` is too large for an integer")),
+                                );
+                            }
+                        }
+                    }
+                    Decode::Date => {
+                        for (rec, v) in out.iter_mut().zip(s.date()?.physical().iter()) {
+                            if let Some(days) = v {
+                                put(rec, days_to_text(days).map(RawValue::Text));
+                            }
+                        }
+                    }
+                    Decode::DateText => {
+                        for (rec, v) in out.iter_mut().zip(s.str()?.iter()) {
+                            if let Some(parsed) =
+                                v.and_then(|v| record::parse_cell(FieldType::Date, v))
+                            {
+                                put(rec, parsed);
+                            }
+                        }
+                    }
+                    Decode::Bool => {
+                        for (rec, v) in out.iter_mut().zip(s.bool()?.iter()) {
+                            if let Some(v) = v {
+                                put(rec, Ok(RawValue::Bool(v)));
+                            }
+                        }
+                    }
+                    Decode::AllNull | Decode::Text | Decode::TagList => {}
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn epoch() -> jiff::civil::Date {
+    jiff::civil::date(1970, 1, 1)
+}
+
+/// A Parquet Date (days since 1970-01-01) as the YYYY-MM-DD text profiles parse.
+fn days_to_text(days: i32) -> Result<String, String> {
+    jiff::Span::new()
+        .try_days(i64::from(days))
+        .and_then(|span| epoch().checked_add(span))
+        .map(|d| d.to_string())
+        .map_err(|_| format!("day {days} after 1970-01-01 is out of range"))
+}
+
+fn text_to_days(text: &str) -> Option<i32> {
+    let date = parse_date(text)?;
+    epoch().until(date).ok().map(|span| span.get_days())
+}
+
+// ---------------------------------------------------------------- writing
+
+fn describe(v: &RawValue) -> String {
+    match v {
+        RawValue::Number(n) => format!("the number {n}"),
+        RawValue::Integer(i) => format!("the integer {i}"),
+        RawValue::Text(s) => format!("the text \"{s}\""),
+        RawValue::Bool(b) => format!("the bool {b}"),
+    }
+}
+
+fn write_parquet(path: &Path, columns: Vec<pl::Column>, height: usize) -> Result<(), TabularError> {
+    let mut df = pl::DataFrame::new(height, columns).map_err(pl_err(path))?;
+    let file = File::create(path).map_err(io_err(path))?;
+    pl::ParquetWriter::new(file)
+        .finish(&mut df)
+        .map_err(pl_err(path))?;
+    Ok(())
+}
+
+/// Writes RawRecords as a Parquet population file in the population layout (for `gen`):
+/// `id`, `name` String, `tags` List(String), then each schema field as Float64, Int64, Date
+/// or Boolean.
+pub fn write_population_parquet(
+    path: &Path,
+    schema: &Schema,
+    records: &[RawRecord],
+) -> Result<(), TabularError> {
+    let n = records.len();
+    let mut columns = Vec::with_capacity(3 + schema.fields.len());
+    let ids: Vec<Option<&str>> = records.iter().map(|r| r.id.as_deref()).collect();
+    columns.push(pl::Series::new("id".into(), ids).into_column());
+    let names: Vec<Option<&str>> = records.iter().map(|r| r.name.as_deref()).collect();
+    columns.push(pl::Series::new("name".into(), names).into_column());
+    let n_tags = records.iter().map(|r| r.tags.len()).sum();
+    let mut tags = pl::ListStringChunkedBuilder::new("tags".into(), n, n_tags);
+    for r in records {
+        tags.append_values_iter(r.tags.iter().map(String::as_str));
+    }
+    columns.push(tags.finish().into_series().into_column());
+
+    // Values by field index, then by row.
+    let mut values: Vec<Vec<Option<&RawValue>>> = vec![vec![None; n]; schema.fields.len()];
+    for (row, r) in records.iter().enumerate() {
+        for (name, v) in &r.fields {
+            let Some(field) = schema.field(name) else {
+                return Err(column_err(
+                    path,
+                    name,
+                    format!("record {} has a field the schema does not know", r.row),
+                ));
+            };
+            values[field.index][row] = Some(v);
+        }
+    }
+    for (field, vals) in schema.fields.iter().zip(&values) {
+        let name: pl::PlSmallStr = field.name.as_str().into();
+        let wrong = |row: usize, v: &RawValue| {
+            column_err(
+                path,
+                &field.name,
+                format!(
+                    "record {}: {} is not a {}",
+                    records[row].row,
+                    describe(v),
+                    field.ty.as_str()
+                ),
+            )
+        };
+        let series = match field.ty {
+            FieldType::Number => {
+                let mut out = Vec::with_capacity(n);
+                for (row, v) in vals.iter().enumerate() {
+                    out.push(match v {
+                        None => None,
+                        Some(RawValue::Number(x)) => Some(*x),
+                        Some(RawValue::Integer(i)) => Some(*i as f64),
+                        Some(v) => return Err(wrong(row, v)),
+                    });
+                }
+                pl::Series::new(name, out)
+            }
+            FieldType::Integer => {
+                let mut out = Vec::with_capacity(n);
+                for (row, v) in vals.iter().enumerate() {
+                    out.push(match v {
+                        None => None,
+                        Some(RawValue::Integer(i)) => Some(*i),
+                        Some(v) => return Err(wrong(row, v)),
+                    });
+                }
+                pl::Series::new(name, out)
+            }
+            FieldType::Date => {
+                let mut out: Vec<Option<i32>> = Vec::with_capacity(n);
+                for (row, v) in vals.iter().enumerate() {
+                    out.push(match v {
+                        None => None,
+                        Some(RawValue::Text(t)) => match text_to_days(t) {
+                            Some(d) => Some(d),
+                            None => return Err(wrong(row, &RawValue::Text(t.clone()))),
+                        },
+                        Some(v) => return Err(wrong(row, v)),
+                    });
+                }
+                pl::Series::new(name, out)
+                    .cast(&pl::DataType::Date)
+                    .map_err(pl_err(path))?
+            }
+            FieldType::Bool => {
+                let mut out = Vec::with_capacity(n);
+                for (row, v) in vals.iter().enumerate() {
+                    out.push(match v {
+                        None => None,
+                        Some(RawValue::Bool(b)) => Some(*b),
+                        Some(v) => return Err(wrong(row, v)),
+                    });
+                }
+                pl::Series::new(name, out)
+            }
+        };
+        columns.push(series.into_column());
+    }
+    write_parquet(path, columns, n)
+}
+
+/// Writes an output Table as Parquet (Str → String, Int → Int64, Float → Float64;
+/// Cell::Null → null).
+pub fn write_table_parquet(path: &Path, table: &Table) -> Result<(), TabularError> {
+    let n = table.rows.len();
+    let mut columns = Vec::with_capacity(table.columns.len());
+    for (ci, &(name, ty)) in table.columns.iter().enumerate() {
+        let cells = table.rows.iter().enumerate().map(|(ri, row)| {
+            row.get(ci).ok_or_else(|| {
+                column_err(
+                    path,
+                    name,
+                    format!(
+                        "row {} has {} cells for {} columns",
+                        ri + 1,
+                        row.len(),
+                        table.columns.len()
+                    ),
+                )
+            })
+        });
+        let wrong = |ri: usize, cell: &Cell| {
+            column_err(
+                path,
+                name,
+                format!("row {}: {cell:?} in a {ty:?} column", ri + 1),
+            )
+        };
+        let series = match ty {
+            ColType::Str => {
+                let mut out: Vec<Option<&str>> = Vec::with_capacity(n);
+                for (ri, cell) in cells.enumerate() {
+                    out.push(match cell? {
+                        Cell::Str(s) => Some(s.as_str()),
+                        Cell::Null => None,
+                        other => return Err(wrong(ri, other)),
+                    });
+                }
+                pl::Series::new(name.into(), out)
+            }
+            ColType::Int => {
+                let mut out: Vec<Option<i64>> = Vec::with_capacity(n);
+                for (ri, cell) in cells.enumerate() {
+                    out.push(match cell? {
+                        Cell::Int(i) => Some(*i),
+                        Cell::Null => None,
+                        other => return Err(wrong(ri, other)),
+                    });
+                }
+                pl::Series::new(name.into(), out)
+            }
+            ColType::Float => {
+                let mut out: Vec<Option<f64>> = Vec::with_capacity(n);
+                for (ri, cell) in cells.enumerate() {
+                    out.push(match cell? {
+                        Cell::Float(f) => Some(*f),
+                        Cell::Int(i) => Some(*i as f64),
+                        Cell::Null => None,
+                        other => return Err(wrong(ri, other)),
+                    });
+                }
+                pl::Series::new(name.into(), out)
+            }
+        };
+        columns.push(series.into_column());
+    }
+    write_parquet(path, columns, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        let text = include_str!("../rules/schema.toml");
+        match Schema::parse("schema.toml", &text.into()) {
+            Ok(s) => s,
+            Err(_) => panic!("rules/schema.toml does not parse"),
+        }
+    }
+
+    fn read_all(path: &Path, schema: &Schema, chunk_rows: usize) -> (Vec<Vec<RawRecord>>, usize) {
+        let mut chunks = Vec::new();
+        let n = read_population(path, schema, chunk_rows, &mut |c| chunks.push(c)).unwrap();
+        (chunks, n)
+    }
+
+    fn rec(
+        row: usize,
+        id: &str,
+        name: Option<&str>,
+        tags: &[&str],
+        fields: Vec<(&str, RawValue)>,
+    ) -> RawRecord {
+        RawRecord {
+            row,
+            id: Some(id.to_owned()),
+            name: name.map(str::to_owned),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            fields: fields.into_iter().map(|(n, v)| (n.to_owned(), v)).collect(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn field<'a>(r: &'a RawRecord, name: &str) -> Option<&'a RawValue> {
+        r.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    #[test]
+    fn parquet_round_trip() {
+        let schema = schema();
+        // Fields in schema (alphabetical) order, as the reader produces them.
+        let records = vec![
+            rec(
+                1,
+                "91330621MA2BXXXXX1",
+                Some("绍兴甲纺织有限公司"),
+                &["kind:enterprise", "size:small", "industry:C1713"],
+                vec![
+                    ("employees", RawValue::Integer(120)),
+                    ("founded", RawValue::Text("2015-03-09".into())),
+                    ("investor_unchanged", RawValue::Bool(true)),
+                    ("revenue_10k_yuan", RawValue::Number(3456.5)),
+                ],
+            ),
+            rec(2, "91330621MA2BXXXXX2", None, &[], vec![]),
+            rec(
+                3,
+                "91330621MA2BXXXXX3",
+                Some("乙"),
+                &["kind:individual_business"],
+                vec![
+                    (
+                        "dishonest_published_on",
+                        RawValue::Text("1969-12-31".into()),
+                    ),
+                    ("investor_unchanged", RawValue::Bool(false)),
+                    ("rd_expense_ratio", RawValue::Number(0.05)),
+                ],
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("population.parquet");
+        write_population_parquet(&path, &schema, &records).unwrap();
+
+        let df = pl::ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        let dtype = |c: &str| df.column(c).unwrap().dtype().clone();
+        assert_eq!(df.width(), 3 + schema.fields.len());
+        assert_eq!(
+            dtype("tags"),
+            pl::DataType::List(Box::new(pl::DataType::String))
+        );
+        assert_eq!(dtype("founded"), pl::DataType::Date);
+        assert_eq!(dtype("employees"), pl::DataType::Int64);
+        assert_eq!(dtype("revenue_10k_yuan"), pl::DataType::Float64);
+        assert_eq!(dtype("investor_unchanged"), pl::DataType::Boolean);
+
+        let (chunks, n) = read_all(&path, &schema, 1000);
+        assert_eq!(n, 3);
+        assert_eq!(chunks, vec![records]);
+    }
+
+    #[test]
+    fn parquet_accepts_narrow_types_and_rejects_wrong_ones() {
+        let schema = schema();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.parquet");
+        let mut tags = pl::ListStringChunkedBuilder::new("tags".into(), 2, 1);
+        tags.append_values_iter(["kind:enterprise"].into_iter());
+        tags.append_null();
+        let tags = tags.finish().into_series();
+        let write = |extra: pl::Column| {
+            let cols = vec![
+                pl::Series::new("id".into(), ["a", "b"]).into_column(),
+                pl::Series::new("name".into(), [Some("x"), None::<&str>]).into_column(),
+                tags.clone().into_column(),
+                extra,
+            ];
+            let mut df = pl::DataFrame::new(2, cols).unwrap();
+            pl::ParquetWriter::new(File::create(&path).unwrap())
+                .finish(&mut df)
+                .unwrap();
+        };
+
+        write(pl::Series::new("employees".into(), [Some(7i32), None]).into_column());
+        let (chunks, _) = read_all(&path, &schema, 10);
+        assert_eq!(
+            field(&chunks[0][0], "employees"),
+            Some(&RawValue::Integer(7))
+        );
+        assert!(chunks[0][1].fields.is_empty());
+        assert_eq!(chunks[0][1].name, None);
+
+        write(pl::Series::new("revenue_10k_yuan".into(), [1.5f32, f32::NAN]).into_column());
+        let (chunks, _) = read_all(&path, &schema, 10);
+        assert_eq!(
+            field(&chunks[0][0], "revenue_10k_yuan"),
+            Some(&RawValue::Number(1.5))
+        );
+        assert!(
+            matches!(field(&chunks[0][1], "revenue_10k_yuan"), Some(RawValue::Number(x)) if x.is_nan())
+        );
+
+        write(pl::Series::new("founded".into(), ["2020-01-02", ""]).into_column());
+        let (chunks, _) = read_all(&path, &schema, 10);
+        assert_eq!(
+            field(&chunks[0][0], "founded"),
+            Some(&RawValue::Text("2020-01-02".into()))
+        );
+        assert!(chunks[0][1].fields.is_empty());
+
+        write(pl::Series::new("employees".into(), ["12", "13"]).into_column());
+        let err = read_population(&path, &schema, 10, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("p.parquet") && err.contains("employees"),
+            "{err}"
+        );
+        assert!(err.contains("Int64") && err.contains("String"), "{err}");
+    }
+
+    #[test]
+    fn csv_bad_cell_rejects_only_its_row() {
+        let schema = schema();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pop.csv");
+        std::fs::write(
+            &path,
+            "id,name,tags,employees,revenue_10k_yuan,founded,investor_unchanged\r\n\
+             A1,\"甲, 有限公司\",kind:enterprise; size:small,10,100.5,2015-03-09,true\r\n\
+             A2,乙,,abc,200,,\r\n\
+             A3,丙,kind:enterprise,30,,2020-01-01,false\r\n",
+        )
+        .unwrap();
+        let (chunks, n) = read_all(&path, &schema, 100);
+        assert_eq!(n, 3);
+        let rows = &chunks[0];
+        assert_eq!(rows[0].name.as_deref(), Some("甲, 有限公司"));
+        assert_eq!(rows[0].tags, vec!["kind:enterprise", "size:small"]);
+        assert_eq!(
+            rows[0].fields,
+            vec![
+                ("employees".to_owned(), RawValue::Integer(10)),
+                ("founded".to_owned(), RawValue::Text("2015-03-09".into())),
+                ("investor_unchanged".to_owned(), RawValue::Bool(true)),
+                ("revenue_10k_yuan".to_owned(), RawValue::Number(100.5)),
+            ]
+        );
+        assert!(rows[0].problems.is_empty());
+        assert_eq!(
+            rows[1].problems,
+            vec!["field `employees`: `abc` is not an integer".to_owned()]
+        );
+        assert_eq!(
+            rows[1].fields,
+            vec![("revenue_10k_yuan".to_owned(), RawValue::Number(200.0))]
+        );
+        assert!(rows[1].tags.is_empty());
+        assert!(rows[2].problems.is_empty());
+        assert_eq!(field(&rows[2], "employees"), Some(&RawValue::Integer(30)));
+        assert_eq!(field(&rows[2], "revenue_10k_yuan"), None);
+        assert_eq!(
+            rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn csv_unknown_column_is_fatal_and_named() {
+        let schema = schema();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pop.csv");
+        std::fs::write(&path, "id,name,tags,employes\nA1,x,,3\n").unwrap();
+        let err = read_population(&path, &schema, 10, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(&err, TabularError::Column { column, .. } if column == "employes"),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("pop.csv") && msg.contains("did you mean `employees`?"),
+            "{msg}"
+        );
+
+        std::fs::write(&path, "id,name,employees\nA1,x,3\n").unwrap();
+        let err = read_population(&path, &schema, 10, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(&err, TabularError::Column { column, .. } if column == "tags"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn csv_edge_cases() {
+        let schema = schema();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        let read = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let mut chunks = Vec::new();
+            read_population(&path, &schema, 10, &mut |c| chunks.push(c)).map(|n| (n, chunks))
+        };
+        // BOM, header only: no rows, no chunks.
+        assert_eq!(read("\u{feff}id,name,tags\n").unwrap(), (0, vec![]));
+        // Short rows are missing cells; no trailing newline.
+        let (n, chunks) = read("id,name,tags,employees\nA1\nA2,,,5").unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(chunks[0][0].name, None);
+        assert_eq!(
+            field(&chunks[0][1], "employees"),
+            Some(&RawValue::Integer(5))
+        );
+        for bad in [
+            "",
+            "id,name,tags,tags\n",
+            "id,name,tags,\n",
+            "id,name,tags\nA1,x,,extra\n",
+        ] {
+            let err = read(bad).unwrap_err().to_string();
+            assert!(err.contains("e.csv"), "{bad:?}: {err}");
+            eprintln!("MSG {err}");
+        }
+        let err = read_population(Path::new("x.txt"), &schema, 10, &mut |_| {}).unwrap_err();
+        assert!(matches!(err, TabularError::Format { .. }), "{err:?}");
+        let err = read_population(&dir.path().join("none.parquet"), &schema, 10, &mut |_| {})
+            .unwrap_err();
+        assert!(matches!(err, TabularError::Io { .. }), "{err:?}");
+
+        // An empty population round-trips through Parquet.
+        let empty = dir.path().join("empty.parquet");
+        write_population_parquet(&empty, &schema, &[]).unwrap();
+        assert_eq!(read_all(&empty, &schema, 10), (vec![], 0));
+    }
+
+    #[test]
+    fn chunks_are_bounded_and_numbered() {
+        let schema = schema();
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("pop.csv");
+        let mut text = String::from("id,name,tags,employees\n");
+        for i in 1..=10 {
+            // A quoted newline must not split a record.
+            text.push_str(&format!("ID{i},\"line one\nline two\",,{i}\n"));
+            if i == 5 {
+                text.push('\n');
+            }
+        }
+        std::fs::write(&csv, text).unwrap();
+
+        let records: Vec<RawRecord> = (1..=10)
+            .map(|i| {
+                rec(
+                    i,
+                    &format!("ID{i}"),
+                    Some("n"),
+                    &["kind:enterprise"],
+                    vec![("employees", RawValue::Integer(i as i64))],
+                )
+            })
+            .collect();
+        let parquet = dir.path().join("pop.parquet");
+        write_population_parquet(&parquet, &schema, &records).unwrap();
+
+        for path in [&csv, &parquet] {
+            let (chunks, n) = read_all(path, &schema, 3);
+            assert_eq!(n, 10);
+            assert_eq!(
+                chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+                vec![3, 3, 3, 1]
+            );
+            let all: Vec<&RawRecord> = chunks.iter().flatten().collect();
+            assert_eq!(
+                all.iter().map(|r| r.row).collect::<Vec<_>>(),
+                (1..=10).collect::<Vec<_>>()
+            );
+            for (i, r) in all.iter().enumerate() {
+                assert_eq!(r.id.as_deref(), Some(format!("ID{}", i + 1).as_str()));
+                assert_eq!(
+                    field(r, "employees"),
+                    Some(&RawValue::Integer(i as i64 + 1))
+                );
+            }
+        }
+        let (chunks, _) = read_all(&csv, &schema, 3);
+        assert_eq!(chunks[0][0].name.as_deref(), Some("line one\nline two"));
+    }
+
+    #[test]
+    fn table_parquet_round_trip() {
+        let mut table = Table::new(
+            "grants",
+            &[
+                ("id", ColType::Str),
+                ("count", ColType::Int),
+                ("amount", ColType::Float),
+            ],
+        );
+        table.push(vec![Cell::Str("a".into()), Cell::Int(3), Cell::Float(1.25)]);
+        table.push(vec![Cell::Null, Cell::Null, Cell::Null]);
+        table.push(vec![Cell::Str("c".into()), Cell::Int(-1), Cell::Float(0.0)]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.parquet");
+        write_table_parquet(&path, &table).unwrap();
+
+        let df = pl::ParquetReader::new(File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names, vec!["id", "count", "amount"]);
+        let id: Vec<Option<String>> = df
+            .column("id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_owned))
+            .collect();
+        assert_eq!(id, vec![Some("a".into()), None, Some("c".into())]);
+        let count: Vec<Option<i64>> = df.column("count").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(count, vec![Some(3), None, Some(-1)]);
+        let amount: Vec<Option<f64>> = df.column("amount").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(amount, vec![Some(1.25), None, Some(0.0)]);
+
+        let mut bad = Table::new("x", &[("n", ColType::Int)]);
+        bad.rows.push(vec![Cell::Str("no".into())]);
+        let err = write_table_parquet(&path, &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("grants.parquet") && err.contains("`n`"),
+            "{err}"
+        );
+    }
+}
