@@ -82,6 +82,32 @@ fn format_err(path: &Path, message: impl Into<String>) -> TabularError {
     }
 }
 
+/// Runs a polars call on file contents. Polars may panic on malformed input (a corrupt
+/// Parquet page, a failed mmap); that becomes an error naming the file, never a panic.
+/// `context` (where in the file) prefixes the message.
+fn guarded<T>(
+    path: &Path,
+    context: &str,
+    f: impl FnOnce() -> pl::PolarsResult<T>,
+) -> Result<T, TabularError> {
+    let message = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => return Ok(v),
+        Ok(Err(e)) => e.to_string(),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".to_owned());
+            format!("polars failed: {what}")
+        }
+    };
+    Err(TabularError::Polars {
+        path: show(path),
+        message: format!("{context}{message}"),
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Csv,
@@ -263,7 +289,7 @@ fn read_csv(
     if header.starts_with(b"\xEF\xBB\xBF") {
         header.drain(..3);
     }
-    let header_df = parse_csv_bytes(header, None).map_err(pl_err(path))?;
+    let header_df = guarded(path, "in the header: ", || parse_csv_bytes(header, None))?;
     let mut names = Vec::with_capacity(header_df.width());
     for (i, col) in header_df.columns().iter().enumerate() {
         let name = col
@@ -299,11 +325,11 @@ fn read_csv(
             in_buf += 1;
         }
         if in_buf > 0 && (in_buf == chunk_rows || !more) {
-            let df = parse_csv_bytes(std::mem::take(&mut buf), Some(string_schema.clone()))
-                .map_err(|e| TabularError::Polars {
-                    path: show(path),
-                    message: format!("in data rows {}–{}: {e}", total + 1, total + in_buf),
-                })?;
+            let context = format!("in data rows {}–{}: ", total + 1, total + in_buf);
+            let bytes = std::mem::take(&mut buf);
+            let df = guarded(path, &context, || {
+                parse_csv_bytes(bytes, Some(string_schema.clone()))
+            })?;
             if df.height() != in_buf {
                 return Err(TabularError::Polars {
                     path: show(path),
@@ -422,6 +448,43 @@ fn read_kind(role: Role, schema: &Schema, dtype: &pl::DataType) -> Result<Decode
     }
 }
 
+/// The footer of a Parquet file: its metadata, read once and reused for every slice, and
+/// its schema as polars types.
+fn parquet_head(
+    path: &Path,
+    file: &mut File,
+) -> Result<(pl::FileMetadataRef, pl::Schema), TabularError> {
+    guarded(path, "", || {
+        let mut reader = pl::ParquetReader::new(file);
+        let metadata = reader.get_metadata()?.clone();
+        let arrow_schema = reader.schema()?;
+        Ok((
+            metadata,
+            pl::Schema::from_arrow_schema(arrow_schema.as_ref()),
+        ))
+    })
+}
+
+/// Decodes rows `offset..offset + len`: polars skips the row groups outside the slice and
+/// decodes only the covered rows of the others, so memory follows `len`.
+fn parquet_slice(
+    path: &Path,
+    file: &mut File,
+    metadata: &pl::FileMetadataRef,
+    columns: Option<Vec<String>>,
+    offset: usize,
+    len: usize,
+) -> Result<pl::DataFrame, TabularError> {
+    let context = format!("in rows {}–{}: ", offset + 1, offset + len);
+    guarded(path, &context, || {
+        let mut reader = pl::ParquetReader::new(file)
+            .with_columns(columns)
+            .with_slice(Some((offset, len)));
+        reader.set_metadata(metadata.clone());
+        reader.finish()
+    })
+}
+
 fn read_parquet(
     path: &Path,
     schema: &Schema,
@@ -429,11 +492,7 @@ fn read_parquet(
     sink: &mut dyn FnMut(Vec<RawRecord>),
 ) -> Result<usize, TabularError> {
     let mut file = File::open(path).map_err(io_err(path))?;
-    let mut reader = pl::ParquetReader::new(&mut file);
-    let metadata = reader.get_metadata().map_err(pl_err(path))?.clone();
-    let arrow_schema = reader.schema().map_err(pl_err(path))?;
-    let file_schema = pl::Schema::from_arrow_schema(arrow_schema.as_ref());
-    drop(reader);
+    let (metadata, file_schema) = parquet_head(path, &mut file)?;
     let n_rows = metadata.num_rows;
 
     let names: Vec<String> = file_schema.iter_names().map(|n| n.to_string()).collect();
@@ -456,9 +515,7 @@ fn read_parquet(
     let mut offset = 0usize;
     while offset < n_rows {
         let len = chunk_rows.min(n_rows - offset);
-        let mut reader = pl::ParquetReader::new(&mut file).with_slice(Some((offset, len)));
-        reader.set_metadata(metadata.clone());
-        let df = reader.finish().map_err(pl_err(path))?;
+        let df = parquet_slice(path, &mut file, &metadata, None, offset, len)?;
         if df.height() != len {
             return Err(TabularError::Polars {
                 path: show(path),
@@ -485,11 +542,7 @@ pub fn read_pairs_parquet(
 ) -> Result<BTreeSet<(String, String)>, TabularError> {
     const SLICE_ROWS: usize = 1 << 16;
     let mut file = File::open(path).map_err(io_err(path))?;
-    let mut reader = pl::ParquetReader::new(&mut file);
-    let metadata = reader.get_metadata().map_err(pl_err(path))?.clone();
-    let arrow_schema = reader.schema().map_err(pl_err(path))?;
-    drop(reader);
-    let file_schema = pl::Schema::from_arrow_schema(arrow_schema.as_ref());
+    let (metadata, file_schema) = parquet_head(path, &mut file)?;
     for column in [first, second] {
         match file_schema.get(column) {
             None => return Err(column_err(path, column, "required column is missing")),
@@ -507,11 +560,8 @@ pub fn read_pairs_parquet(
     let mut offset = 0usize;
     while offset < metadata.num_rows {
         let len = SLICE_ROWS.min(metadata.num_rows - offset);
-        let mut reader = pl::ParquetReader::new(&mut file)
-            .with_columns(Some(vec![first.to_owned(), second.to_owned()]))
-            .with_slice(Some((offset, len)));
-        reader.set_metadata(metadata.clone());
-        let df = reader.finish().map_err(pl_err(path))?;
+        let columns = vec![first.to_owned(), second.to_owned()];
+        let df = parquet_slice(path, &mut file, &metadata, Some(columns), offset, len)?;
         let a = df
             .column(first)
             .and_then(|c| c.str())
@@ -1092,13 +1142,17 @@ mod tests {
         ] {
             let err = read(bad).unwrap_err().to_string();
             assert!(err.contains("e.csv"), "{bad:?}: {err}");
-            eprintln!("MSG {err}");
         }
         let err = read_population(Path::new("x.txt"), &schema, 10, &mut |_| {}).unwrap_err();
         assert!(matches!(err, TabularError::Format { .. }), "{err:?}");
         let err = read_population(&dir.path().join("none.parquet"), &schema, 10, &mut |_| {})
             .unwrap_err();
         assert!(matches!(err, TabularError::Io { .. }), "{err:?}");
+
+        let corrupt = dir.path().join("corrupt.parquet");
+        std::fs::write(&corrupt, b"PAR1 this is not parquet PAR1").unwrap();
+        let err = read_population(&corrupt, &schema, 10, &mut |_| {}).unwrap_err();
+        assert!(matches!(err, TabularError::Polars { .. }), "{err:?}");
 
         // An empty population round-trips through Parquet.
         let empty = dir.path().join("empty.parquet");

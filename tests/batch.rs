@@ -19,15 +19,39 @@ fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
 
-fn gen(dir: &Path, file: &str, count: usize, bad_rows: f64) -> PathBuf {
+fn generate(dir: &Path, file: &str, count: usize, bad_rows: f64) -> PathBuf {
     let path = dir.join(file);
-    let out = run(&["gen", "--count", &count.to_string(), "--seed", "7", "--bad-rows", &bad_rows.to_string(), "--out", p(&path)]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "gen",
+        "--count",
+        &count.to_string(),
+        "--seed",
+        "7",
+        "--bad-rows",
+        &bad_rows.to_string(),
+        "--out",
+        p(&path),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     path
 }
 
 fn match_into(input: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["match", "--enterprises", p(input), "--out", p(out), "--as-of", "2025-06-30", "--quiet"];
+    let mut args = vec![
+        "match",
+        "--enterprises",
+        p(input),
+        "--out",
+        p(out),
+        "--as-of",
+        "2025-06-30",
+        "--quiet",
+    ];
     args.extend_from_slice(extra);
     run(&args)
 }
@@ -42,7 +66,12 @@ fn tables(dir: &Path) -> Vec<(String, String)> {
         .expect("output folder")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), read(&p)))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                read(&p),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -57,13 +86,21 @@ fn csv_parquet_and_json_lines_give_byte_identical_pushes() {
     let tmp = tempfile::tempdir().unwrap();
     let mut pushes = Vec::new();
     for file in ["pop.jsonl", "pop.csv", "pop.parquet"] {
-        let input = gen(tmp.path(), file, 600, 0.0);
+        let input = generate(tmp.path(), file, 600, 0.0);
         let out = tmp.path().join(format!("out-{file}"));
         let o = match_into(&input, &out, &[]);
-        assert_eq!(o.status.code(), Some(0), "{file}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         pushes.push((file, read(&out.join("pushes.csv"))));
     }
-    assert!(pushes[0].1.lines().count() > 600, "a realistic population gets many pushes");
+    assert!(
+        pushes[0].1.lines().count() > 600,
+        "a realistic population gets many pushes"
+    );
     for (file, text) in &pushes[1..] {
         assert!(text == &pushes[0].1, "{file} differs from {}", pushes[0].0);
     }
@@ -73,25 +110,49 @@ fn csv_parquet_and_json_lines_give_byte_identical_pushes() {
 fn bad_rows_are_rejected_with_row_and_reason_and_the_rest_is_matched() {
     let tmp = tempfile::tempdir().unwrap();
     for file in ["bad.jsonl", "bad.csv"] {
-        let input = gen(tmp.path(), file, 1000, 0.05);
+        let input = generate(tmp.path(), file, 1000, 0.05);
         let out = tmp.path().join(format!("out-{file}"));
         let o = match_into(&input, &out, &[]);
-        assert_eq!(o.status.code(), Some(2), "completed with rejects: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "completed with rejects: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let s = summary(&out);
         let rejects = s["rejects"].as_u64().unwrap();
-        assert!((20..=90).contains(&rejects), "{file}: {rejects} rejects of 1000 at 5%");
+        assert!(
+            (20..=90).contains(&rejects),
+            "{file}: {rejects} rejects of 1000 at 5%"
+        );
         assert_eq!(s["input_rows"].as_u64().unwrap(), 1000);
-        assert_eq!(s["enterprises_matched"].as_u64().unwrap() + rejects, 1000, "{file}: nothing dropped");
+        assert_eq!(
+            s["enterprises_matched"].as_u64().unwrap() + rejects,
+            1000,
+            "{file}: nothing dropped"
+        );
         let text = read(&out.join("rejects.csv"));
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some("row,enterprise_id,reason"));
         for line in lines {
             let row: usize = line.split(',').next().unwrap().parse().expect("row number");
             assert!((1..=1000).contains(&row), "{line}");
-            assert!(line.split(',').nth(2).is_some_and(|r| !r.is_empty()), "{line}");
+            assert!(
+                line.split(',').nth(2).is_some_and(|r| !r.is_empty()),
+                "{line}"
+            );
         }
-        for why in ["check character", "duplicate id", "unknown tag namespace", "outside", "not"] {
-            assert!(text.contains(why), "{file}: no reject mentions `{why}`:\n{text}");
+        for why in [
+            "check character",
+            "duplicate id",
+            "unknown tag namespace",
+            "outside",
+            "not",
+        ] {
+            assert!(
+                text.contains(why),
+                "{file}: no reject mentions `{why}`:\n{text}"
+            );
         }
     }
 }
@@ -99,7 +160,7 @@ fn bad_rows_are_rejected_with_row_and_reason_and_the_rest_is_matched() {
 #[test]
 fn one_and_two_threads_write_identical_bytes() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = gen(tmp.path(), "pop.csv", 800, 0.02);
+    let input = generate(tmp.path(), "pop.csv", 800, 0.02);
     let (a, b) = (tmp.path().join("t1"), tmp.path().join("t2"));
     match_into(&input, &a, &["--threads", "1", "--chunk-rows", "97"]);
     match_into(&input, &b, &["--threads", "2", "--chunk-rows", "300"]);
@@ -113,11 +174,23 @@ fn one_and_two_threads_write_identical_bytes() {
 #[test]
 fn the_union_of_four_shards_is_the_single_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = gen(tmp.path(), "pop.jsonl", 700, 0.03);
+    let input = generate(tmp.path(), "pop.jsonl", 700, 0.03);
     let whole = tmp.path().join("whole");
     match_into(&input, &whole, &[]);
-    let rows = |dir: &Path, file: &str| -> BTreeSet<String> { read(&dir.join(file)).lines().skip(1).map(str::to_owned).collect() };
-    for file in ["pushes.csv", "grants.csv", "near_misses.csv", "undetermined.csv", "rejects.csv"] {
+    let rows = |dir: &Path, file: &str| -> BTreeSet<String> {
+        read(&dir.join(file))
+            .lines()
+            .skip(1)
+            .map(str::to_owned)
+            .collect()
+    };
+    for file in [
+        "pushes.csv",
+        "grants.csv",
+        "near_misses.csv",
+        "undetermined.csv",
+        "rejects.csv",
+    ] {
         let mut union = BTreeSet::new();
         let mut total = 0;
         for k in 0..4 {
@@ -135,15 +208,28 @@ fn the_union_of_four_shards_is_the_single_run() {
 #[test]
 fn previous_run_gives_new_and_revoked_pushes() {
     let tmp = tempfile::tempdir().unwrap();
-    let before = gen(tmp.path(), "before.jsonl", 300, 0.0);
+    let before = generate(tmp.path(), "before.jsonl", 300, 0.0);
     let yesterday = tmp.path().join("yesterday");
     match_into(&before, &yesterday, &[]);
     // Tonight: the same population a year later — M072-like windows close, years pass.
     let today = tmp.path().join("today");
     let o = run(&[
-        "match", "--enterprises", p(&before), "--out", p(&today), "--as-of", "2028-03-01", "--previous", p(&yesterday), "--quiet",
+        "match",
+        "--enterprises",
+        p(&before),
+        "--out",
+        p(&today),
+        "--as-of",
+        "2028-03-01",
+        "--previous",
+        p(&yesterday),
+        "--quiet",
     ]);
-    assert!(matches!(o.status.code(), Some(0 | 2)), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        matches!(o.status.code(), Some(0 | 2)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let set = |dir: &Path, file: &str| -> BTreeSet<(String, String)> {
         read(&dir.join(file))
             .lines()
@@ -151,7 +237,11 @@ fn previous_run_gives_new_and_revoked_pushes() {
             .map(|l| {
                 let mut f = l.split(',');
                 let e = f.next().unwrap().to_owned();
-                let m = if file == "pushes_revoked.csv" { f.next() } else { f.nth(1) };
+                let m = if file == "pushes_revoked.csv" {
+                    f.next()
+                } else {
+                    f.nth(1)
+                };
                 (e, m.unwrap().to_owned())
             })
             .collect()
@@ -161,10 +251,24 @@ fn previous_run_gives_new_and_revoked_pushes() {
     let removed: BTreeSet<_> = old.difference(&new).cloned().collect();
     assert_eq!(set(&today, "pushes_new.csv"), added);
     assert_eq!(set(&today, "pushes_revoked.csv"), removed);
-    assert!(!removed.is_empty(), "M047 ends 2027-12-31: its pushes are revoked by 2028");
+    assert!(
+        !removed.is_empty(),
+        "M047 ends 2027-12-31: its pushes are revoked by 2028"
+    );
     // Run again against itself: nothing new, nothing revoked.
     let again = tmp.path().join("again");
-    run(&["match", "--enterprises", p(&before), "--out", p(&again), "--as-of", "2028-03-01", "--previous", p(&today), "--quiet"]);
+    run(&[
+        "match",
+        "--enterprises",
+        p(&before),
+        "--out",
+        p(&again),
+        "--as-of",
+        "2028-03-01",
+        "--previous",
+        p(&today),
+        "--quiet",
+    ]);
     assert_eq!(summary(&again)["pushes_new"], 0);
     assert_eq!(summary(&again)["pushes_revoked"], 0);
 }
@@ -172,14 +276,23 @@ fn previous_run_gives_new_and_revoked_pushes() {
 #[test]
 fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = gen(tmp.path(), "pop.jsonl", 3000, 0.0);
+    let input = generate(tmp.path(), "pop.jsonl", 3000, 0.0);
     let out = tmp.path().join("out");
     let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 6;
     // First, a folder killed before it ever completed must not exist.
     let bin = assert_cmd::cargo::cargo_bin("policy-match");
     let spawn = || {
         std::process::Command::new(&bin)
-            .args(["match", "--enterprises", p(&input), "--out", p(&out), "--as-of", "2025-06-30", "--quiet"])
+            .args([
+                "match",
+                "--enterprises",
+                p(&input),
+                "--out",
+                p(&out),
+                "--as-of",
+                "2025-06-30",
+                "--quiet",
+            ])
             .spawn()
             .expect("spawn")
     };
@@ -187,7 +300,10 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
     std::thread::sleep(std::time::Duration::from_millis(30));
     let _ = child.kill();
     let _ = child.wait();
-    assert!(!out.exists() || complete(&out), "a partial folder under the final name");
+    assert!(
+        !out.exists() || complete(&out),
+        "a partial folder under the final name"
+    );
     // Then a complete run, and kills at spread moments of later runs.
     assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
     let reference = tables(&out);
@@ -196,7 +312,10 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
         std::thread::sleep(std::time::Duration::from_millis(5 + i * 37 % 400));
         let _ = child.kill();
         let _ = child.wait();
-        assert!(complete(&out), "kill {i}: the previous folder is gone or partial");
+        assert!(
+            complete(&out),
+            "kill {i}: the previous folder is gone or partial"
+        );
         assert_eq!(tables(&out), reference, "kill {i}: the folder changed");
     }
 }
@@ -204,7 +323,7 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
 #[test]
 fn audit_finds_benefits_missed_and_benefits_wrongly_enjoyed() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = gen(tmp.path(), "pop.jsonl", 500, 0.0);
+    let input = generate(tmp.path(), "pop.jsonl", 500, 0.0);
     let matched = tmp.path().join("matched");
     match_into(&input, &matched, &[]);
     let grants: Vec<(String, String)> = read(&matched.join("grants.csv"))
@@ -227,17 +346,39 @@ fn audit_finds_benefits_missed_and_benefits_wrongly_enjoyed() {
     std::fs::write(&claims_path, claims).unwrap();
     let out = tmp.path().join("audit");
     let o = run(&[
-        "audit", "--enterprises", p(&input), "--claims", p(&claims_path), "--out", p(&out), "--as-of", "2025-06-30",
+        "audit",
+        "--enterprises",
+        p(&input),
+        "--claims",
+        p(&claims_path),
+        "--out",
+        p(&out),
+        "--as-of",
+        "2025-06-30",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let missed = read(&out.join("should_enjoy_not_enjoyed.csv"));
     for (e, m) in &grants[..3] {
-        assert!(missed.contains(&format!("{e},{m},")), "应享未享 misses {e} {m}:\n{missed}");
+        assert!(
+            missed.contains(&format!("{e},{m},")),
+            "应享未享 misses {e} {m}:\n{missed}"
+        );
     }
     for (e, m) in &grants[3..] {
-        assert!(!missed.contains(&format!("{e},{m},")), "{e} {m} was claimed");
+        assert!(
+            !missed.contains(&format!("{e},{m},")),
+            "{e} {m} was claimed"
+        );
     }
     let wrongly = read(&out.join("enjoyed_not_eligible.csv"));
     assert_eq!(wrongly.lines().count(), 2, "{wrongly}");
-    assert!(wrongly.contains(&format!("{},M072,", grants[0].0)) && wrongly.contains("不在政策有效期内"), "{wrongly}");
+    assert!(
+        wrongly.contains(&format!("{},M072,", grants[0].0)) && wrongly.contains("不在政策有效期内"),
+        "{wrongly}"
+    );
 }
