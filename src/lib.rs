@@ -42,7 +42,6 @@ pub mod profile;
 pub mod ruletest;
 pub mod schema;
 pub mod syntax;
-#[path = "gen.rs"]
 pub mod synth;
 #[cfg(feature = "polars")]
 pub mod tabular;

@@ -1253,6 +1253,26 @@ mod tests {
         let amount: Vec<Option<f64>> = df.column("amount").unwrap().f64().unwrap().iter().collect();
         assert_eq!(amount, vec![Some(1.25), None, Some(0.0)]);
 
+        let mut pushes = Table::new(
+            "pushes",
+            &[
+                ("enterprise_id", ColType::Str),
+                ("measure_id", ColType::Str),
+            ],
+        );
+        pushes.push(vec![Cell::Str("E1".into()), Cell::Str("M001".into())]);
+        pushes.push(vec![Cell::Str("E2".into()), Cell::Null]);
+        pushes.push(vec![Cell::Str("E1".into()), Cell::Str("M001".into())]);
+        let pushes_path = dir.path().join("pushes.parquet");
+        write_table_parquet(&pushes_path, &pushes).unwrap();
+        let pairs = read_pairs_parquet(&pushes_path, "enterprise_id", "measure_id").unwrap();
+        assert_eq!(
+            pairs,
+            BTreeSet::from([("E1".to_owned(), "M001".to_owned())])
+        );
+        let err = read_pairs_parquet(&pushes_path, "enterprise_id", "measure").unwrap_err();
+        assert!(matches!(&err, TabularError::Column { column, .. } if column == "measure"));
+
         let mut bad = Table::new("x", &[("n", ColType::Int)]);
         bad.rows.push(vec![Cell::Str("no".into())]);
         let err = write_table_parquet(&path, &bad).unwrap_err().to_string();
