@@ -7,4 +7,5 @@ pub mod population;
 pub mod record;
 pub mod run;
 pub mod shard;
+pub mod spool;
 pub mod table;

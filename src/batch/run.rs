@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::outdir::{OutDir, OutDirError};
 use super::record::{RawRecord, Reject};
 use super::shard::Shard;
+use super::spool::Spool;
 use super::table::{Cell, ColType, Table};
 use crate::catalog::Catalog;
 use crate::eval::{MeasureResult, Outcome, Status};
@@ -20,7 +21,7 @@ use crate::syntax::{Delivery, Unit};
 
 /// How many input rows are read, checked and evaluated at a time: memory is bounded by
 /// this, not by the population.
-pub const DEFAULT_CHUNK_ROWS: usize = 50_000;
+pub const DEFAULT_CHUNK_ROWS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
@@ -123,62 +124,65 @@ const PUSH_COLUMNS: &[(&str, ColType)] = &[
     ("reasons", ColType::Str),
 ];
 
-/// The tables of one run, filled chunk by chunk.
+const GRANT_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("amount_yuan", ColType::Float),
+    ("basis", ColType::Str),
+];
+const NEAR_MISS_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("failed_condition", ColType::Str),
+];
+const UNDETERMINED_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("missing_fields", ColType::Str),
+];
+const ERROR_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("error", ColType::Str),
+];
+const REJECT_COLUMNS: &[(&str, ColType)] = &[
+    ("row", ColType::Int),
+    ("enterprise_id", ColType::Str),
+    ("reason", ColType::Str),
+];
+const REVOKED_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+];
+
+/// The large tables of one run, spooled chunk by chunk into sorted runs.
 struct Tables {
-    pushes: Table,
-    grants: Table,
-    near_misses: Table,
-    undetermined: Table,
-    errors: Table,
-    rejects: Table,
+    pushes: Spool,
+    grants: Spool,
+    near_misses: Spool,
+    undetermined: Spool,
+    errors: Spool,
 }
 
 impl Tables {
-    fn new() -> Tables {
+    fn new(dir: &Path) -> Tables {
         Tables {
-            pushes: Table::new("pushes", PUSH_COLUMNS),
-            grants: Table::new(
-                "grants",
-                &[
-                    ("enterprise_id", ColType::Str),
-                    ("measure_id", ColType::Str),
-                    ("amount_yuan", ColType::Float),
-                    ("basis", ColType::Str),
-                ],
-            ),
-            near_misses: Table::new(
-                "near_misses",
-                &[
-                    ("enterprise_id", ColType::Str),
-                    ("measure_id", ColType::Str),
-                    ("failed_condition", ColType::Str),
-                ],
-            ),
-            undetermined: Table::new(
-                "undetermined",
-                &[
-                    ("enterprise_id", ColType::Str),
-                    ("measure_id", ColType::Str),
-                    ("missing_fields", ColType::Str),
-                ],
-            ),
-            errors: Table::new(
-                "errors",
-                &[
-                    ("enterprise_id", ColType::Str),
-                    ("measure_id", ColType::Str),
-                    ("error", ColType::Str),
-                ],
-            ),
-            rejects: Table::new(
-                "rejects",
-                &[
-                    ("row", ColType::Int),
-                    ("enterprise_id", ColType::Str),
-                    ("reason", ColType::Str),
-                ],
-            ),
+            pushes: Spool::new("pushes", PUSH_COLUMNS, dir.to_owned()),
+            grants: Spool::new("grants", GRANT_COLUMNS, dir.to_owned()),
+            near_misses: Spool::new("near_misses", NEAR_MISS_COLUMNS, dir.to_owned()),
+            undetermined: Spool::new("undetermined", UNDETERMINED_COLUMNS, dir.to_owned()),
+            errors: Spool::new("errors", ERROR_COLUMNS, dir.to_owned()),
         }
+    }
+
+    fn all(&mut self) -> [&mut Spool; 5] {
+        [
+            &mut self.pushes,
+            &mut self.grants,
+            &mut self.near_misses,
+            &mut self.undetermined,
+            &mut self.errors,
+        ]
     }
 }
 
@@ -246,9 +250,16 @@ fn previous_pushes(dir: &Path) -> Result<BTreeSet<(String, String)>, MatchError>
         }
         return Ok(out);
     }
-    Err(fail(
-        "it holds no pushes.csv (a previous run with --format csv)".into(),
-    ))
+    #[cfg(feature = "polars")]
+    if dir.join("pushes.parquet").exists() {
+        return crate::tabular::read_pairs_parquet(
+            &dir.join("pushes.parquet"),
+            "enterprise_id",
+            "measure_id",
+        )
+        .map_err(|e| fail(e.to_string()));
+    }
+    Err(fail("it holds no pushes.csv or pushes.parquet".into()))
 }
 
 fn join_statuses<'a>(
@@ -271,7 +282,7 @@ fn record_results(
     results: &[MeasureResult],
     t: &mut Tables,
     sum: &mut Summary,
-) {
+) -> std::io::Result<()> {
     for r in results {
         let cm = &catalog.measures[r.measure];
         let m = &cm.measure;
@@ -289,7 +300,7 @@ fn record_results(
                 if m.delivery.contains(&Delivery::Push) {
                     let reasons: Vec<&str> =
                         join_statuses(catalog, r, |s| *s == Status::Passed).collect();
-                    t.pushes.push(vec![
+                    t.pushes.push(&[
                         s(&p.id),
                         s(&p.name),
                         s(&m.id),
@@ -300,7 +311,7 @@ fn record_results(
                         s(m.lead_departments.join("、")),
                         Cell::Int(r.score() as i64),
                         s(reasons.join("；")),
-                    ]);
+                    ])?;
                     *sum.pushes_by_zone.entry(m.zone.clone()).or_insert(0) += 1;
                     *sum.pushes_by_window.entry(m.window.clone()).or_insert(0) += 1;
                     let scenario = m
@@ -324,51 +335,38 @@ fn record_results(
                             .join("；"),
                     };
                     sum.grants_amount_yuan += yuan.unwrap_or(0.0);
-                    t.grants.push(vec![
+                    t.grants.push(&[
                         s(&p.id),
                         s(&m.id),
                         yuan.map_or(Cell::Null, Cell::Float),
                         s(basis),
-                    ]);
+                    ])?;
                 }
             }
             Outcome::NotEligible => {
                 if let Some(i) = r.near_miss {
                     counts.near_misses += 1;
                     t.near_misses
-                        .push(vec![s(&p.id), s(&m.id), s(&cm.conditions[i].label)]);
+                        .push(&[s(&p.id), s(&m.id), s(&cm.conditions[i].label)])?;
                 }
             }
             Outcome::Undetermined => {
                 t.undetermined
-                    .push(vec![s(&p.id), s(&m.id), s(r.missing_fields.join(","))]);
+                    .push(&[s(&p.id), s(&m.id), s(r.missing_fields.join(","))])?;
             }
             Outcome::Error => {
-                t.errors.push(vec![
-                    s(&p.id),
-                    s(&m.id),
-                    s(r.error.clone().unwrap_or_default()),
-                ]);
+                t.errors
+                    .push(&[s(&p.id), s(&m.id), s(r.error.clone().unwrap_or_default())])?;
             }
         }
     }
-}
-
-fn sort_by_ids(t: &mut Table) {
-    // Every table starts with enterprise_id; one enterprise's rows are already in measure
-    // order, and an enterprise occurs in one chunk only, so a stable sort by it suffices.
-    t.rows.sort_by(|a, b| match (&a[0], &b[0]) {
-        (Cell::Str(x), Cell::Str(y)) => x.cmp(y),
-        _ => std::cmp::Ordering::Equal,
-    });
+    Ok(())
 }
 
 /// Runs a whole match. The output folder appears complete, or the previous one stays.
 pub fn run_match(catalog: &Catalog, opts: &MatchOptions) -> Result<Summary, MatchError> {
     let started = Instant::now();
-    let mut timings = BTreeMap::new();
-    let mut t = Tables::new();
-    let mut sum = Summary {
+    let sum = Summary {
         catalog_hash: catalog.hash.clone(),
         as_of: opts.as_of.to_string(),
         input: opts.enterprises.display().to_string(),
@@ -399,19 +397,58 @@ pub fn run_match(catalog: &Catalog, opts: &MatchOptions) -> Result<Summary, Matc
         timings_ms: BTreeMap::new(),
     };
     let previous = opts.previous.as_deref().map(previous_pushes).transpose()?;
+    let out = OutDir::create(&opts.out)?;
+    match fill_and_write(catalog, opts, &out, previous, sum, started) {
+        Ok(sum) => {
+            out.commit()?;
+            Ok(sum)
+        }
+        Err(e) => {
+            out.abandon();
+            Err(e)
+        }
+    }
+}
 
+fn io_to_output(out: &OutDir, file: &str) -> impl Fn(std::io::Error) -> MatchError {
+    let path = out.path(file);
+    move |source| {
+        MatchError::Output(OutDirError::Io {
+            path: path.clone(),
+            source,
+        })
+    }
+}
+
+/// Reads, evaluates and spools chunk by chunk, then merges every table into `out`.
+fn fill_and_write(
+    catalog: &Catalog,
+    opts: &MatchOptions,
+    out: &OutDir,
+    previous: Option<BTreeSet<(String, String)>>,
+    mut sum: Summary,
+    started: Instant,
+) -> Result<Summary, MatchError> {
+    let mut timings = BTreeMap::new();
+    let runs = out.path(".runs");
+    std::fs::create_dir(&runs).map_err(io_to_output(out, ".runs"))?;
+    let mut t = Tables::new(&runs);
     let mut seen: HashSet<String> = HashSet::new();
     let mut evaluate_ms = 0u128;
     let mut rejects: Vec<Reject> = Vec::new();
+    let mut failure: Option<std::io::Error> = None;
     let rows = read_chunks(
         catalog,
         &opts.enterprises,
         opts.chunk_rows.max(1),
         &mut |chunk: Vec<RawRecord>| {
+            if failure.is_some() {
+                return;
+            }
             let mut profiles = Vec::with_capacity(chunk.len());
             for rec in chunk {
-                // Rows without a readable id go to shard 0's hash bucket of "", so that the
-                // union of the shards' rejects is the single run's.
+                // Rows without a readable id hash as the empty id, so that the union of the
+                // shards' rejects is the single run's.
                 if let Some(shard) = opts.shard
                     && !shard.contains(rec.id.as_deref().unwrap_or(""))
                 {
@@ -428,106 +465,185 @@ pub fn run_match(catalog: &Catalog, opts: &MatchOptions) -> Result<Summary, Matc
                     Err(r) => rejects.push(r),
                 }
             }
+            // Each chunk becomes one run per table, sorted by enterprise id.
+            profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
             let results = catalog.evaluate_batch(&profiles, opts.as_of);
             evaluate_ms += t0.elapsed().as_millis();
-            for (p, rs) in profiles.iter().zip(&results) {
-                record_results(catalog, p, rs, &mut t, &mut sum);
-            }
+            let mut spool = || -> std::io::Result<()> {
+                for sp in t.all() {
+                    sp.start_run()?;
+                }
+                for (p, rs) in profiles.iter().zip(&results) {
+                    record_results(catalog, p, rs, &mut t, &mut sum)?;
+                }
+                for sp in t.all() {
+                    sp.end_run()?;
+                }
+                Ok(())
+            };
+            failure = spool().err();
             sum.enterprises_matched += profiles.len();
         },
     )?;
+    if let Some(e) = failure {
+        return Err(io_to_output(out, ".runs")(e));
+    }
     sum.input_rows = rows;
-    timings.insert("read_check_evaluate", started.elapsed().as_millis() as u64);
+    timings.insert(
+        "read_check_evaluate_spool",
+        started.elapsed().as_millis() as u64,
+    );
     timings.insert("of_which_evaluate", evaluate_ms as u64);
 
     let t1 = Instant::now();
     rejects.sort_by_key(|r| r.row);
+    let mut reject_table = Table::new("rejects", REJECT_COLUMNS);
     for r in &rejects {
-        t.rejects.push(vec![
+        reject_table.push(vec![
             Cell::Int(r.row as i64),
             s(r.id.clone().unwrap_or_default()),
             s(&r.reason),
         ]);
     }
-    for table in [
-        &mut t.pushes,
-        &mut t.grants,
-        &mut t.near_misses,
-        &mut t.undetermined,
-        &mut t.errors,
-    ] {
-        sort_by_ids(table);
-    }
+    write_table(out, &reject_table, opts.format)?;
     sum.rejects = rejects.len();
-    sum.pushes = t.pushes.rows.len();
-    sum.grants = t.grants.rows.len();
-    sum.near_misses = t.near_misses.rows.len();
-    sum.undetermined = t.undetermined.rows.len();
-    sum.errors = t.errors.rows.len();
+    sum.pushes = t.pushes.rows;
+    sum.grants = t.grants.rows;
+    sum.near_misses = t.near_misses.rows;
+    sum.undetermined = t.undetermined.rows;
+    sum.errors = t.errors.rows;
     sum.grants_amount_yuan = (sum.grants_amount_yuan * 100.0).round() / 100.0;
 
-    let mut extra = Vec::new();
-    if let Some(prev) = previous {
-        let pair = |row: &Vec<Cell>| match (&row[0], &row[2]) {
-            (Cell::Str(e), Cell::Str(m)) => (e.clone(), m.clone()),
-            _ => (String::new(), String::new()),
-        };
-        let mut new = Table::new("pushes_new", PUSH_COLUMNS);
-        let now: BTreeSet<(String, String)> = t.pushes.rows.iter().map(pair).collect();
-        for row in &t.pushes.rows {
-            if !prev.contains(&pair(row)) {
-                new.push(row.clone());
+    let Tables {
+        pushes,
+        grants,
+        near_misses,
+        undetermined,
+        errors,
+    } = t;
+    for spool in [grants, near_misses, undetermined, errors] {
+        let mut w = TableWriter::create(out, spool.name, &spool.columns, opts.format)?;
+        let file = w.file.clone();
+        spool
+            .merge(&mut |rec| w.write(rec))
+            .map_err(io_to_output(out, &file))?;
+        w.finish(out)?;
+    }
+    // The push list, and with a previous run its difference: both are in
+    // (enterprise_id, measure_id) order, so one pass in step finds what is new and what
+    // was revoked.
+    let mut w = TableWriter::create(out, "pushes", PUSH_COLUMNS, opts.format)?;
+    let mut diff = match previous {
+        Some(prev) => Some((
+            prev.into_iter().peekable(),
+            TableWriter::create(out, "pushes_new", PUSH_COLUMNS, opts.format)?,
+            TableWriter::create(out, "pushes_revoked", REVOKED_COLUMNS, opts.format)?,
+        )),
+        None => None,
+    };
+    let file = w.file.clone();
+    pushes
+        .merge(&mut |rec| {
+            w.write(rec)?;
+            if let Some((prev, new, revoked)) = diff.as_mut() {
+                let key = (rec.get(0).unwrap_or(""), rec.get(2).unwrap_or(""));
+                while let Some(old) = prev.next_if(|(e, m)| (e.as_str(), m.as_str()) < key) {
+                    revoked.write(&csv::StringRecord::from(vec![old.0, old.1]))?;
+                }
+                if prev
+                    .next_if(|(e, m)| (e.as_str(), m.as_str()) == key)
+                    .is_none()
+                {
+                    new.write(rec)?;
+                }
             }
+            Ok(())
+        })
+        .map_err(io_to_output(out, &file))?;
+    w.finish(out)?;
+    if let Some((prev, new, mut revoked)) = diff {
+        for old in prev {
+            let file = revoked.file.clone();
+            revoked
+                .write(&csv::StringRecord::from(vec![old.0, old.1]))
+                .map_err(io_to_output(out, &file))?;
         }
-        let mut revoked = Table::new(
-            "pushes_revoked",
-            &[
-                ("enterprise_id", ColType::Str),
-                ("measure_id", ColType::Str),
-            ],
-        );
-        for (e, m) in prev.difference(&now) {
-            revoked.push(vec![s(e), s(m)]);
-        }
-        sum.pushes_new = Some(new.rows.len());
-        sum.pushes_revoked = Some(revoked.rows.len());
-        extra.push(new);
-        extra.push(revoked);
+        sum.pushes_new = Some(new.rows);
+        sum.pushes_revoked = Some(revoked.rows);
+        new.finish(out)?;
+        revoked.finish(out)?;
     }
-    timings.insert("sort", t1.elapsed().as_millis() as u64);
-
-    let t2 = Instant::now();
-    let out = OutDir::create(&opts.out)?;
-    let tables = [
-        &t.pushes,
-        &t.grants,
-        &t.near_misses,
-        &t.undetermined,
-        &t.errors,
-        &t.rejects,
-    ];
-    let written = tables
-        .into_iter()
-        .chain(extra.iter())
-        .try_for_each(|table| write_table(&out, table, opts.format));
-    if let Err(e) = written {
-        out.abandon();
-        return Err(e);
-    }
-    timings.insert("write", t2.elapsed().as_millis() as u64);
+    std::fs::remove_dir(&runs).map_err(io_to_output(out, ".runs"))?;
+    timings.insert("merge_and_write", t1.elapsed().as_millis() as u64);
     timings.insert("total", started.elapsed().as_millis() as u64);
     sum.timings_ms = timings;
     let summary = serde_json::to_string_pretty(&sum).expect("plain data serialises");
-    if let Err(e) = out.write("summary.json", |w| {
+    out.write("summary.json", |w| {
         use std::io::Write;
         writeln!(w, "{summary}")
-    }) {
-        out.abandon();
-        return Err(e.into());
-    }
-    out.commit()?;
+    })?;
     Ok(sum)
+}
+
+/// Writes one output table from merged rows: CSV streams to disk; Parquet gathers the
+/// table first (its writer takes whole tables).
+struct TableWriter {
+    file: String,
+    columns: Vec<(&'static str, ColType)>,
+    csv: Option<csv::Writer<std::io::BufWriter<std::fs::File>>>,
+    table: Option<Table>,
+    rows: usize,
+}
+
+impl TableWriter {
+    fn create(
+        out: &OutDir,
+        name: &'static str,
+        columns: &[(&'static str, ColType)],
+        format: OutFormat,
+    ) -> Result<TableWriter, MatchError> {
+        let file = format!("{name}.{}", format.ext());
+        let (csv, table) = match format {
+            OutFormat::Csv => {
+                let f = std::fs::File::create(out.path(&file)).map_err(io_to_output(out, &file))?;
+                let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+                w.write_record(columns.iter().map(|(n, _)| *n))
+                    .map_err(|e| io_to_output(out, &file)(e.into()))?;
+                (Some(w), None)
+            }
+            OutFormat::Parquet => (None, Some(Table::new(name, columns))),
+        };
+        Ok(TableWriter {
+            file,
+            columns: columns.to_vec(),
+            csv,
+            table,
+            rows: 0,
+        })
+    }
+
+    fn write(&mut self, rec: &csv::StringRecord) -> std::io::Result<()> {
+        self.rows += 1;
+        if let Some(w) = self.csv.as_mut() {
+            w.write_record(rec)?;
+        }
+        if let Some(t) = self.table.as_mut() {
+            t.push(super::spool::cells(&self.columns, rec));
+        }
+        Ok(())
+    }
+
+    fn finish(self, out: &OutDir) -> Result<(), MatchError> {
+        if let Some(mut w) = self.csv {
+            w.flush().map_err(io_to_output(out, &self.file))?;
+            out.sync(&self.file)?;
+        }
+        if let Some(t) = self.table {
+            write_table(out, &t, OutFormat::Parquet)?;
+        }
+        Ok(())
+    }
 }
 
 fn write_table(out: &OutDir, table: &Table, format: OutFormat) -> Result<(), MatchError> {
