@@ -204,12 +204,15 @@ impl Schema {
         for (name, f) in raw.fields {
             let span = f.span();
             let f = f.into_inner();
-            if !ident.is_match(&name) || RESERVED.contains(&name.as_str()) {
+            if !ident.is_match(&name)
+                || RESERVED.contains(&name.as_str())
+                || crate::typing::HELPERS.contains(&name.as_str())
+            {
                 diags.push(
                     Diagnostic::new(
                         Code::SchemaBadField,
                         file,
-                        format!("field name `{name}` must be a lowercase identifier and not one of {RESERVED:?}"),
+                        format!("field name `{name}` must be a lowercase identifier, not a reserved name ({RESERVED:?}) nor a helper ({:?})", crate::typing::HELPERS),
                     )
                     .at(text, span),
                 );
@@ -303,17 +306,13 @@ impl Schema {
     }
 }
 
-/// Names that expressions use for other things and no field may take.
-pub const RESERVED: &[&str] = &[
-    "p",
-    "as_of",
-    "true",
-    "false",
-    "has",
-    "date",
-    "year",
-    "days_between",
-    "add_months",
-    "min",
-    "max",
-];
+/// Names that expressions use for other things and no field may take, besides the
+/// helper functions (`typing::HELPERS`).
+pub const RESERVED: &[&str] = &["p", "as_of", "true", "false"];
+
+/// The built-in schema, for unit tests of the modules that read profiles.
+#[cfg(test)]
+pub(crate) fn builtin_for_tests() -> Schema {
+    let text: Arc<str> = include_str!("../rules/schema.toml").into();
+    Schema::parse("schema.toml", &text).expect("rules/schema.toml parses")
+}

@@ -1253,11 +1253,7 @@ mod tests {
     use super::*;
 
     fn schema() -> Schema {
-        let text = include_str!("../rules/schema.toml");
-        match Schema::parse("schema.toml", &text.into()) {
-            Ok(s) => s,
-            Err(_) => panic!("rules/schema.toml does not parse"),
-        }
+        crate::schema::builtin_for_tests()
     }
 
     fn opts(count: usize, seed: u64, bad_rows: f64) -> GenOptions {

@@ -893,11 +893,7 @@ mod tests {
     use super::*;
 
     fn schema() -> Schema {
-        let text = include_str!("../rules/schema.toml");
-        match Schema::parse("schema.toml", &text.into()) {
-            Ok(s) => s,
-            Err(_) => panic!("rules/schema.toml does not parse"),
-        }
+        crate::schema::builtin_for_tests()
     }
 
     fn read_all(path: &Path, schema: &Schema, chunk_rows: usize) -> (Vec<Vec<RawRecord>>, usize) {

@@ -61,6 +61,17 @@ static PARSER: Lazy<Engine> = Lazy::new(|| {
     e
 });
 
+/// The helper functions an officer's expression may call.
+pub const HELPERS: [&str; 7] = [
+    "has",
+    "date",
+    "year",
+    "days_between",
+    "add_months",
+    "min",
+    "max",
+];
+
 /// The deepest nesting an expression may have; the evaluating engine uses the same cap.
 pub const MAX_DEPTH: usize = 32;
 /// The longest expression an officer may write.
@@ -369,15 +380,7 @@ impl Checker<'_> {
                 }
             }
             _ => {
-                let known = [
-                    "has",
-                    "date",
-                    "year",
-                    "days_between",
-                    "add_months",
-                    "min",
-                    "max",
-                ];
+                let known = HELPERS;
                 let help =
                     crate::diag::did_you_mean(name, known).map(|s| format!("did you mean `{s}`?"));
                 self.report(
@@ -394,11 +397,9 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn schema() -> Schema {
-        let text: Arc<str> = include_str!("../rules/schema.toml").into();
-        Schema::parse("schema.toml", &text).expect("schema parses")
+        crate::schema::builtin_for_tests()
     }
 
     /// One case: the expression, the type wanted, and either the fields it reads or the

@@ -443,11 +443,7 @@ mod tests {
     use crate::synth::{self, BadKind, GenOptions};
 
     fn schema() -> Schema {
-        let text = include_str!("../../rules/schema.toml");
-        match Schema::parse("schema.toml", &text.into()) {
-            Ok(s) => s,
-            Err(_) => panic!("rules/schema.toml does not parse"),
-        }
+        crate::schema::builtin_for_tests()
     }
 
     fn generate(schema: &Schema, count: usize, seed: u64, bad_rows: f64) -> Vec<RawRecord> {
