@@ -365,6 +365,15 @@ fn record_results(
 
 /// Runs a whole match. The output folder appears complete, or the previous one stays.
 pub fn run_match(catalog: &Catalog, opts: &MatchOptions) -> Result<Summary, MatchError> {
+    run_match_with_progress(catalog, opts, &mut |_| {})
+}
+
+/// [`run_match`], calling `progress` with the number of input rows read after each chunk.
+pub fn run_match_with_progress(
+    catalog: &Catalog,
+    opts: &MatchOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Summary, MatchError> {
     let started = Instant::now();
     let sum = Summary {
         catalog_hash: catalog.hash.clone(),
@@ -398,7 +407,7 @@ pub fn run_match(catalog: &Catalog, opts: &MatchOptions) -> Result<Summary, Matc
     };
     let previous = opts.previous.as_deref().map(previous_pushes).transpose()?;
     let out = OutDir::create(&opts.out)?;
-    match fill_and_write(catalog, opts, &out, previous, sum, started) {
+    match fill_and_write(catalog, opts, &out, previous, sum, started, progress) {
         Ok(sum) => {
             out.commit()?;
             Ok(sum)
@@ -428,7 +437,9 @@ fn fill_and_write(
     previous: Option<BTreeSet<(String, String)>>,
     mut sum: Summary,
     started: Instant,
+    progress: &mut dyn FnMut(usize),
 ) -> Result<Summary, MatchError> {
+    let mut rows_read = 0;
     let mut timings = BTreeMap::new();
     let runs = out.path(".runs");
     std::fs::create_dir(&runs).map_err(io_to_output(out, ".runs"))?;
@@ -445,6 +456,7 @@ fn fill_and_write(
             if failure.is_some() {
                 return;
             }
+            rows_read += chunk.len();
             let mut profiles = Vec::with_capacity(chunk.len());
             for rec in chunk {
                 // Rows without a readable id hash as the empty id, so that the union of the
@@ -484,6 +496,12 @@ fn fill_and_write(
             };
             failure = spool().err();
             sum.enterprises_matched += profiles.len();
+            tracing::debug!(
+                rows_read,
+                enterprises = profiles.len(),
+                "chunk evaluated and spooled"
+            );
+            progress(rows_read);
         },
     )?;
     if let Some(e) = failure {
@@ -495,6 +513,12 @@ fn fill_and_write(
         started.elapsed().as_millis() as u64,
     );
     timings.insert("of_which_evaluate", evaluate_ms as u64);
+    tracing::info!(
+        rows,
+        matched = sum.enterprises_matched,
+        rejects = rejects.len(),
+        "input read and evaluated"
+    );
 
     let t1 = Instant::now();
     rejects.sort_by_key(|r| r.row);
@@ -576,6 +600,11 @@ fn fill_and_write(
     }
     std::fs::remove_dir(&runs).map_err(io_to_output(out, ".runs"))?;
     timings.insert("merge_and_write", t1.elapsed().as_millis() as u64);
+    tracing::info!(
+        pushes = sum.pushes,
+        grants = sum.grants,
+        "outputs merged and written"
+    );
     timings.insert("total", started.elapsed().as_millis() as u64);
     sum.timings_ms = timings;
     let summary = serde_json::to_string_pretty(&sum).expect("plain data serialises");

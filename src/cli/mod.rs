@@ -175,6 +175,14 @@ fn date_arg(s: &str) -> Result<Date, String> {
 
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
+    // Structured logs on stderr, silent unless RUST_LOG asks (e.g. RUST_LOG=policy_match=info).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -375,7 +383,29 @@ fn dispatch(cli: &Cli) -> u8 {
                 Ok(p) => p,
                 Err(e) => return fatal(cli, &format!("cannot start worker threads: {e}")),
             };
-            match pool.install(|| crate::batch::run::run_match(&catalog, &opts)) {
+            // A progress line on a terminal only: logs and schedulers get none.
+            use std::io::IsTerminal;
+            let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} {human_pos} rows matched ({per_sec}, {elapsed})",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar
+            });
+            let result = pool.install(|| {
+                crate::batch::run::run_match_with_progress(&catalog, &opts, &mut |rows| {
+                    if let Some(bar) = &bar {
+                        bar.set_position(rows as u64);
+                    }
+                })
+            });
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            match result {
                 Ok(sum) => {
                     if !quiet {
                         eprintln!(
