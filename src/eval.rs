@@ -90,6 +90,25 @@ impl MeasureResult {
             .collect()
     }
 
+    /// The amount when the measure's benefit is counted in yuan (not 亩 or a plot ratio).
+    pub fn amount_yuan(&self, m: &crate::ir::Measure) -> Option<f64> {
+        self.amount.filter(|_| {
+            m.benefit
+                .as_ref()
+                .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
+        })
+    }
+
+    /// Labels of the conditions that held.
+    pub fn passed_labels<'c>(&self, m: &'c CompiledMeasure) -> Vec<&'c str> {
+        m.conditions
+            .iter()
+            .zip(&self.statuses)
+            .filter(|(_, s)| **s == Status::Passed)
+            .map(|(c, _)| c.label.as_str())
+            .collect()
+    }
+
     /// Specificity for ranking: how many conditions held.
     pub fn score(&self) -> usize {
         self.statuses
@@ -411,13 +430,7 @@ fn rank(r: &MeasureResult) -> u8 {
 /// Ranks results in place; amounts are compared only between benefits in yuan.
 pub fn sort_ranked(catalog: &Catalog, results: &mut [MeasureResult]) {
     let yuan = |r: &MeasureResult| {
-        let unit = catalog.measures[r.measure]
-            .measure
-            .benefit
-            .as_ref()
-            .map(|b| b.unit);
-        r.amount
-            .filter(|_| unit == Some(crate::syntax::Unit::Yuan))
+        r.amount_yuan(&catalog.measures[r.measure].measure)
             .unwrap_or(-1.0)
     };
     results.sort_by(|a, b| {

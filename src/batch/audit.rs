@@ -14,7 +14,6 @@ use super::run::{MatchError, read_chunks};
 use super::table::{Cell, ColType, Table};
 use crate::catalog::Catalog;
 use crate::eval::Outcome;
-use crate::syntax::Unit;
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
@@ -172,12 +171,7 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
                 let claimed: HashSet<&str> = mine.iter().map(|c| c.measure.as_str()).collect();
                 for r in rs {
                     let cm = &catalog.measures[r.measure];
-                    let yuan = r.amount.filter(|_| {
-                        cm.measure
-                            .benefit
-                            .as_ref()
-                            .is_some_and(|b| b.unit == Unit::Yuan)
-                    });
+                    let yuan = r.amount_yuan(&cm.measure);
                     if r.outcome == Outcome::Eligible
                         && benefit(r.measure)
                         && !claimed.contains(cm.measure.id.as_str())
@@ -210,12 +204,8 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
                             s(r.failed_labels(cm).join("；")),
                             s(r.missing_fields.join(",")),
                         ]);
-                    } else if let (Some(claimed), Some(entitled)) = (c.amount_yuan, r.amount)
-                        && cm
-                            .measure
-                            .benefit
-                            .as_ref()
-                            .is_some_and(|b| b.unit == Unit::Yuan)
+                    } else if let (Some(claimed), Some(entitled)) =
+                        (c.amount_yuan, r.amount_yuan(&cm.measure))
                         && (claimed - entitled).abs() >= 0.005
                     {
                         differs.push(vec![

@@ -15,9 +15,9 @@ use super::shard::Shard;
 use super::spool::Spool;
 use super::table::{Cell, ColType, Table};
 use crate::catalog::Catalog;
-use crate::eval::{MeasureResult, Outcome, Status};
+use crate::eval::{MeasureResult, Outcome};
 use crate::profile::Profile;
-use crate::syntax::{Delivery, Unit};
+use crate::syntax::Delivery;
 
 /// How many input rows are read, checked and evaluated at a time: memory is bounded by
 /// this, not by the population.
@@ -262,19 +262,6 @@ fn previous_pushes(dir: &Path) -> Result<BTreeSet<(String, String)>, MatchError>
     Err(fail("it holds no pushes.csv or pushes.parquet".into()))
 }
 
-fn join_statuses<'a>(
-    catalog: &'a Catalog,
-    r: &MeasureResult,
-    want: impl Fn(&Status) -> bool,
-) -> impl Iterator<Item = &'a str> {
-    let cm = &catalog.measures[r.measure];
-    cm.conditions
-        .iter()
-        .zip(r.statuses.clone())
-        .filter(move |(_, st)| want(st))
-        .map(|(c, _)| c.label.as_str())
-}
-
 /// Adds the rows of one enterprise's results to the tables and the counts.
 fn record_results(
     catalog: &Catalog,
@@ -298,8 +285,7 @@ fn record_results(
         match r.outcome {
             Outcome::Eligible => {
                 if m.delivery.contains(&Delivery::Push) {
-                    let reasons: Vec<&str> =
-                        join_statuses(catalog, r, |s| *s == Status::Passed).collect();
+                    let reasons: Vec<&str> = r.passed_labels(cm);
                     t.pushes.push(&[
                         s(&p.id),
                         s(&p.name),
@@ -325,14 +311,10 @@ fn record_results(
                 }
                 if m.delivery.contains(&Delivery::AutoGrant) {
                     let benefit = m.benefit.as_ref();
-                    let yuan = r
-                        .amount
-                        .filter(|_| benefit.is_some_and(|b| b.unit == Unit::Yuan));
+                    let yuan = r.amount_yuan(m);
                     let basis = match (benefit, r.amount) {
                         (Some(b), Some(a)) => format!("{}: {a} {}", b.label, b.unit.chinese()),
-                        _ => join_statuses(catalog, r, |s| *s == Status::Passed)
-                            .collect::<Vec<_>>()
-                            .join("；"),
+                        _ => r.passed_labels(cm).join("；"),
                     };
                     sum.grants_amount_yuan += yuan.unwrap_or(0.0);
                     t.grants.push(&[
