@@ -19,7 +19,9 @@ use rhai::{AST, Dynamic, Engine, Scope};
 use crate::engine::Ctx;
 use crate::ir::{Expr, Measure, Test};
 use crate::schema::{FieldType, Schema};
+use crate::native;
 use crate::tags::Interner;
+use crate::typing::Ty;
 
 #[derive(Debug, Clone)]
 pub struct CompiledMeasure {
@@ -32,6 +34,10 @@ pub struct CompiledMeasure {
     /// The whole-measure script and its AST.
     pub script: String,
     pub script_ast: AST,
+    /// Tag bits every base-group `has` test requires, and bits a base `lacks` forbids, as
+    /// bitset words: a cheap count of certain failures before any evaluation.
+    pub required: Vec<usize>,
+    pub forbidden: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +62,14 @@ pub struct CompiledExpr {
     pub ast: AST,
     /// Schema indices of the fields read; the clause runs only when all are present.
     pub fields: Vec<usize>,
+    /// The same expression lowered for the native evaluator, when the lowering covers it.
+    pub native: Option<Lowered>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Lowered {
+    Bool(native::Bool),
+    Num(native::Num),
 }
 
 /// The one place a generated script failed to compile: that is a bug in this crate,
@@ -128,7 +142,11 @@ pub fn measure(
             .bit(t)
             .expect("catalog tags are interned before compiling")
     };
-    let compile_expr = |e: &Expr| -> Result<CompiledExpr, rhai::ParseError> {
+    let compile_expr = |e: &Expr, want: Ty| -> Result<CompiledExpr, rhai::ParseError> {
+        let native = match want {
+            Ty::Bool => native::lower_bool(schema, interner, &e.source).map(Lowered::Bool),
+            _ => native::lower_num(schema, interner, &e.source).map(Lowered::Num),
+        };
         let source = rewrite(e, interner);
         let ast = engine.compile_expression_with_scope(scope, &source)?;
         let fields = e
@@ -141,6 +159,7 @@ pub fn measure(
             source,
             ast,
             fields,
+            native,
         })
     };
 
@@ -150,7 +169,7 @@ pub fn measure(
             Test::Has(t) => CondKind::Has(bits(t)),
             Test::Any(ts) => CondKind::Any(ts.iter().map(|t| bits(t)).collect()),
             Test::Lacks(t) => CondKind::Lacks(bits(t)),
-            Test::When(e) => CondKind::When(compile_expr(e).map_err(bug)?),
+            Test::When(e) => CondKind::When(compile_expr(e, Ty::Bool).map_err(bug)?),
         };
         conditions.push(CompiledCondition {
             group,
@@ -161,7 +180,7 @@ pub fn measure(
     let benefit = m
         .benefit
         .as_ref()
-        .map(|b| compile_expr(&b.expr))
+        .map(|b| compile_expr(&b.expr, Ty::Num))
         .transpose()
         .map_err(bug)?;
 
@@ -169,7 +188,19 @@ pub fn measure(
     let script_ast = engine
         .compile_expression_with_scope(scope, &script)
         .map_err(bug)?;
+    let words = interner.len().div_ceil(usize::BITS as usize).max(1);
+    let (mut required, mut forbidden) = (vec![0; words], vec![0; words]);
+    for c in conditions.iter().filter(|c| c.group == 0) {
+        let (set, b) = match c.kind {
+            CondKind::Has(b) => (&mut required, b),
+            CondKind::Lacks(b) => (&mut forbidden, b),
+            _ => continue,
+        };
+        set[b / usize::BITS as usize] |= 1 << (b % usize::BITS as usize);
+    }
     Ok(CompiledMeasure {
+        required,
+        forbidden,
         groups: 1 + m.eligibility.alternatives.len(),
         measure: m,
         conditions,

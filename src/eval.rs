@@ -8,17 +8,18 @@
 
 use std::sync::Arc;
 
-use fixedbitset::FixedBitSet;
 use jiff::civil::Date;
 use rayon::prelude::*;
 use rhai::{AST, Dynamic, Scope};
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-use crate::compile::{CompiledCondition, CompiledExpr, CompiledMeasure, CondKind};
-use crate::dates;
+use crate::columns::{Columns, Row};
+use crate::compile::{CompiledExpr, CompiledMeasure, CondKind, Lowered};
 use crate::engine::Ctx;
-use crate::profile::{FieldValue, Profile};
+use crate::profile::Profile;
+use crate::schema::FieldType;
+use crate::{dates, native};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,8 +81,7 @@ impl MeasureResult {
         if !self.in_effect {
             return vec![crate::check::OUT_OF_WINDOW];
         }
-        let verdicts = group_verdicts(m, &self.statuses);
-        let alts_failed = verdicts.len() > 1 && verdicts[1..].iter().all(|v| *v == Tri::False);
+        let alts_failed = m.groups > 1 && alternatives(m, &self.statuses) == Tri::False;
         m.conditions
             .iter()
             .zip(&self.statuses)
@@ -125,19 +125,39 @@ enum Tri {
     Unknown,
 }
 
-fn group_verdicts(m: &CompiledMeasure, statuses: &[Status]) -> Vec<Tri> {
-    let mut v = vec![Tri::True; m.groups];
+/// The verdict of one group of conditions.
+fn verdict(m: &CompiledMeasure, statuses: &[Status], group: usize) -> Tri {
+    let mut v = Tri::True;
     for (c, s) in m.conditions.iter().zip(statuses) {
-        let g = &mut v[c.group];
+        if c.group != group {
+            continue;
+        }
         match s {
-            Status::Failed => *g = Tri::False,
-            Status::Missing | Status::NotEvaluated | Status::Error(_) if *g != Tri::False => {
-                *g = Tri::Unknown
-            }
-            _ => {}
+            Status::Failed => return Tri::False,
+            Status::Missing | Status::NotEvaluated | Status::Error(_) => v = Tri::Unknown,
+            Status::Passed => {}
         }
     }
     v
+}
+
+/// The verdict of the alternatives together: true when there are none.
+fn alternatives(m: &CompiledMeasure, statuses: &[Status]) -> Tri {
+    let mut all_false = true;
+    for g in 1..m.groups {
+        match verdict(m, statuses, g) {
+            Tri::True => return Tri::True,
+            Tri::False => {}
+            Tri::Unknown => all_false = false,
+        }
+    }
+    if m.groups == 1 {
+        Tri::True
+    } else if all_false {
+        Tri::False
+    } else {
+        Tri::Unknown
+    }
 }
 
 /// The eligibility outcome and near miss decided by condition statuses alone.
@@ -146,15 +166,9 @@ pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usiz
     if statuses.iter().any(|s| matches!(s, Status::Error(_))) {
         return (Outcome::Error, None);
     }
-    let v = group_verdicts(m, statuses);
-    let alts = if v.len() == 1 || v[1..].contains(&Tri::True) {
-        Tri::True
-    } else if v[1..].iter().all(|t| *t == Tri::False) {
-        Tri::False
-    } else {
-        Tri::Unknown
-    };
-    let outcome = match (v[0], alts) {
+    let base = verdict(m, statuses, 0);
+    let alts = alternatives(m, statuses);
+    let outcome = match (base, alts) {
         (Tri::False, _) | (_, Tri::False) => Outcome::NotEligible,
         (Tri::True, Tri::True) => Outcome::Eligible,
         _ => Outcome::Undetermined,
@@ -180,7 +194,7 @@ pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usiz
         }
         failed
     };
-    let near = match (v[0], alts) {
+    let near = match (base, alts) {
         (Tri::False, Tri::True) => single_failure(0),
         (Tri::True, Tri::False) => (1..m.groups).find_map(single_failure),
         _ => None,
@@ -188,78 +202,201 @@ pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usiz
     (outcome, near)
 }
 
-/// An enterprise prepared for a catalog: interned tags, field presence, script values.
+/// Which evaluator decides `when` clauses and benefits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    /// The native lowering wherever it covers the expression, rhai elsewhere.
+    #[default]
+    Native,
+    /// rhai for every expression: the reference the native engine is proved against.
+    Rhai,
+}
+
+impl EngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Native => "native",
+            EngineKind::Rhai => "rhai",
+        }
+    }
+}
+
+impl std::str::FromStr for EngineKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "native" => Ok(EngineKind::Native),
+            "rhai" => Ok(EngineKind::Rhai),
+            _ => Err(format!("unknown engine `{s}`: expected `native` or `rhai`")),
+        }
+    }
+}
+
+/// One enterprise prepared on its own: a batch of one.
 pub struct Prepared<'p> {
     pub profile: &'p Profile,
-    ctx: Ctx,
-    values: Vec<(usize, Dynamic)>,
+    columns: Columns,
+}
+
+impl Prepared<'_> {
+    pub fn row(&self) -> Row<'_> {
+        self.columns.row(0)
+    }
 }
 
 impl Catalog {
     pub fn prepare<'p>(&self, profile: &'p Profile) -> Prepared<'p> {
-        let tags = self.interner.tagset(&self.schema, &profile.tags);
-        let mut present = FixedBitSet::with_capacity(self.schema.fields.len());
-        let mut values = Vec::with_capacity(profile.fields.len());
-        for (name, v) in &profile.fields {
-            let Some(def) = self.schema.field(name) else {
-                continue;
-            };
-            present.insert(def.index);
-            let d = match v {
-                FieldValue::Number(n) => Dynamic::from_float(*n),
-                FieldValue::Integer(i) => Dynamic::from_int(*i),
-                FieldValue::Date(d) => Dynamic::from_int(dates::to_days(*d)),
-                FieldValue::Bool(b) => Dynamic::from_bool(*b),
-            };
-            values.push((def.index, d));
-        }
         Prepared {
             profile,
-            ctx: Ctx {
-                tags: Arc::new(tags),
-                present: Arc::new(present),
-            },
-            values,
+            columns: Columns::new(self, std::slice::from_ref(profile)),
         }
     }
 }
 
-/// Evaluates prepared enterprises; one per worker thread, its `Scope` reused.
+/// Evaluates enterprises; one per worker thread, its buffers and rhai `Scope` reused, so
+/// that a pair allocates nothing unless it has something to report.
 pub struct Evaluator<'c> {
     catalog: &'c Catalog,
+    engine: EngineKind,
+    prefilter: bool,
     scope: Scope<'static>,
+    /// Whether `scope` holds the current subject's values.
+    loaded: bool,
+    statuses: Vec<Status>,
+    failed_groups: Vec<bool>,
+    missing: Vec<usize>,
+}
+
+/// The verdict on one pair. The condition statuses stay in the [`Subject`] until its next
+/// pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    pub measure: usize,
+    pub outcome: Outcome,
+    pub in_effect: bool,
+    pub near_miss: Option<usize>,
+    pub amount: Option<f64>,
+    pub error: Option<String>,
 }
 
 impl<'c> Evaluator<'c> {
+    /// The native engine, every condition evaluated (statuses complete for explanations).
     pub fn new(catalog: &'c Catalog) -> Self {
+        Self::with_options(catalog, EngineKind::Native, false)
+    }
+
+    /// With `prefilter`, a pair whose base group already fails two tag tests is decided
+    /// `not_eligible` from bitset words alone and its statuses are left unevaluated: for
+    /// batches, which report nothing of such pairs.
+    pub fn with_options(catalog: &'c Catalog, engine: EngineKind, prefilter: bool) -> Self {
         Evaluator {
             catalog,
+            engine,
+            prefilter,
             scope: Scope::new(),
+            loaded: false,
+            statuses: Vec::new(),
+            failed_groups: Vec::new(),
+            missing: Vec::new(),
         }
     }
 
+    /// Starts on one enterprise.
+    pub fn subject<'e, 'r>(&'e mut self, row: Row<'r>, as_of: Date) -> Subject<'e, 'c, 'r> {
+        self.loaded = false;
+        Subject {
+            ev: self,
+            row,
+            as_of,
+            as_of_days: dates::to_days(as_of),
+        }
+    }
+
+    /// Every measure of the catalog for one enterprise, in catalog order.
+    pub fn evaluate_all(&mut self, row: Row, as_of: Date) -> Vec<MeasureResult> {
+        let mut s = self.subject(row, as_of);
+        (0..s.ev.catalog.measures.len())
+            .map(|i| s.result(i))
+            .collect()
+    }
+
+    /// One measure for one enterprise.
+    pub fn evaluate(&mut self, row: Row, measure: usize, as_of: Date) -> MeasureResult {
+        self.subject(row, as_of).result(measure)
+    }
+}
+
+/// An evaluator working on one enterprise: its rhai scope is filled at most once, and
+/// only if some expression needs rhai.
+pub struct Subject<'e, 'c, 'r> {
+    ev: &'e mut Evaluator<'c>,
+    row: Row<'r>,
+    as_of: Date,
+    as_of_days: i64,
+}
+
+impl<'c> Subject<'_, 'c, '_> {
     /// Fills the scope with this enterprise's values. Missing fields are left out of the
     /// scope altogether, so no script can read them by accident.
-    fn load(&mut self, e: &Prepared, as_of: Date) {
-        self.scope.clear();
-        self.scope.push("p", e.ctx.clone());
-        self.scope.push("as_of", dates::to_days(as_of));
-        for (i, v) in &e.values {
-            self.scope
-                .push_dynamic(self.catalog.schema.fields[*i].name.clone(), v.clone());
+    fn load(&mut self) {
+        let ev = &mut *self.ev;
+        let schema = &ev.catalog.schema;
+        ev.scope.clear();
+        ev.scope.push(
+            "p",
+            Ctx {
+                tags: Arc::new(self.row.tag_set(ev.catalog.interner.len())),
+                present: Arc::new(self.row.present_set(schema.fields.len())),
+            },
+        );
+        ev.scope.push("as_of", self.as_of_days);
+        for f in &schema.fields {
+            if !self.row.is_present(f.index) {
+                continue;
+            }
+            let w = self.row.value(f.index);
+            let d = match f.ty {
+                FieldType::Number => Dynamic::from_float(f64::from_bits(w)),
+                FieldType::Integer | FieldType::Date => Dynamic::from_int(w as i64),
+                FieldType::Bool => Dynamic::from_bool(w != 0),
+            };
+            ev.scope.push_dynamic(f.name.clone(), d);
         }
+        ev.loaded = true;
     }
 
     fn run(&mut self, ast: &AST) -> Result<Dynamic, String> {
-        self.catalog
+        if !self.ev.loaded {
+            self.load();
+        }
+        let ev = &mut *self.ev;
+        ev.catalog
             .engine
-            .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast)
+            .eval_ast_with_scope::<Dynamic>(&mut ev.scope, ast)
             .map_err(|e| e.to_string())
     }
 
-    fn when(&mut self, e: &Prepared, x: &CompiledExpr) -> Status {
-        if !x.fields.iter().all(|&f| e.ctx.present.contains(f)) {
+    fn all_present(&self, fields: &[usize]) -> bool {
+        fields.iter().all(|&f| self.row.is_present(f))
+    }
+
+    fn at(&self) -> native::At<'_> {
+        native::At {
+            row: &self.row,
+            as_of: self.as_of_days,
+        }
+    }
+
+    fn when(&mut self, x: &CompiledExpr) -> Status {
+        if !self.all_present(&x.fields) {
             return Status::Missing;
+        }
+        if self.ev.engine == EngineKind::Native
+            && let Some(Lowered::Bool(b)) = &x.native
+            && let Ok(held) = b.eval(&self.at())
+        {
+            return if held { Status::Passed } else { Status::Failed };
         }
         match self.run(&x.ast) {
             Ok(v) => match v.as_bool() {
@@ -271,120 +408,147 @@ impl<'c> Evaluator<'c> {
         }
     }
 
-    /// Every measure of the catalog for one enterprise, in catalog order.
-    pub fn evaluate_all(&mut self, e: &Prepared, as_of: Date) -> Vec<MeasureResult> {
-        self.load(e, as_of);
-        (0..self.catalog.measures.len())
-            .map(|i| self.evaluate_loaded(e, i, as_of))
-            .collect()
+    fn benefit(&mut self, b: &CompiledExpr, cap: Option<f64>) -> Result<f64, String> {
+        if self.ev.engine == EngineKind::Native
+            && let Some(Lowered::Num(n)) = &b.native
+            && let Ok(x) = n.eval(&self.at())
+        {
+            return amount_value(x, cap);
+        }
+        self.run(&b.ast).and_then(|v| amount(v, cap))
     }
 
-    /// One measure for one enterprise.
-    pub fn evaluate(&mut self, e: &Prepared, measure: usize, as_of: Date) -> MeasureResult {
-        self.load(e, as_of);
-        self.evaluate_loaded(e, measure, as_of)
-    }
-
-    fn evaluate_loaded(&mut self, e: &Prepared, index: usize, as_of: Date) -> MeasureResult {
-        let cm = &self.catalog.measures[index];
-        let mut r = MeasureResult {
+    /// Decides one measure. The statuses are complete unless the evaluator prefilters and
+    /// the pair was decided by its tag words alone.
+    pub fn pair(&mut self, index: usize) -> Pair {
+        let cm: &'c CompiledMeasure = &self.ev.catalog.measures[index];
+        let n = cm.conditions.len();
+        self.ev.statuses.clear();
+        self.ev.statuses.resize(n, Status::NotEvaluated);
+        self.ev.missing.clear();
+        let mut pair = Pair {
             measure: index,
             outcome: Outcome::NotEligible,
-            amount: None,
-            in_effect: cm.measure.in_effect(as_of),
-            statuses: vec![Status::NotEvaluated; cm.conditions.len()],
-            missing_fields: Vec::new(),
+            in_effect: cm.measure.in_effect(self.as_of),
             near_miss: None,
+            amount: None,
             error: None,
         };
-        if !r.in_effect {
-            return r;
+        if !pair.in_effect {
+            return pair;
         }
-        let tags = &e.ctx.tags;
-        for (c, s) in cm.conditions.iter().zip(r.statuses.iter_mut()) {
+        if self.ev.prefilter {
+            let certain_failures: u32 = cm
+                .required
+                .iter()
+                .zip(&cm.forbidden)
+                .zip(self.row.tags)
+                .map(|((r, f), t)| (r & !t).count_ones() + (f & t).count_ones())
+                .sum();
+            if certain_failures >= 2 {
+                return pair;
+            }
+        }
+        let row = self.row;
+        self.ev.failed_groups.clear();
+        self.ev.failed_groups.resize(cm.groups, false);
+        for (c, s) in cm.conditions.iter().zip(self.ev.statuses.iter_mut()) {
             let held = match &c.kind {
-                CondKind::Has(b) => tags.contains(*b),
-                CondKind::Any(bs) => bs.iter().any(|b| tags.contains(*b)),
-                CondKind::Lacks(b) => !tags.contains(*b),
+                CondKind::Has(b) => row.has(*b),
+                CondKind::Any(bs) => bs.iter().any(|b| row.has(*b)),
+                CondKind::Lacks(b) => !row.has(*b),
                 CondKind::When(_) => continue,
             };
             *s = if held { Status::Passed } else { Status::Failed };
+            self.ev.failed_groups[c.group] |= !held;
         }
-        let failed_tag_groups: Vec<bool> = (0..cm.groups)
-            .map(|g| {
-                cm.conditions
-                    .iter()
-                    .zip(&r.statuses)
-                    .any(|(c, s)| c.group == g && *s == Status::Failed)
-            })
-            .collect();
-        if !failed_tag_groups[0] {
-            for (c, s) in cm.conditions.iter().zip(r.statuses.iter_mut()) {
+        if !self.ev.failed_groups[0] {
+            for (i, c) in cm.conditions.iter().enumerate() {
                 if let CondKind::When(x) = &c.kind
-                    && !failed_tag_groups[c.group]
+                    && !self.ev.failed_groups[c.group]
                 {
-                    *s = self.when(e, x);
+                    self.ev.statuses[i] = self.when(x);
                 }
             }
         }
-        self.finish(e, cm, &mut r);
-        r
-    }
-
-    /// Decides the outcome from the statuses, then computes the benefit if eligible.
-    fn finish(&mut self, e: &Prepared, cm: &CompiledMeasure, r: &mut MeasureResult) {
-        let (outcome, near) = decide(cm, &r.statuses);
-        r.outcome = outcome;
-        r.near_miss = near;
-        r.error = r.statuses.iter().find_map(|s| match s {
+        let (outcome, near) = decide(cm, &self.ev.statuses);
+        pair.outcome = outcome;
+        pair.near_miss = near;
+        pair.error = self.ev.statuses.iter().find_map(|s| match s {
             Status::Error(m) => Some(m.clone()),
             _ => None,
         });
-        let mut missing: Vec<usize> = cm
-            .conditions
-            .iter()
-            .zip(&r.statuses)
-            .filter(|(_, s)| **s == Status::Missing)
-            .flat_map(|(c, _)| when_fields(c))
-            .filter(|f| !e.ctx.present.contains(*f))
-            .collect();
+        for (c, s) in cm.conditions.iter().zip(&self.ev.statuses) {
+            if let (Status::Missing, CondKind::When(x)) = (s, &c.kind) {
+                self.ev.missing.extend(x.fields.iter().filter(|&&f| !row.is_present(f)));
+            }
+        }
         if outcome == Outcome::Eligible
             && let (Some(b), Some(decl)) = (&cm.benefit, &cm.measure.benefit)
         {
-            let absent: Vec<usize> = b
-                .fields
-                .iter()
-                .copied()
-                .filter(|f| !e.ctx.present.contains(*f))
-                .collect();
-            if !absent.is_empty() {
-                r.outcome = Outcome::Undetermined;
-                missing.extend(absent);
+            if !self.all_present(&b.fields) {
+                pair.outcome = Outcome::Undetermined;
+                self.ev.missing.extend(b.fields.iter().filter(|&&f| !row.is_present(f)));
             } else {
-                match self.run(&b.ast).and_then(|v| amount(v, decl.cap)) {
-                    Ok(a) => r.amount = Some(a),
+                match self.benefit(b, decl.cap) {
+                    Ok(a) => pair.amount = Some(a),
                     Err(err) => {
-                        r.outcome = Outcome::Error;
-                        r.error = Some(format!("benefit: {err}"));
+                        pair.outcome = Outcome::Error;
+                        pair.error = Some(format!("benefit: {err}"));
                     }
                 }
             }
         }
-        missing.sort_unstable();
-        missing.dedup();
-        let mut names: Vec<String> = missing
-            .iter()
-            .map(|&i| self.catalog.schema.fields[i].name.clone())
-            .collect();
-        names.sort();
-        r.missing_fields = names;
+        pair
     }
-}
 
-fn when_fields(c: &CompiledCondition) -> Vec<usize> {
-    match &c.kind {
-        CondKind::When(x) => x.fields.clone(),
-        _ => Vec::new(),
+    /// The statuses of the last pair decided, one per condition.
+    pub fn statuses(&self) -> &[Status] {
+        &self.ev.statuses
+    }
+
+    /// Fields whose absence left the last pair undetermined, sorted by name, without
+    /// duplicates.
+    pub fn missing_fields(&self) -> Vec<&'c str> {
+        let fields = &self.ev.catalog.schema.fields;
+        let mut names: Vec<&'c str> = self
+            .ev
+            .missing
+            .iter()
+            .map(|&i| fields[i].name.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// Labels of the conditions of the last pair that held, in order.
+    pub fn passed_labels(&self, index: usize) -> impl Iterator<Item = &'c str> + '_ {
+        let cm: &'c CompiledMeasure = &self.ev.catalog.measures[index];
+        cm.conditions
+            .iter()
+            .zip(&self.ev.statuses)
+            .filter(|(_, s)| **s == Status::Passed)
+            .map(|(c, _)| c.label.as_str())
+    }
+
+    /// One measure decided, with everything an explanation needs.
+    pub fn result(&mut self, index: usize) -> MeasureResult {
+        let pair = self.pair(index);
+        MeasureResult {
+            measure: index,
+            outcome: pair.outcome,
+            amount: pair.amount,
+            in_effect: pair.in_effect,
+            statuses: self.ev.statuses.clone(),
+            missing_fields: self
+                .missing_fields()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            near_miss: pair.near_miss,
+            error: pair.error,
+        }
     }
 }
 
@@ -397,6 +561,10 @@ pub fn amount(v: Dynamic, cap: Option<f64>) -> Result<f64, String> {
     } else {
         return Err(format!("benefit gave a {}, not a number", v.type_name()));
     };
+    amount_value(x, cap)
+}
+
+fn amount_value(x: f64, cap: Option<f64>) -> Result<f64, String> {
     if !x.is_finite() || x < 0.0 {
         return Err(format!(
             "benefit amount {x} is not a finite number at least 0"
@@ -443,10 +611,21 @@ pub fn sort_ranked(catalog: &Catalog, results: &mut [MeasureResult]) {
 }
 
 impl Catalog {
-    /// Every measure for one enterprise, ranked, with reasons.
+    /// Every measure for one enterprise, ranked, with reasons; the native engine.
     pub fn recommend(&self, profile: &Profile, as_of: Date) -> Recommendation {
+        self.recommend_with(profile, as_of, EngineKind::Native)
+    }
+
+    /// [`Catalog::recommend`] with the engine chosen.
+    pub fn recommend_with(
+        &self,
+        profile: &Profile,
+        as_of: Date,
+        engine: EngineKind,
+    ) -> Recommendation {
         let prepared = self.prepare(profile);
-        let mut results = Evaluator::new(self).evaluate_all(&prepared, as_of);
+        let mut results = Evaluator::with_options(self, engine, false)
+            .evaluate_all(prepared.row(), as_of);
         sort_ranked(self, &mut results);
         Recommendation {
             enterprise_id: profile.id.clone(),
@@ -459,11 +638,22 @@ impl Catalog {
     /// Every enterprise against every measure, in parallel; the results are in input
     /// order and catalog order whatever the number of threads.
     pub fn evaluate_batch(&self, profiles: &[Profile], as_of: Date) -> Vec<Vec<MeasureResult>> {
-        profiles
-            .par_iter()
+        self.evaluate_batch_with(profiles, as_of, EngineKind::Native)
+    }
+
+    /// [`Catalog::evaluate_batch`] with the engine chosen.
+    pub fn evaluate_batch_with(
+        &self,
+        profiles: &[Profile],
+        as_of: Date,
+        engine: EngineKind,
+    ) -> Vec<Vec<MeasureResult>> {
+        let columns = Columns::new(self, profiles);
+        (0..columns.len())
+            .into_par_iter()
             .map_init(
-                || Evaluator::new(self),
-                |ev, p| ev.evaluate_all(&self.prepare(p), as_of),
+                || Evaluator::with_options(self, engine, false),
+                |ev, i| ev.evaluate_all(columns.row(i), as_of),
             )
             .collect()
     }
@@ -481,9 +671,9 @@ impl Catalog {
             return (Outcome::NotEligible, None);
         }
         let prepared = self.prepare(profile);
-        let mut ev = Evaluator::new(self);
-        ev.load(&prepared, as_of);
-        let items = match ev.run(&cm.script_ast).map(|v| v.into_array()) {
+        let mut ev = Evaluator::with_options(self, EngineKind::Rhai, false);
+        let mut subject = ev.subject(prepared.row(), as_of);
+        let items = match subject.run(&cm.script_ast).map(|v| v.into_array()) {
             Ok(Ok(items)) => items,
             _ => return (Outcome::Error, None),
         };

@@ -57,7 +57,7 @@ pub fn run(catalog: &Catalog, today: Date) -> Report {
         for ex in &cm.measure.examples {
             report.examples += 1;
             let prepared = catalog.prepare(&ex.profile);
-            let r = ev.evaluate(&prepared, mi, ex.as_of.unwrap_or(today));
+            let r = ev.evaluate(prepared.row(), mi, ex.as_of.unwrap_or(today));
             for (s, (t, f)) in r.statuses.iter().zip(seen.iter_mut()) {
                 *t |= *s == Status::Passed;
                 *f |= *s == Status::Failed;

@@ -61,6 +61,11 @@ static PARSER: Lazy<Engine> = Lazy::new(|| {
     e
 });
 
+/// Parses an expression as written, without checking it; for walks over checked text.
+pub(crate) fn parse(source: &str) -> Result<rhai::AST, rhai::ParseError> {
+    PARSER.compile_expression(source)
+}
+
 /// The helper functions an officer's expression may call.
 pub const HELPERS: [&str; 7] = [
     "has",
@@ -103,7 +108,7 @@ pub fn check(schema: &Schema, source: &str, want: Ty) -> Result<Expr, Vec<Proble
             Some("put the comment on its own TOML line, starting with `#`".into()),
         )]);
     }
-    let ast = PARSER.compile_expression(source).map_err(|e| {
+    let ast = parse(source).map_err(|e| {
         let (line, column) = pos(e.position());
         vec![Problem {
             code: Code::BadExpr,
