@@ -18,8 +18,8 @@ use rhai::{AST, Dynamic, Engine, Scope};
 
 use crate::engine::Ctx;
 use crate::ir::{Expr, Measure, Test};
-use crate::schema::{FieldType, Schema};
 use crate::native;
+use crate::schema::{FieldType, Schema};
 use crate::tags::Interner;
 use crate::typing::Ty;
 

@@ -480,7 +480,9 @@ impl<'c> Subject<'_, 'c, '_> {
         });
         for (c, s) in cm.conditions.iter().zip(&self.ev.statuses) {
             if let (Status::Missing, CondKind::When(x)) = (s, &c.kind) {
-                self.ev.missing.extend(x.fields.iter().filter(|&&f| !row.is_present(f)));
+                self.ev
+                    .missing
+                    .extend(x.fields.iter().filter(|&&f| !row.is_present(f)));
             }
         }
         if outcome == Outcome::Eligible
@@ -488,7 +490,9 @@ impl<'c> Subject<'_, 'c, '_> {
         {
             if !self.all_present(&b.fields) {
                 pair.outcome = Outcome::Undetermined;
-                self.ev.missing.extend(b.fields.iter().filter(|&&f| !row.is_present(f)));
+                self.ev
+                    .missing
+                    .extend(b.fields.iter().filter(|&&f| !row.is_present(f)));
             } else {
                 match self.benefit(b, decl.cap) {
                     Ok(a) => pair.amount = Some(a),
@@ -624,8 +628,8 @@ impl Catalog {
         engine: EngineKind,
     ) -> Recommendation {
         let prepared = self.prepare(profile);
-        let mut results = Evaluator::with_options(self, engine, false)
-            .evaluate_all(prepared.row(), as_of);
+        let mut results =
+            Evaluator::with_options(self, engine, false).evaluate_all(prepared.row(), as_of);
         sort_ranked(self, &mut results);
         Recommendation {
             enterprise_id: profile.id.clone(),

@@ -401,17 +401,19 @@ impl<'a> Lower<'a> {
 
     fn if_else(&self, flow: &rhai::FlowControl) -> Option<Val> {
         let c = self.boolean(&flow.expr)?;
-        Some(match (self.branch(&flow.body)?, self.branch(&flow.branch)?) {
-            (Val::Bool(a), Val::Bool(b)) => Val::Bool(Bool::If(Box::new((c, a, b)))),
-            (Val::Num(Num::Int(a)), Val::Num(Num::Int(b))) => {
-                Val::Num(Num::Int(Int::If(Box::new((c, a, b)))))
-            }
-            (Val::Num(Num::Float(a)), Val::Num(Num::Float(b))) => {
-                Val::Num(Num::Float(Float::If(Box::new((c, a, b)))))
-            }
-            // rhai keeps whichever number type the branch taken gives; not lowered.
-            _ => return None,
-        })
+        Some(
+            match (self.branch(&flow.body)?, self.branch(&flow.branch)?) {
+                (Val::Bool(a), Val::Bool(b)) => Val::Bool(Bool::If(Box::new((c, a, b)))),
+                (Val::Num(Num::Int(a)), Val::Num(Num::Int(b))) => {
+                    Val::Num(Num::Int(Int::If(Box::new((c, a, b)))))
+                }
+                (Val::Num(Num::Float(a)), Val::Num(Num::Float(b))) => {
+                    Val::Num(Num::Float(Float::If(Box::new((c, a, b)))))
+                }
+                // rhai keeps whichever number type the branch taken gives; not lowered.
+                _ => return None,
+            },
+        )
     }
 
     fn variable(&self, name: &str) -> Option<Val> {
@@ -441,9 +443,7 @@ impl<'a> Lower<'a> {
         Some(match (op, a, b) {
             ("!", Val::Bool(a), None) => Val::Bool(Bool::Not(Box::new(a))),
             ("-", Val::Num(Num::Int(a)), None) => Val::Num(Num::Int(Int::Neg(Box::new(a)))),
-            ("-", Val::Num(Num::Float(a)), None) => {
-                Val::Num(Num::Float(Float::Neg(Box::new(a))))
-            }
+            ("-", Val::Num(Num::Float(a)), None) => Val::Num(Num::Float(Float::Neg(Box::new(a)))),
             ("==" | "!=", Val::Bool(a), Some(Val::Bool(b))) => {
                 Val::Bool(Bool::Same(op == "==", Box::new(a), Box::new(b)))
             }
@@ -470,9 +470,11 @@ impl<'a> Lower<'a> {
                     (Num::Int(a), Num::Int(b)) => {
                         Num::Int(Int::Arith(arith, Box::new(a), Box::new(b)))
                     }
-                    (a, b) => {
-                        Num::Float(Float::Arith(arith, Box::new(a.float()), Box::new(b.float())))
-                    }
+                    (a, b) => Num::Float(Float::Arith(
+                        arith,
+                        Box::new(a.float()),
+                        Box::new(b.float()),
+                    )),
                 })
             }
             _ => return None,
@@ -503,7 +505,9 @@ impl<'a> Lower<'a> {
             (name @ ("min" | "max"), [a, b]) => {
                 let pick = if name == "min" { Pick::Min } else { Pick::Max };
                 Val::Num(match (self.num(a)?, self.num(b)?) {
-                    (Num::Int(a), Num::Int(b)) => Num::Int(Int::Pick(pick, Box::new(a), Box::new(b))),
+                    (Num::Int(a), Num::Int(b)) => {
+                        Num::Int(Int::Pick(pick, Box::new(a), Box::new(b)))
+                    }
                     (a, b) => {
                         Num::Float(Float::Pick(pick, Box::new(a.float()), Box::new(b.float())))
                     }
@@ -521,7 +525,18 @@ mod tests {
     #[test]
     fn float_comparison_is_rhai_comparison() {
         let engine = crate::engine::build();
-        let values = [0.0, -0.0, 1e-300, 1e-15, 0.3, 0.1 + 0.2, 0.52, -2.5, 1e308, 7.0];
+        let values = [
+            0.0,
+            -0.0,
+            1e-300,
+            1e-15,
+            0.3,
+            0.1 + 0.2,
+            0.52,
+            -2.5,
+            1e308,
+            7.0,
+        ];
         let ops = [
             ("<", Cmp::Lt),
             ("<=", Cmp::Le),

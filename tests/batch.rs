@@ -171,6 +171,39 @@ fn one_and_two_threads_write_identical_bytes() {
     assert_eq!(sa, sb);
 }
 
+/// The native engine and rhai, with the prefilter and without, write the same bytes:
+/// every table and the summary but its timings.
+#[test]
+fn engines_and_prefilter_write_identical_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 1500, 0.02);
+    let runs = [
+        ("native", &["--engine", "native"][..]),
+        ("rhai", &["--engine", "rhai"][..]),
+        ("native_full", &["--engine", "native", "--no-prefilter"][..]),
+        ("rhai_full", &["--engine", "rhai", "--no-prefilter"][..]),
+    ];
+    let mut seen = Vec::new();
+    for (name, args) in runs {
+        let dir = tmp.path().join(name);
+        let out = match_into(&input, &dir, args);
+        assert_eq!(out.status.code(), Some(2), "rejects expected: {out:?}");
+        let mut sum = summary(&dir);
+        assert_eq!(sum["engine"], name.trim_end_matches("_full"));
+        sum["timings_ms"] = serde_json::Value::Null;
+        sum["engine"] = serde_json::Value::Null;
+        seen.push((name, tables(&dir), sum));
+    }
+    let (_, tables0, sum0) = &seen[0];
+    assert!(sum0["pushes"].as_u64().unwrap() > 1000, "{sum0}");
+    assert!(sum0["near_misses"].as_u64().unwrap() > 1000, "{sum0}");
+    assert!(sum0["undetermined"].as_u64().unwrap() > 10, "{sum0}");
+    for (name, t, sum) in &seen[1..] {
+        assert!(t == tables0, "{name} differs from native");
+        assert_eq!(sum, sum0, "{name}");
+    }
+}
+
 #[test]
 fn the_union_of_four_shards_is_the_single_run() {
     let tmp = tempfile::tempdir().unwrap();

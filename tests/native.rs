@@ -30,7 +30,17 @@ fn leaf(t: T) -> BoxedStrategy<String> {
             prop::sample::select(INT_FIELDS).prop_map(str::to_owned),
             prop::sample::select(FLOAT_FIELDS).prop_map(str::to_owned),
             prop::sample::select(vec![
-                "0", "1", "2", "3", "12", "500", "2024", "0.0", "0.52", "1.5", "1e300",
+                "0",
+                "1",
+                "2",
+                "3",
+                "12",
+                "500",
+                "2024",
+                "0.0",
+                "0.52",
+                "1.5",
+                "1e300",
                 "9223372036854775807",
             ])
             .prop_map(str::to_owned),
@@ -91,9 +101,17 @@ fn expr(t: T, depth: u32) -> BoxedStrategy<String> {
                 num()
             )
                 .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
-            (date_(), prop::sample::select(vec!["<", ">=", "=="]), date_())
+            (
+                date_(),
+                prop::sample::select(vec!["<", ">=", "=="]),
+                date_()
+            )
                 .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
-            (boolean(), prop::sample::select(vec!["&&", "||", "==", "!="]), boolean())
+            (
+                boolean(),
+                prop::sample::select(vec!["&&", "||", "==", "!="]),
+                boolean()
+            )
                 .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
             boolean().prop_map(|b| format!("!({b})")),
         ]
@@ -136,15 +154,29 @@ label = "金额"
     Catalog::from_sources(&Sources { files }).ok()
 }
 
-fn profile(c: &Catalog, ints: [i64; 3], floats: [f64; 3], days: [Option<&str>; 2], flag: bool) -> Profile {
+fn profile(
+    c: &Catalog,
+    ints: [i64; 3],
+    floats: [f64; 3],
+    days: [Option<&str>; 2],
+    flag: bool,
+) -> Profile {
     let mut fields: Vec<(String, RawValue)> = Vec::new();
     for (n, v) in INT_FIELDS.iter().zip(ints) {
         // Year fields are bounded by the schema; keep them in range.
-        let v = if *n == "employees" { v } else { 1949 + v.rem_euclid(150) };
+        let v = if *n == "employees" {
+            v
+        } else {
+            1949 + v.rem_euclid(150)
+        };
         fields.push(((*n).into(), RawValue::Integer(v)));
     }
     for (n, v) in FLOAT_FIELDS.iter().zip(floats) {
-        let v = if *n == "rd_expense_ratio" { v.min(1.0) } else { v };
+        let v = if *n == "rd_expense_ratio" {
+            v.min(1.0)
+        } else {
+            v
+        };
         fields.push(((*n).into(), RawValue::Number(v)));
     }
     for (n, d) in DATE_FIELDS.iter().zip(days) {
@@ -207,11 +239,17 @@ fn generated_clauses_are_checked_and_lowered() {
                 .count();
         }
     }
-    assert!(loaded >= 150, "only {loaded} of 200 generated clauses loaded");
+    assert!(
+        loaded >= 150,
+        "only {loaded} of 200 generated clauses loaded"
+    );
     // Not lowered, by design: `add_months` or `year` given a float (rhai has no such
     // function, so every such pair is an error) and `if` branches of different number
     // types. The generator makes both on purpose, so rhai's handling of them is compared.
-    assert!(lowered * 4 >= loaded * 3, "only {lowered} of {loaded} lowered");
+    assert!(
+        lowered * 4 >= loaded * 3,
+        "only {lowered} of {loaded} lowered"
+    );
 }
 
 /// Every `when` clause and benefit of the built-in catalog is covered by the lowering.

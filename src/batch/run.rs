@@ -15,9 +15,11 @@ use super::shard::Shard;
 use super::spool::Spool;
 use super::table::{Cell, ColType, Table};
 use crate::catalog::Catalog;
-use crate::eval::{MeasureResult, Outcome};
+use crate::columns::Columns;
+use crate::eval::{EngineKind, Evaluator, Outcome, Status};
 use crate::profile::Profile;
 use crate::syntax::Delivery;
+use rayon::prelude::*;
 
 /// How many input rows are read, checked and evaluated at a time: memory is bounded by
 /// this, not by the population.
@@ -47,6 +49,10 @@ pub struct MatchOptions {
     pub previous: Option<PathBuf>,
     pub shard: Option<Shard>,
     pub chunk_rows: usize,
+    pub engine: EngineKind,
+    /// Decide pairs that fail two base tag tests from bitset words alone; the outputs are
+    /// the same either way.
+    pub prefilter: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +72,8 @@ pub struct Summary {
     pub as_of: String,
     pub input: String,
     pub shard: Option<String>,
+    /// The engine that decided `when` clauses and benefits: `native` or `rhai`.
+    pub engine: &'static str,
     pub input_rows: usize,
     pub enterprises_matched: usize,
     pub rejects: usize,
@@ -98,6 +106,16 @@ pub struct MeasureCounts {
     pub undetermined: u64,
     pub error: u64,
     pub near_misses: u64,
+}
+
+impl MeasureCounts {
+    fn add(&mut self, o: &MeasureCounts) {
+        self.eligible += o.eligible;
+        self.not_eligible += o.not_eligible;
+        self.undetermined += o.undetermined;
+        self.error += o.error;
+        self.near_misses += o.near_misses;
+    }
 }
 
 impl Summary {
@@ -262,87 +280,222 @@ fn previous_pushes(dir: &Path) -> Result<BTreeSet<(String, String)>, MatchError>
     Err(fail("it holds no pushes.csv or pushes.parquet".into()))
 }
 
-/// Adds the rows of one enterprise's results to the tables and the counts.
-fn record_results(
-    catalog: &Catalog,
-    p: &Profile,
-    results: &[MeasureResult],
-    t: &mut Tables,
-    sum: &mut Summary,
-) -> std::io::Result<()> {
-    for r in results {
-        let cm = &catalog.measures[r.measure];
-        let m = &cm.measure;
-        sum.pairs_evaluated += 1;
-        *sum.outcomes.entry(r.outcome.as_str()).or_insert(0) += 1;
-        let counts = sum.by_measure.entry(m.id.clone()).or_default();
-        match r.outcome {
-            Outcome::Eligible => counts.eligible += 1,
-            Outcome::NotEligible => counts.not_eligible += 1,
-            Outcome::Undetermined => counts.undetermined += 1,
-            Outcome::Error => counts.error += 1,
+/// What a push row says of its measure, rendered once per run.
+struct MeasureText {
+    title: String,
+    scenario: String,
+    departments: String,
+}
+
+fn measure_texts(catalog: &Catalog) -> Vec<MeasureText> {
+    catalog
+        .measures
+        .iter()
+        .map(|cm| MeasureText {
+            title: crate::explain::title(&cm.measure),
+            scenario: cm.measure.scenario_name.clone().unwrap_or_default(),
+            departments: cm.measure.lead_departments.join("、"),
+        })
+        .collect()
+}
+
+/// Enterprises evaluated together by one worker: their rows of every table as CSV bytes
+/// (in enterprise order), and their counts.
+struct Block {
+    /// pushes, grants, near misses, undetermined, errors.
+    tables: [csv::Writer<Vec<u8>>; 5],
+    rows: [usize; 5],
+    by_measure: Vec<MeasureCounts>,
+    pushes_by_measure: Vec<usize>,
+    /// Amounts in yuan of the grants, in row order, so that their sum does not depend on
+    /// how blocks were scheduled.
+    grant_amounts: Vec<f64>,
+}
+
+/// Enterprises per block: enough to amortise scheduling, few enough to balance 2 threads.
+const BLOCK_ROWS: usize = 256;
+
+impl Block {
+    fn new(measures: usize) -> Block {
+        let w = || {
+            csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new())
+        };
+        Block {
+            tables: [w(), w(), w(), w(), w()],
+            rows: [0; 5],
+            by_measure: vec![MeasureCounts::default(); measures],
+            pushes_by_measure: vec![0; measures],
+            grant_amounts: Vec::new(),
         }
-        match r.outcome {
-            Outcome::Eligible => {
-                if m.delivery.contains(&Delivery::Push) {
-                    let reasons: Vec<&str> = r.passed_labels(cm);
-                    t.pushes.push(&[
-                        s(&p.id),
-                        s(&p.name),
-                        s(&m.id),
-                        s(crate::explain::title(m)),
-                        s(&m.zone),
-                        s(&m.window),
-                        s(m.scenario_name.clone().unwrap_or_default()),
-                        s(m.lead_departments.join("、")),
-                        Cell::Int(r.score() as i64),
-                        s(reasons.join("；")),
-                    ])?;
-                    *sum.pushes_by_zone.entry(m.zone.clone()).or_insert(0) += 1;
-                    *sum.pushes_by_window.entry(m.window.clone()).or_insert(0) += 1;
-                    let scenario = m
-                        .scenario_name
-                        .clone()
-                        .unwrap_or_else(|| crate::views::NO_SCENARIO.to_owned());
-                    *sum.pushes_by_scenario.entry(scenario).or_insert(0) += 1;
-                    for d in &m.lead_departments {
-                        *sum.pushes_by_department.entry(d.clone()).or_insert(0) += 1;
+    }
+
+    fn row(&mut self, table: usize, cells: &[&str]) -> std::io::Result<()> {
+        self.rows[table] += 1;
+        self.tables[table]
+            .write_record(cells)
+            .map_err(std::io::Error::other)
+    }
+}
+
+const PUSHES: usize = 0;
+const GRANTS: usize = 1;
+const NEAR_MISSES: usize = 2;
+const UNDETERMINED: usize = 3;
+const ERRORS: usize = 4;
+
+/// Evaluates one block of enterprises against every measure and renders its rows.
+fn evaluate_block(
+    catalog: &Catalog,
+    texts: &[MeasureText],
+    ev: &mut Evaluator,
+    profiles: &[Profile],
+    columns: &Columns,
+    first: usize,
+    as_of: Date,
+) -> std::io::Result<Block> {
+    let mut b = Block::new(catalog.measures.len());
+    for (i, p) in profiles.iter().enumerate() {
+        let mut subject = ev.subject(columns.row(first + i), as_of);
+        for (mi, cm) in catalog.measures.iter().enumerate() {
+            let pair = subject.pair(mi);
+            let m = &cm.measure;
+            let counts = &mut b.by_measure[mi];
+            match pair.outcome {
+                Outcome::Eligible => {
+                    counts.eligible += 1;
+                    let reasons: Vec<&str> = subject.passed_labels(mi).collect();
+                    let reasons = reasons.join("；");
+                    if m.delivery.contains(&Delivery::Push) {
+                        let t = &texts[mi];
+                        let score = subject
+                            .statuses()
+                            .iter()
+                            .filter(|s| **s == Status::Passed)
+                            .count();
+                        b.row(
+                            PUSHES,
+                            &[
+                                &p.id,
+                                &p.name,
+                                &m.id,
+                                &t.title,
+                                &m.zone,
+                                &m.window,
+                                &t.scenario,
+                                &t.departments,
+                                &score.to_string(),
+                                &reasons,
+                            ],
+                        )?;
+                        b.pushes_by_measure[mi] += 1;
+                    }
+                    if m.delivery.contains(&Delivery::AutoGrant) {
+                        let yuan = pair.amount.filter(|_| {
+                            m.benefit
+                                .as_ref()
+                                .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
+                        });
+                        let basis = match (&m.benefit, pair.amount) {
+                            (Some(decl), Some(a)) => {
+                                format!("{}: {a} {}", decl.label, decl.unit.chinese())
+                            }
+                            _ => reasons,
+                        };
+                        b.grant_amounts.extend(yuan);
+                        b.row(
+                            GRANTS,
+                            &[
+                                &p.id,
+                                &m.id,
+                                &yuan.map_or_else(String::new, |a| a.to_string()),
+                                &basis,
+                            ],
+                        )?;
                     }
                 }
-                if m.delivery.contains(&Delivery::AutoGrant) {
-                    let benefit = m.benefit.as_ref();
-                    let yuan = r.amount_yuan(m);
-                    let basis = match (benefit, r.amount) {
-                        (Some(b), Some(a)) => format!("{}: {a} {}", b.label, b.unit.chinese()),
-                        _ => r.passed_labels(cm).join("；"),
-                    };
-                    sum.grants_amount_yuan += yuan.unwrap_or(0.0);
-                    t.grants.push(&[
-                        s(&p.id),
-                        s(&m.id),
-                        yuan.map_or(Cell::Null, Cell::Float),
-                        s(basis),
-                    ])?;
+                Outcome::NotEligible => {
+                    counts.not_eligible += 1;
+                    if let Some(c) = pair.near_miss {
+                        counts.near_misses += 1;
+                        b.row(NEAR_MISSES, &[&p.id, &m.id, &cm.conditions[c].label])?;
+                    }
                 }
-            }
-            Outcome::NotEligible => {
-                if let Some(i) = r.near_miss {
-                    counts.near_misses += 1;
-                    t.near_misses
-                        .push(&[s(&p.id), s(&m.id), s(&cm.conditions[i].label)])?;
+                Outcome::Undetermined => {
+                    counts.undetermined += 1;
+                    let missing = subject.missing_fields().join(",");
+                    b.row(UNDETERMINED, &[&p.id, &m.id, &missing])?;
                 }
-            }
-            Outcome::Undetermined => {
-                t.undetermined
-                    .push(&[s(&p.id), s(&m.id), s(r.missing_fields.join(","))])?;
-            }
-            Outcome::Error => {
-                t.errors
-                    .push(&[s(&p.id), s(&m.id), s(r.error.clone().unwrap_or_default())])?;
+                Outcome::Error => {
+                    counts.error += 1;
+                    let error = pair.error.unwrap_or_default();
+                    b.row(ERRORS, &[&p.id, &m.id, &error])?;
+                }
             }
         }
     }
-    Ok(())
+    Ok(b)
+}
+
+/// Evaluates one chunk (sorted by id) in blocks on every worker; blocks come back in order.
+fn evaluate_chunk(
+    catalog: &Catalog,
+    texts: &[MeasureText],
+    opts: &MatchOptions,
+    profiles: &[Profile],
+) -> std::io::Result<Vec<Block>> {
+    let columns = Columns::new(catalog, profiles);
+    profiles
+        .par_chunks(BLOCK_ROWS)
+        .enumerate()
+        .map_init(
+            || Evaluator::with_options(catalog, opts.engine, opts.prefilter),
+            |ev, (k, block)| {
+                evaluate_block(
+                    catalog,
+                    texts,
+                    ev,
+                    block,
+                    &columns,
+                    k * BLOCK_ROWS,
+                    opts.as_of,
+                )
+            },
+        )
+        .collect()
+}
+
+/// The summary's counts, from the per-measure tallies.
+fn tally(catalog: &Catalog, sum: &mut Summary, by_measure: &[MeasureCounts], pushes: &[usize]) {
+    for ((cm, c), &n) in catalog.measures.iter().zip(by_measure).zip(pushes) {
+        let m = &cm.measure;
+        for (outcome, k) in [
+            (Outcome::Eligible, c.eligible),
+            (Outcome::NotEligible, c.not_eligible),
+            (Outcome::Undetermined, c.undetermined),
+            (Outcome::Error, c.error),
+        ] {
+            sum.pairs_evaluated += k;
+            if k > 0 {
+                *sum.outcomes.entry(outcome.as_str()).or_insert(0) += k;
+            }
+        }
+        sum.by_measure.insert(m.id.clone(), c.clone());
+        if n == 0 {
+            continue;
+        }
+        *sum.pushes_by_zone.entry(m.zone.clone()).or_insert(0) += n;
+        *sum.pushes_by_window.entry(m.window.clone()).or_insert(0) += n;
+        let scenario = m
+            .scenario_name
+            .clone()
+            .unwrap_or_else(|| crate::views::NO_SCENARIO.to_owned());
+        *sum.pushes_by_scenario.entry(scenario).or_insert(0) += n;
+        for d in &m.lead_departments {
+            *sum.pushes_by_department.entry(d.clone()).or_insert(0) += n;
+        }
+    }
 }
 
 /// Runs a whole match. The output folder appears complete, or the previous one stays.
@@ -362,6 +515,7 @@ pub fn run_match_with_progress(
         as_of: opts.as_of.to_string(),
         input: opts.enterprises.display().to_string(),
         shard: opts.shard.map(|s| s.to_string()),
+        engine: opts.engine.as_str(),
         input_rows: 0,
         enterprises_matched: 0,
         rejects: 0,
@@ -427,6 +581,9 @@ fn fill_and_write(
     std::fs::create_dir(&runs).map_err(io_to_output(out, ".runs"))?;
     let mut t = Tables::new(&runs);
     let mut seen: HashSet<String> = HashSet::new();
+    let texts = measure_texts(catalog);
+    let mut by_measure = vec![MeasureCounts::default(); catalog.measures.len()];
+    let mut pushes_by_measure = vec![0usize; catalog.measures.len()];
     let mut evaluate_ms = 0u128;
     let mut rejects: Vec<Reject> = Vec::new();
     let mut failure: Option<std::io::Error> = None;
@@ -462,14 +619,30 @@ fn fill_and_write(
             // Each chunk becomes one run per table, sorted by enterprise id.
             profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
-            let results = catalog.evaluate_batch(&profiles, opts.as_of);
+            let blocks = match evaluate_chunk(catalog, &texts, opts, &profiles) {
+                Ok(blocks) => blocks,
+                Err(e) => {
+                    failure = Some(e);
+                    return;
+                }
+            };
             evaluate_ms += t0.elapsed().as_millis();
-            let mut spool = || -> std::io::Result<()> {
+            let spool = || -> std::io::Result<()> {
                 for sp in t.all() {
                     sp.start_run()?;
                 }
-                for (p, rs) in profiles.iter().zip(&results) {
-                    record_results(catalog, p, rs, &mut t, &mut sum)?;
+                for block in blocks {
+                    for (mi, c) in block.by_measure.iter().enumerate() {
+                        by_measure[mi].add(c);
+                        pushes_by_measure[mi] += block.pushes_by_measure[mi];
+                    }
+                    for a in &block.grant_amounts {
+                        sum.grants_amount_yuan += a;
+                    }
+                    for ((sp, w), rows) in t.all().into_iter().zip(block.tables).zip(block.rows) {
+                        let bytes = w.into_inner().map_err(|e| e.into_error())?;
+                        sp.push_raw(&bytes, rows)?;
+                    }
                 }
                 for sp in t.all() {
                     sp.end_run()?;
@@ -490,6 +663,7 @@ fn fill_and_write(
         return Err(io_to_output(out, ".runs")(e));
     }
     sum.input_rows = rows;
+    tally(catalog, &mut sum, &by_measure, &pushes_by_measure);
     timings.insert(
         "read_check_evaluate_spool",
         started.elapsed().as_millis() as u64,

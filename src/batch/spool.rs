@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
 use super::table::{Cell, ColType};
@@ -15,7 +15,7 @@ pub struct Spool {
     pub columns: Vec<(&'static str, ColType)>,
     dir: PathBuf,
     runs: Vec<PathBuf>,
-    current: Option<csv::Writer<BufWriter<File>>>,
+    current: Option<BufWriter<File>>,
     pub rows: usize,
 }
 
@@ -47,22 +47,30 @@ impl Spool {
         let path = self
             .dir
             .join(format!("{}.{}.run", self.name, self.runs.len()));
-        let w = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(BufWriter::new(File::create(&path)?));
+        let w = BufWriter::new(File::create(&path)?);
         self.runs.push(path);
         self.current = Some(w);
         Ok(())
     }
 
-    pub fn push(&mut self, row: &[Cell]) -> io::Result<()> {
+    /// Appends rows already rendered as CSV records (no header), in enterprise-id order.
+    pub fn push_raw(&mut self, bytes: &[u8], rows: usize) -> io::Result<()> {
         let w = self
             .current
             .as_mut()
-            .ok_or_else(|| io::Error::other("row pushed outside a run"))?;
-        w.write_record(row.iter().map(cell_text))?;
-        self.rows += 1;
+            .ok_or_else(|| io::Error::other("rows pushed outside a run"))?;
+        w.write_all(bytes)?;
+        self.rows += rows;
         Ok(())
+    }
+
+    pub fn push(&mut self, row: &[Cell]) -> io::Result<()> {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        w.write_record(row.iter().map(cell_text))?;
+        let bytes = w.into_inner().map_err(|e| e.into_error())?;
+        self.push_raw(&bytes, 1)
     }
 
     pub fn end_run(&mut self) -> io::Result<()> {

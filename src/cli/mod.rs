@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::catalog::{Catalog, LoadError};
+use crate::eval::EngineKind;
 use crate::explain;
 use crate::profile::{self, parse_date};
 use crate::views::{self, By};
@@ -97,6 +98,9 @@ enum Command {
         as_of: Option<Date>,
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
         format: TextFormat,
+        /// `native` (lowered expressions, rhai where not covered) or `rhai` (every expression).
+        #[arg(long, value_name = "ENGINE", default_value = "native")]
+        engine: EngineKind,
     },
     /// Run the examples written beside the rules, with condition coverage.
     Test {
@@ -132,6 +136,12 @@ enum Command {
         /// Rows read and evaluated at a time.
         #[arg(long, default_value_t = crate::batch::run::DEFAULT_CHUNK_ROWS)]
         chunk_rows: usize,
+        /// `native` (lowered expressions, rhai where not covered) or `rhai` (every expression).
+        #[arg(long, value_name = "ENGINE", default_value = "native")]
+        engine: EngineKind,
+        /// Evaluate every pair in full, without the tag-word prefilter (same outputs).
+        #[arg(long)]
+        no_prefilter: bool,
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
@@ -327,6 +337,7 @@ fn dispatch(cli: &Cli) -> u8 {
             id,
             as_of,
             format,
+            engine,
         } => {
             let (profiles, rejects) = match profile::read_jsonl(&catalog.schema, enterprises) {
                 Ok(x) => x,
@@ -346,7 +357,7 @@ fn dispatch(cli: &Cli) -> u8 {
                     ),
                 );
             };
-            let rec = catalog.recommend(p, as_of.unwrap_or_else(crate::dates::today));
+            let rec = catalog.recommend_with(p, as_of.unwrap_or_else(crate::dates::today), *engine);
             match format {
                 TextFormat::Text => print!("{}", explain::to_text(&catalog, &p.name, &rec)),
                 TextFormat::Json => print_json(&explain::to_json(&catalog, &rec)),
@@ -362,6 +373,8 @@ fn dispatch(cli: &Cli) -> u8 {
             shard,
             threads,
             chunk_rows,
+            engine,
+            no_prefilter,
             quiet,
         } => {
             let opts = crate::batch::run::MatchOptions {
@@ -375,6 +388,8 @@ fn dispatch(cli: &Cli) -> u8 {
                 previous: previous.clone(),
                 shard: *shard,
                 chunk_rows: *chunk_rows,
+                engine: *engine,
+                prefilter: !no_prefilter,
             };
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads.unwrap_or(0))
