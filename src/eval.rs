@@ -233,6 +233,19 @@ impl std::str::FromStr for EngineKind {
     }
 }
 
+/// Enterprises per block of a [`Catalog::sweep`]: enough to amortise scheduling, few
+/// enough to keep every core busy to the end of a chunk.
+pub const SWEEP_BLOCK: usize = 256;
+
+/// How a [`Catalog::sweep`] evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepOptions {
+    pub as_of: Date,
+    pub engine: EngineKind,
+    /// See [`Evaluator::with_options`]: a pair the prefilter decides has no statuses.
+    pub prefilter: bool,
+}
+
 /// One enterprise prepared on its own: a batch of one.
 pub struct Prepared<'p> {
     pub profile: &'p Profile,
@@ -658,6 +671,43 @@ impl Catalog {
             .map_init(
                 || Evaluator::with_options(self, engine, false),
                 |ev, i| ev.evaluate_all(columns.row(i), as_of),
+            )
+            .collect()
+    }
+
+    /// Every enterprise of `columns` against every measure, in parallel blocks of
+    /// [`SWEEP_BLOCK`] enterprises. Each block starts from `init()`; `visit` sees every pair
+    /// of the block in (enterprise, measure) order, with the subject for its statuses,
+    /// reasons and missing fields. The blocks come back in order, so whatever the number
+    /// of threads a caller that folds them in order gets the same result.
+    pub fn sweep<B, I, V>(
+        &self,
+        columns: &Columns,
+        opts: &SweepOptions,
+        init: I,
+        visit: V,
+    ) -> Vec<B>
+    where
+        B: Send,
+        I: Fn() -> B + Sync + Send,
+        V: Fn(&mut B, usize, &Pair, &Subject) + Sync + Send,
+    {
+        let blocks = columns.len().div_ceil(SWEEP_BLOCK);
+        (0..blocks)
+            .into_par_iter()
+            .map_init(
+                || Evaluator::with_options(self, opts.engine, opts.prefilter),
+                |ev, k| {
+                    let mut block = init();
+                    for i in k * SWEEP_BLOCK..columns.len().min((k + 1) * SWEEP_BLOCK) {
+                        let mut subject = ev.subject(columns.row(i), opts.as_of);
+                        for m in 0..self.measures.len() {
+                            let pair = subject.pair(m);
+                            visit(&mut block, i, &pair, &subject);
+                        }
+                    }
+                    block
+                },
             )
             .collect()
     }

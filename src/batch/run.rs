@@ -16,10 +16,10 @@ use super::spool::Spool;
 use super::table::{Cell, ColType, Table};
 use crate::catalog::Catalog;
 use crate::columns::Columns;
-use crate::eval::{EngineKind, Evaluator, Outcome, Status};
+use crate::compile::CompiledMeasure;
+use crate::eval::{EngineKind, Outcome, Pair, Status, Subject, SweepOptions};
 use crate::profile::Profile;
 use crate::syntax::Delivery;
-use rayon::prelude::*;
 
 /// How many input rows are read, checked and evaluated at a time: memory is bounded by
 /// this, not by the population.
@@ -310,10 +310,15 @@ struct Block {
     /// Amounts in yuan of the grants, in row order, so that their sum does not depend on
     /// how blocks were scheduled.
     grant_amounts: Vec<f64>,
+    /// The first failure to render a row (none is expected: rows go to memory).
+    failure: Option<csv::Error>,
 }
 
-/// Enterprises per block: enough to amortise scheduling, few enough to balance 2 threads.
-const BLOCK_ROWS: usize = 256;
+const PUSHES: usize = 0;
+const GRANTS: usize = 1;
+const NEAR_MISSES: usize = 2;
+const UNDETERMINED: usize = 3;
+const ERRORS: usize = 4;
 
 impl Block {
     fn new(measures: usize) -> Block {
@@ -328,114 +333,93 @@ impl Block {
             by_measure: vec![MeasureCounts::default(); measures],
             pushes_by_measure: vec![0; measures],
             grant_amounts: Vec::new(),
+            failure: None,
         }
     }
 
-    fn row(&mut self, table: usize, cells: &[&str]) -> std::io::Result<()> {
+    fn row(&mut self, table: usize, cells: &[&str]) {
         self.rows[table] += 1;
-        self.tables[table]
-            .write_record(cells)
-            .map_err(std::io::Error::other)
+        if let Err(e) = self.tables[table].write_record(cells) {
+            self.failure.get_or_insert(e);
+        }
     }
-}
 
-const PUSHES: usize = 0;
-const GRANTS: usize = 1;
-const NEAR_MISSES: usize = 2;
-const UNDETERMINED: usize = 3;
-const ERRORS: usize = 4;
-
-/// Evaluates one block of enterprises against every measure and renders its rows.
-fn evaluate_block(
-    catalog: &Catalog,
-    texts: &[MeasureText],
-    ev: &mut Evaluator,
-    profiles: &[Profile],
-    columns: &Columns,
-    first: usize,
-    as_of: Date,
-) -> std::io::Result<Block> {
-    let mut b = Block::new(catalog.measures.len());
-    for (i, p) in profiles.iter().enumerate() {
-        let mut subject = ev.subject(columns.row(first + i), as_of);
-        for (mi, cm) in catalog.measures.iter().enumerate() {
-            let pair = subject.pair(mi);
-            let m = &cm.measure;
-            let counts = &mut b.by_measure[mi];
-            match pair.outcome {
-                Outcome::Eligible => {
-                    counts.eligible += 1;
-                    let reasons: Vec<&str> = subject.passed_labels(mi).collect();
-                    let reasons = reasons.join("；");
-                    if m.delivery.contains(&Delivery::Push) {
-                        let t = &texts[mi];
-                        let score = subject
-                            .statuses()
-                            .iter()
-                            .filter(|s| **s == Status::Passed)
-                            .count();
-                        b.row(
-                            PUSHES,
-                            &[
-                                &p.id,
-                                &p.name,
-                                &m.id,
-                                &t.title,
-                                &m.zone,
-                                &m.window,
-                                &t.scenario,
-                                &t.departments,
-                                &score.to_string(),
-                                &reasons,
-                            ],
-                        )?;
-                        b.pushes_by_measure[mi] += 1;
-                    }
-                    if m.delivery.contains(&Delivery::AutoGrant) {
-                        let yuan = pair.amount.filter(|_| {
-                            m.benefit
-                                .as_ref()
-                                .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
-                        });
-                        let basis = match (&m.benefit, pair.amount) {
-                            (Some(decl), Some(a)) => {
-                                format!("{}: {a} {}", decl.label, decl.unit.chinese())
-                            }
-                            _ => reasons,
-                        };
-                        b.grant_amounts.extend(yuan);
-                        b.row(
-                            GRANTS,
-                            &[
-                                &p.id,
-                                &m.id,
-                                &yuan.map_or_else(String::new, |a| a.to_string()),
-                                &basis,
-                            ],
-                        )?;
-                    }
+    /// Adds one pair: its count, and its row if it has one to report.
+    fn add(
+        &mut self,
+        cm: &CompiledMeasure,
+        text: &MeasureText,
+        p: &Profile,
+        pair: &Pair,
+        subject: &Subject,
+    ) {
+        let m = &cm.measure;
+        let mi = pair.measure;
+        let counts = &mut self.by_measure[mi];
+        match pair.outcome {
+            Outcome::Eligible => {
+                counts.eligible += 1;
+                let reasons: Vec<&str> = subject.passed_labels(mi).collect();
+                let reasons = reasons.join("；");
+                if m.delivery.contains(&Delivery::Push) {
+                    let score = subject
+                        .statuses()
+                        .iter()
+                        .filter(|s| **s == Status::Passed)
+                        .count();
+                    self.row(
+                        PUSHES,
+                        &[
+                            &p.id,
+                            &p.name,
+                            &m.id,
+                            &text.title,
+                            &m.zone,
+                            &m.window,
+                            &text.scenario,
+                            &text.departments,
+                            &score.to_string(),
+                            &reasons,
+                        ],
+                    );
+                    self.pushes_by_measure[mi] += 1;
                 }
-                Outcome::NotEligible => {
-                    counts.not_eligible += 1;
-                    if let Some(c) = pair.near_miss {
-                        counts.near_misses += 1;
-                        b.row(NEAR_MISSES, &[&p.id, &m.id, &cm.conditions[c].label])?;
-                    }
+                if m.delivery.contains(&Delivery::AutoGrant) {
+                    let yuan = pair.amount.filter(|_| {
+                        m.benefit
+                            .as_ref()
+                            .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
+                    });
+                    let basis = match (&m.benefit, pair.amount) {
+                        (Some(decl), Some(a)) => {
+                            format!("{}: {a} {}", decl.label, decl.unit.chinese())
+                        }
+                        _ => reasons,
+                    };
+                    self.grant_amounts.extend(yuan);
+                    let amount = yuan.map_or_else(String::new, |a| a.to_string());
+                    self.row(GRANTS, &[&p.id, &m.id, &amount, &basis]);
                 }
-                Outcome::Undetermined => {
-                    counts.undetermined += 1;
-                    let missing = subject.missing_fields().join(",");
-                    b.row(UNDETERMINED, &[&p.id, &m.id, &missing])?;
+            }
+            Outcome::NotEligible => {
+                counts.not_eligible += 1;
+                if let Some(c) = pair.near_miss {
+                    counts.near_misses += 1;
+                    self.row(NEAR_MISSES, &[&p.id, &m.id, &cm.conditions[c].label]);
                 }
-                Outcome::Error => {
-                    counts.error += 1;
-                    let error = pair.error.unwrap_or_default();
-                    b.row(ERRORS, &[&p.id, &m.id, &error])?;
-                }
+            }
+            Outcome::Undetermined => {
+                counts.undetermined += 1;
+                let missing = subject.missing_fields().join(",");
+                self.row(UNDETERMINED, &[&p.id, &m.id, &missing]);
+            }
+            Outcome::Error => {
+                counts.error += 1;
+                let error = pair.error.as_deref().unwrap_or_default();
+                self.row(ERRORS, &[&p.id, &m.id, error]);
             }
         }
     }
-    Ok(b)
 }
 
 /// Evaluates one chunk (sorted by id) in blocks on every worker; blocks come back in order.
@@ -444,26 +428,28 @@ fn evaluate_chunk(
     texts: &[MeasureText],
     opts: &MatchOptions,
     profiles: &[Profile],
-) -> std::io::Result<Vec<Block>> {
+) -> Vec<Block> {
     let columns = Columns::new(catalog, profiles);
-    profiles
-        .par_chunks(BLOCK_ROWS)
-        .enumerate()
-        .map_init(
-            || Evaluator::with_options(catalog, opts.engine, opts.prefilter),
-            |ev, (k, block)| {
-                evaluate_block(
-                    catalog,
-                    texts,
-                    ev,
-                    block,
-                    &columns,
-                    k * BLOCK_ROWS,
-                    opts.as_of,
-                )
-            },
-        )
-        .collect()
+    let sweep = SweepOptions {
+        as_of: opts.as_of,
+        engine: opts.engine,
+        prefilter: opts.prefilter,
+    };
+    catalog.sweep(
+        &columns,
+        &sweep,
+        || Block::new(catalog.measures.len()),
+        |block, i, pair, subject| {
+            let mi = pair.measure;
+            block.add(
+                &catalog.measures[mi],
+                &texts[mi],
+                &profiles[i],
+                pair,
+                subject,
+            );
+        },
+    )
 }
 
 /// The summary's counts, from the per-measure tallies.
@@ -619,19 +605,16 @@ fn fill_and_write(
             // Each chunk becomes one run per table, sorted by enterprise id.
             profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
-            let blocks = match evaluate_chunk(catalog, &texts, opts, &profiles) {
-                Ok(blocks) => blocks,
-                Err(e) => {
-                    failure = Some(e);
-                    return;
-                }
-            };
+            let blocks = evaluate_chunk(catalog, &texts, opts, &profiles);
             evaluate_ms += t0.elapsed().as_millis();
             let spool = || -> std::io::Result<()> {
                 for sp in t.all() {
                     sp.start_run()?;
                 }
                 for block in blocks {
+                    if let Some(e) = block.failure {
+                        return Err(e.into());
+                    }
                     for (mi, c) in block.by_measure.iter().enumerate() {
                         by_measure[mi].add(c);
                         pushes_by_measure[mi] += block.pushes_by_measure[mi];
