@@ -16,6 +16,10 @@ use crate::schema::Schema;
 use crate::syntax;
 use crate::typing::{self, Ty};
 
+/// The most conditions one measure may have, alternatives included: the evaluator keeps
+/// a pair's statuses as 64-bit masks.
+pub const MAX_CONDITIONS: usize = 64;
+
 /// The label a measure reports when `as_of` is outside its effective window.
 pub const OUT_OF_WINDOW: &str = "不在政策有效期内";
 
@@ -318,6 +322,19 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
             g
         })
         .collect();
+    let conditions = base.conditions.len()
+        + alternatives
+            .iter()
+            .map(|a| a.conditions.len())
+            .sum::<usize>();
+    if conditions > MAX_CONDITIONS {
+        cx.push(
+            Code::TooManyConditions,
+            raw.eligibility.span(),
+            format!("eligibility has {conditions} conditions, over the limit of {MAX_CONDITIONS}"),
+            Some("a measure this complex is several measures: split it".into()),
+        );
+    }
     let declared =
         el.all.len() + el.any.len() + el.none.len() + el.when.len() + el.alternative.len();
     if declared == 0 {

@@ -34,6 +34,8 @@ pub struct CompiledMeasure {
     /// The whole-measure script and its AST.
     pub script: String,
     pub script_ast: AST,
+    /// For each group, the bits of its conditions (bit `i` is condition `i`).
+    pub group_masks: Vec<u64>,
     /// Tag bits every base-group `has` test requires, and bits a base `lacks` forbids, as
     /// bitset words: a cheap count of certain failures before any evaluation.
     pub required: Vec<usize>,
@@ -198,7 +200,12 @@ pub fn measure(
         };
         set[b / usize::BITS as usize] |= 1 << (b % usize::BITS as usize);
     }
+    let mut group_masks = vec![0u64; 1 + m.eligibility.alternatives.len()];
+    for (i, c) in conditions.iter().enumerate() {
+        group_masks[c.group] |= 1 << i;
+    }
     Ok(CompiledMeasure {
+        group_masks,
         required,
         forbidden,
         groups: 1 + m.eligibility.alternatives.len(),

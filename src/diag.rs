@@ -30,6 +30,8 @@ pub enum Code {
     BadExpr,
     #[serde(rename = "rule::empty_eligibility")]
     EmptyEligibility,
+    #[serde(rename = "rule::too_many_conditions")]
+    TooManyConditions,
     #[serde(rename = "rule::dates_out_of_order")]
     DatesOutOfOrder,
     #[serde(rename = "rule::bad_example")]
@@ -63,6 +65,7 @@ impl Code {
             Code::TypeMismatch => "rule::type_mismatch",
             Code::BadExpr => "rule::bad_expr",
             Code::EmptyEligibility => "rule::empty_eligibility",
+            Code::TooManyConditions => "rule::too_many_conditions",
             Code::DatesOutOfOrder => "rule::dates_out_of_order",
             Code::BadExample => "rule::bad_example",
             Code::EmptyLabel => "rule::empty_label",

@@ -81,7 +81,7 @@ impl MeasureResult {
         if !self.in_effect {
             return vec![crate::check::OUT_OF_WINDOW];
         }
-        let alts_failed = m.groups > 1 && alternatives(m, &self.statuses) == Tri::False;
+        let alts_failed = m.groups > 1 && Marks::of(&self.statuses).alternatives(m) == Tri::False;
         m.conditions
             .iter()
             .zip(&self.statuses)
@@ -125,78 +125,92 @@ enum Tri {
     Unknown,
 }
 
-/// The verdict of one group of conditions.
-fn verdict(m: &CompiledMeasure, statuses: &[Status], group: usize) -> Tri {
-    let mut v = Tri::True;
-    for (c, s) in m.conditions.iter().zip(statuses) {
-        if c.group != group {
-            continue;
-        }
-        match s {
-            Status::Failed => return Tri::False,
-            Status::Missing | Status::NotEvaluated | Status::Error(_) => v = Tri::Unknown,
-            Status::Passed => {}
-        }
-    }
-    v
+/// The statuses of one pair's conditions as bit masks (bit `i` is condition `i`): what
+/// held, what failed, what lacked a field, what raised an error. A condition in none of
+/// them was not evaluated. Deciding a pair is a handful of mask operations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub passed: u64,
+    pub failed: u64,
+    pub missing: u64,
+    pub error: u64,
 }
 
-/// The verdict of the alternatives together: true when there are none.
-fn alternatives(m: &CompiledMeasure, statuses: &[Status]) -> Tri {
-    let mut all_false = true;
-    for g in 1..m.groups {
-        match verdict(m, statuses, g) {
-            Tri::True => return Tri::True,
-            Tri::False => {}
-            Tri::Unknown => all_false = false,
+impl Marks {
+    pub fn of(statuses: &[Status]) -> Marks {
+        let mut m = Marks::default();
+        for (i, s) in statuses.iter().enumerate() {
+            let bit = 1 << i;
+            match s {
+                Status::Passed => m.passed |= bit,
+                Status::Failed => m.failed |= bit,
+                Status::Missing => m.missing |= bit,
+                Status::Error(_) => m.error |= bit,
+                Status::NotEvaluated => {}
+            }
+        }
+        m
+    }
+
+    /// The verdict of the group whose conditions are `group`.
+    fn verdict(&self, group: u64) -> Tri {
+        if self.failed & group != 0 {
+            Tri::False
+        } else if self.passed & group == group {
+            Tri::True
+        } else {
+            Tri::Unknown
         }
     }
-    if m.groups == 1 {
-        Tri::True
-    } else if all_false {
-        Tri::False
-    } else {
-        Tri::Unknown
+
+    /// The verdict of the alternatives together: true when there are none.
+    fn alternatives(&self, m: &CompiledMeasure) -> Tri {
+        let alts = &m.group_masks[1..];
+        if alts.is_empty() {
+            return Tri::True;
+        }
+        let mut all_false = true;
+        for &g in alts {
+            match self.verdict(g) {
+                Tri::True => return Tri::True,
+                Tri::False => {}
+                Tri::Unknown => all_false = false,
+            }
+        }
+        if all_false { Tri::False } else { Tri::Unknown }
+    }
+
+    /// The one failed condition of a group whose every other condition held.
+    fn single_failure(&self, group: u64) -> Option<usize> {
+        let f = self.failed & group;
+        (f.count_ones() == 1 && (self.passed | f) & group == group)
+            .then(|| f.trailing_zeros() as usize)
     }
 }
 
 /// The eligibility outcome and near miss decided by condition statuses alone.
 /// Errors take precedence: a pair whose evaluation failed is never granted nor denied.
 pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usize>) {
-    if statuses.iter().any(|s| matches!(s, Status::Error(_))) {
+    decide_marks(m, &Marks::of(statuses))
+}
+
+fn decide_marks(m: &CompiledMeasure, marks: &Marks) -> (Outcome, Option<usize>) {
+    if marks.error != 0 {
         return (Outcome::Error, None);
     }
-    let base = verdict(m, statuses, 0);
-    let alts = alternatives(m, statuses);
+    let base = marks.verdict(m.group_masks[0]);
+    let alts = marks.alternatives(m);
     let outcome = match (base, alts) {
         (Tri::False, _) | (_, Tri::False) => Outcome::NotEligible,
         (Tri::True, Tri::True) => Outcome::Eligible,
         _ => Outcome::Undetermined,
     };
-    if outcome != Outcome::NotEligible {
-        return (outcome, None);
-    }
     // A near miss: exactly one failure, and everything else known to hold.
-    let single_failure = |group: usize| {
-        let mut failed = None;
-        for (i, (_, s)) in m
-            .conditions
-            .iter()
-            .zip(statuses)
-            .enumerate()
-            .filter(|(_, (c, _))| c.group == group)
-        {
-            match s {
-                Status::Passed => {}
-                Status::Failed if failed.is_none() => failed = Some(i),
-                _ => return None,
-            }
-        }
-        failed
-    };
     let near = match (base, alts) {
-        (Tri::False, Tri::True) => single_failure(0),
-        (Tri::True, Tri::False) => (1..m.groups).find_map(single_failure),
+        (Tri::False, Tri::True) => marks.single_failure(m.group_masks[0]),
+        (Tri::True, Tri::False) => m.group_masks[1..]
+            .iter()
+            .find_map(|&g| marks.single_failure(g)),
         _ => None,
     };
     (outcome, near)
@@ -276,8 +290,9 @@ pub struct Evaluator<'c> {
     scope: Scope<'static>,
     /// Whether `scope` holds the current subject's values.
     loaded: bool,
-    statuses: Vec<Status>,
-    failed_groups: Vec<bool>,
+    /// The last pair's statuses, and the message of each condition that raised an error.
+    marks: Marks,
+    errors: Vec<(usize, String)>,
     missing: Vec<usize>,
 }
 
@@ -309,8 +324,8 @@ impl<'c> Evaluator<'c> {
             prefilter,
             scope: Scope::new(),
             loaded: false,
-            statuses: Vec::new(),
-            failed_groups: Vec::new(),
+            marks: Marks::default(),
+            errors: Vec::new(),
             missing: Vec::new(),
         }
     }
@@ -435,9 +450,8 @@ impl<'c> Subject<'_, 'c, '_> {
     /// the pair was decided by its tag words alone.
     pub fn pair(&mut self, index: usize) -> Pair {
         let cm: &'c CompiledMeasure = &self.ev.catalog.measures[index];
-        let n = cm.conditions.len();
-        self.ev.statuses.clear();
-        self.ev.statuses.resize(n, Status::NotEvaluated);
+        self.ev.marks = Marks::default();
+        self.ev.errors.clear();
         self.ev.missing.clear();
         let mut pair = Pair {
             measure: index,
@@ -450,54 +464,62 @@ impl<'c> Subject<'_, 'c, '_> {
         if !pair.in_effect {
             return pair;
         }
+        let row = self.row;
         if self.ev.prefilter {
             let certain_failures: u32 = cm
                 .required
                 .iter()
                 .zip(&cm.forbidden)
-                .zip(self.row.tags)
+                .zip(row.tags)
                 .map(|((r, f), t)| (r & !t).count_ones() + (f & t).count_ones())
                 .sum();
             if certain_failures >= 2 {
                 return pair;
             }
         }
-        let row = self.row;
-        self.ev.failed_groups.clear();
-        self.ev.failed_groups.resize(cm.groups, false);
-        for (c, s) in cm.conditions.iter().zip(self.ev.statuses.iter_mut()) {
+        let mut marks = Marks::default();
+        for (i, c) in cm.conditions.iter().enumerate() {
             let held = match &c.kind {
                 CondKind::Has(b) => row.has(*b),
                 CondKind::Any(bs) => bs.iter().any(|b| row.has(*b)),
                 CondKind::Lacks(b) => !row.has(*b),
                 CondKind::When(_) => continue,
             };
-            *s = if held { Status::Passed } else { Status::Failed };
-            self.ev.failed_groups[c.group] |= !held;
+            if held {
+                marks.passed |= 1 << i;
+            } else {
+                marks.failed |= 1 << i;
+            }
         }
-        if !self.ev.failed_groups[0] {
+        if marks.failed & cm.group_masks[0] == 0 {
             for (i, c) in cm.conditions.iter().enumerate() {
                 if let CondKind::When(x) = &c.kind
-                    && !self.ev.failed_groups[c.group]
+                    && marks.failed & cm.group_masks[c.group] == 0
                 {
-                    self.ev.statuses[i] = self.when(x);
+                    let bit = 1 << i;
+                    match self.when(x) {
+                        Status::Passed => marks.passed |= bit,
+                        Status::Failed => marks.failed |= bit,
+                        Status::Missing => {
+                            marks.missing |= bit;
+                            self.ev
+                                .missing
+                                .extend(x.fields.iter().filter(|&&f| !row.is_present(f)));
+                        }
+                        Status::Error(e) => {
+                            marks.error |= bit;
+                            self.ev.errors.push((i, e));
+                        }
+                        Status::NotEvaluated => {}
+                    }
                 }
             }
         }
-        let (outcome, near) = decide(cm, &self.ev.statuses);
+        self.ev.marks = marks;
+        let (outcome, near) = decide_marks(cm, &marks);
         pair.outcome = outcome;
         pair.near_miss = near;
-        pair.error = self.ev.statuses.iter().find_map(|s| match s {
-            Status::Error(m) => Some(m.clone()),
-            _ => None,
-        });
-        for (c, s) in cm.conditions.iter().zip(&self.ev.statuses) {
-            if let (Status::Missing, CondKind::When(x)) = (s, &c.kind) {
-                self.ev
-                    .missing
-                    .extend(x.fields.iter().filter(|&&f| !row.is_present(f)));
-            }
-        }
+        pair.error = self.ev.errors.first().map(|(_, e)| e.clone());
         if outcome == Outcome::Eligible
             && let (Some(b), Some(decl)) = (&cm.benefit, &cm.measure.benefit)
         {
@@ -519,9 +541,36 @@ impl<'c> Subject<'_, 'c, '_> {
         pair
     }
 
-    /// The statuses of the last pair decided, one per condition.
-    pub fn statuses(&self) -> &[Status] {
-        &self.ev.statuses
+    /// Specificity of the last pair, for ranking: how many conditions held.
+    pub fn score(&self) -> usize {
+        self.ev.marks.passed.count_ones() as usize
+    }
+
+    /// The statuses of the last pair decided, one per condition of `index`.
+    pub fn statuses(&self, index: usize) -> Vec<Status> {
+        let marks = &self.ev.marks;
+        (0..self.ev.catalog.measures[index].conditions.len())
+            .map(|i| {
+                let bit = 1 << i;
+                if marks.passed & bit != 0 {
+                    Status::Passed
+                } else if marks.failed & bit != 0 {
+                    Status::Failed
+                } else if marks.missing & bit != 0 {
+                    Status::Missing
+                } else if marks.error & bit != 0 {
+                    let (_, e) = self
+                        .ev
+                        .errors
+                        .iter()
+                        .find(|(c, _)| *c == i)
+                        .expect("an error mark has its message");
+                    Status::Error(e.clone())
+                } else {
+                    Status::NotEvaluated
+                }
+            })
+            .collect()
     }
 
     /// Fields whose absence left the last pair undetermined, sorted by name, without
@@ -542,11 +591,12 @@ impl<'c> Subject<'_, 'c, '_> {
     /// Labels of the conditions of the last pair that held, in order.
     pub fn passed_labels(&self, index: usize) -> impl Iterator<Item = &'c str> + '_ {
         let cm: &'c CompiledMeasure = &self.ev.catalog.measures[index];
+        let passed = self.ev.marks.passed;
         cm.conditions
             .iter()
-            .zip(&self.ev.statuses)
-            .filter(|(_, s)| **s == Status::Passed)
-            .map(|(c, _)| c.label.as_str())
+            .enumerate()
+            .filter(move |(i, _)| passed & (1 << i) != 0)
+            .map(|(_, c)| c.label.as_str())
     }
 
     /// One measure decided, with everything an explanation needs.
@@ -557,7 +607,7 @@ impl<'c> Subject<'_, 'c, '_> {
             outcome: pair.outcome,
             amount: pair.amount,
             in_effect: pair.in_effect,
-            statuses: self.ev.statuses.clone(),
+            statuses: self.statuses(index),
             missing_fields: self
                 .missing_fields()
                 .into_iter()

@@ -17,7 +17,7 @@ use super::table::{Cell, ColType, Table};
 use crate::catalog::Catalog;
 use crate::columns::Columns;
 use crate::compile::CompiledMeasure;
-use crate::eval::{EngineKind, Outcome, Pair, Status, Subject, SweepOptions};
+use crate::eval::{EngineKind, Outcome, Pair, Subject, SweepOptions};
 use crate::profile::Profile;
 use crate::syntax::Delivery;
 
@@ -362,11 +362,7 @@ impl Block {
                 let reasons: Vec<&str> = subject.passed_labels(mi).collect();
                 let reasons = reasons.join("；");
                 if m.delivery.contains(&Delivery::Push) {
-                    let score = subject
-                        .statuses()
-                        .iter()
-                        .filter(|s| **s == Status::Passed)
-                        .count();
+                    let score = subject.score();
                     self.row(
                         PUSHES,
                         &[
