@@ -14,6 +14,7 @@ use crate::centre::Centre;
 use crate::compile::{self, CompiledMeasure};
 use crate::diag::{self, Code, Diagnostic};
 use crate::ir::Test;
+use crate::program::Program;
 use crate::schema::Schema;
 use crate::tags::Interner;
 use crate::{check, engine};
@@ -124,6 +125,7 @@ pub struct Catalog {
     pub hash: String,
     pub(crate) interner: Interner,
     pub(crate) engine: Engine,
+    pub(crate) program: Program,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -234,6 +236,7 @@ impl Catalog {
             .map(|m| compile::measure(&engine, &scope, &schema, &interner, m))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Catalog {
+            program: Program::new(&measures),
             schema,
             centre,
             measures,

@@ -34,12 +34,6 @@ pub struct CompiledMeasure {
     /// The whole-measure script and its AST.
     pub script: String,
     pub script_ast: AST,
-    /// For each group, the bits of its conditions (bit `i` is condition `i`).
-    pub group_masks: Vec<u64>,
-    /// Tag bits every base-group `has` test requires, and bits a base `lacks` forbids, as
-    /// bitset words: a cheap count of certain failures before any evaluation.
-    pub required: Vec<usize>,
-    pub forbidden: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,24 +184,7 @@ pub fn measure(
     let script_ast = engine
         .compile_expression_with_scope(scope, &script)
         .map_err(bug)?;
-    let words = interner.len().div_ceil(usize::BITS as usize).max(1);
-    let (mut required, mut forbidden) = (vec![0; words], vec![0; words]);
-    for c in conditions.iter().filter(|c| c.group == 0) {
-        let (set, b) = match c.kind {
-            CondKind::Has(b) => (&mut required, b),
-            CondKind::Lacks(b) => (&mut forbidden, b),
-            _ => continue,
-        };
-        set[b / usize::BITS as usize] |= 1 << (b % usize::BITS as usize);
-    }
-    let mut group_masks = vec![0u64; 1 + m.eligibility.alternatives.len()];
-    for (i, c) in conditions.iter().enumerate() {
-        group_masks[c.group] |= 1 << i;
-    }
     Ok(CompiledMeasure {
-        group_masks,
-        required,
-        forbidden,
         groups: 1 + m.eligibility.alternatives.len(),
         measure: m,
         conditions,

@@ -18,6 +18,7 @@ use crate::columns::{Columns, Row};
 use crate::compile::{CompiledExpr, CompiledMeasure, CondKind, Lowered};
 use crate::engine::Ctx;
 use crate::profile::Profile;
+use crate::program::TagKind;
 use crate::schema::FieldType;
 use crate::{dates, native};
 
@@ -81,7 +82,8 @@ impl MeasureResult {
         if !self.in_effect {
             return vec![crate::check::OUT_OF_WINDOW];
         }
-        let alts_failed = m.groups > 1 && Marks::of(&self.statuses).alternatives(m) == Tri::False;
+        let alts_failed =
+            m.groups > 1 && Marks::of(&self.statuses).alternatives(&group_masks(m)) == Tri::False;
         m.conditions
             .iter()
             .zip(&self.statuses)
@@ -153,6 +155,7 @@ impl Marks {
     }
 
     /// The verdict of the group whose conditions are `group`.
+    #[inline]
     fn verdict(&self, group: u64) -> Tri {
         if self.failed & group != 0 {
             Tri::False
@@ -164,8 +167,9 @@ impl Marks {
     }
 
     /// The verdict of the alternatives together: true when there are none.
-    fn alternatives(&self, m: &CompiledMeasure) -> Tri {
-        let alts = &m.group_masks[1..];
+    #[inline]
+    fn alternatives(&self, groups: &[u64]) -> Tri {
+        let alts = &groups[1..];
         if alts.is_empty() {
             return Tri::True;
         }
@@ -191,15 +195,26 @@ impl Marks {
 /// The eligibility outcome and near miss decided by condition statuses alone.
 /// Errors take precedence: a pair whose evaluation failed is never granted nor denied.
 pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usize>) {
-    decide_marks(m, &Marks::of(statuses))
+    decide_marks(&group_masks(m), &Marks::of(statuses))
 }
 
-fn decide_marks(m: &CompiledMeasure, marks: &Marks) -> (Outcome, Option<usize>) {
+/// For each group of a measure, the bits of its conditions.
+fn group_masks(m: &CompiledMeasure) -> Vec<u64> {
+    let mut groups = vec![0; m.groups];
+    for (i, c) in m.conditions.iter().enumerate() {
+        groups[c.group] |= 1 << i;
+    }
+    groups
+}
+
+/// [`decide`] on marks, given the measure's group masks (base group first).
+#[inline(always)]
+fn decide_marks(groups: &[u64], marks: &Marks) -> (Outcome, Option<usize>) {
     if marks.error != 0 {
         return (Outcome::Error, None);
     }
-    let base = marks.verdict(m.group_masks[0]);
-    let alts = marks.alternatives(m);
+    let base = marks.verdict(groups[0]);
+    let alts = marks.alternatives(groups);
     let outcome = match (base, alts) {
         (Tri::False, _) | (_, Tri::False) => Outcome::NotEligible,
         (Tri::True, Tri::True) => Outcome::Eligible,
@@ -207,10 +222,8 @@ fn decide_marks(m: &CompiledMeasure, marks: &Marks) -> (Outcome, Option<usize>) 
     };
     // A near miss: exactly one failure, and everything else known to hold.
     let near = match (base, alts) {
-        (Tri::False, Tri::True) => marks.single_failure(m.group_masks[0]),
-        (Tri::True, Tri::False) => m.group_masks[1..]
-            .iter()
-            .find_map(|&g| marks.single_failure(g)),
+        (Tri::False, Tri::True) => marks.single_failure(groups[0]),
+        (Tri::True, Tri::False) => groups[1..].iter().find_map(|&g| marks.single_failure(g)),
         _ => None,
     };
     (outcome, near)
@@ -336,7 +349,6 @@ impl<'c> Evaluator<'c> {
         Subject {
             ev: self,
             row,
-            as_of,
             as_of_days: dates::to_days(as_of),
         }
     }
@@ -360,7 +372,6 @@ impl<'c> Evaluator<'c> {
 pub struct Subject<'e, 'c, 'r> {
     ev: &'e mut Evaluator<'c>,
     row: Row<'r>,
-    as_of: Date,
     as_of_days: i64,
 }
 
@@ -449,14 +460,16 @@ impl<'c> Subject<'_, 'c, '_> {
     /// Decides one measure. The statuses are complete unless the evaluator prefilters and
     /// the pair was decided by its tag words alone.
     pub fn pair(&mut self, index: usize) -> Pair {
-        let cm: &'c CompiledMeasure = &self.ev.catalog.measures[index];
+        let catalog: &'c Catalog = self.ev.catalog;
+        let program = &catalog.program;
+        let e = &program.entries[index];
         self.ev.marks = Marks::default();
         self.ev.errors.clear();
         self.ev.missing.clear();
         let mut pair = Pair {
             measure: index,
             outcome: Outcome::NotEligible,
-            in_effect: cm.measure.in_effect(self.as_of),
+            in_effect: (e.from..=e.until).contains(&self.as_of_days),
             near_miss: None,
             amount: None,
             error: None,
@@ -466,35 +479,38 @@ impl<'c> Subject<'_, 'c, '_> {
         }
         let row = self.row;
         if self.ev.prefilter {
-            let certain_failures: u32 = cm
-                .required
+            let certain_failures: u32 = program
+                .prefilter(e)
                 .iter()
-                .zip(&cm.forbidden)
-                .zip(row.tags)
-                .map(|((r, f), t)| (r & !t).count_ones() + (f & t).count_ones())
+                .map(|w| {
+                    let t = row.tags.get(w.word).copied().unwrap_or(0);
+                    (w.required & !t).count_ones() + (w.forbidden & t).count_ones()
+                })
                 .sum();
             if certain_failures >= 2 {
                 return pair;
             }
         }
         let mut marks = Marks::default();
-        for (i, c) in cm.conditions.iter().enumerate() {
-            let held = match &c.kind {
-                CondKind::Has(b) => row.has(*b),
-                CondKind::Any(bs) => bs.iter().any(|b| row.has(*b)),
-                CondKind::Lacks(b) => !row.has(*b),
-                CondKind::When(_) => continue,
+        for t in program.tags(e) {
+            let held = match t.kind {
+                TagKind::Has => row.has(t.bit as usize),
+                TagKind::Lacks => !row.has(t.bit as usize),
+                TagKind::Any => program.any_bits(t).iter().any(|&b| row.has(b as usize)),
             };
+            let bit = 1 << t.condition;
             if held {
-                marks.passed |= 1 << i;
+                marks.passed |= bit;
             } else {
-                marks.failed |= 1 << i;
+                marks.failed |= bit;
             }
         }
-        if marks.failed & cm.group_masks[0] == 0 {
+        let groups = program.groups(e);
+        let cm: &'c CompiledMeasure = &catalog.measures[index];
+        if e.has_whens && marks.failed & groups[0] == 0 {
             for (i, c) in cm.conditions.iter().enumerate() {
                 if let CondKind::When(x) = &c.kind
-                    && marks.failed & cm.group_masks[c.group] == 0
+                    && marks.failed & groups[c.group] == 0
                 {
                     let bit = 1 << i;
                     match self.when(x) {
@@ -516,7 +532,7 @@ impl<'c> Subject<'_, 'c, '_> {
             }
         }
         self.ev.marks = marks;
-        let (outcome, near) = decide_marks(cm, &marks);
+        let (outcome, near) = decide_marks(groups, &marks);
         pair.outcome = outcome;
         pair.near_miss = near;
         pair.error = self.ev.errors.first().map(|(_, e)| e.clone());

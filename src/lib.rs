@@ -41,6 +41,7 @@ pub mod explain;
 pub mod ir;
 pub mod native;
 pub mod profile;
+pub mod program;
 pub mod ruletest;
 pub mod schema;
 pub mod syntax;
