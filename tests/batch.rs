@@ -415,3 +415,33 @@ fn audit_finds_benefits_missed_and_benefits_wrongly_enjoyed() {
         "{wrongly}"
     );
 }
+
+/// The previous push list is read in step with tonight's, so it must be in order: a list
+/// out of order fails the run naming the file and line, and leaves no output folder.
+#[test]
+fn a_previous_list_out_of_order_is_refused_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 50, 0.0);
+    let prev = tmp.path().join("prev");
+    std::fs::create_dir(&prev).unwrap();
+    std::fs::write(
+        prev.join("pushes.csv"),
+        "enterprise_id,enterprise_name,measure_id\n92330603X,b,M002\n91330603Y,a,M001\n",
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let o = match_into(&input, &out_dir, &["--previous", p(&prev)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("pushes.csv") && stderr.contains("line 3") && stderr.contains("out of"),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists(), "no output folder after a failed run");
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

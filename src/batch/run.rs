@@ -2,7 +2,7 @@
 //! every measure in parallel, and write the push list, the no-application grants, near
 //! misses, undetermined pairs, errors, rejects and a summary — all at once, or nothing.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -244,40 +244,91 @@ pub(crate) fn read_chunks(
     }
 }
 
-/// The enterprise-measure pairs of a previous run's push list.
-fn previous_pushes(dir: &Path) -> Result<BTreeSet<(String, String)>, MatchError> {
-    let fail = |message: String| MatchError::Previous {
-        path: dir.to_owned(),
-        message,
-    };
-    let csv_path = dir.join("pushes.csv");
-    if csv_path.exists() {
-        let mut r = csv::Reader::from_path(&csv_path).map_err(|e| fail(e.to_string()))?;
-        let mut out = BTreeSet::new();
-        for rec in r.records() {
-            let rec = rec.map_err(|e| fail(e.to_string()))?;
-            match (rec.get(0), rec.get(2)) {
-                (Some(e), Some(m)) => out.insert((e.to_owned(), m.to_owned())),
-                _ => {
-                    return Err(fail(format!(
-                        "a row of `{}` lacks its ids",
-                        csv_path.display()
-                    )));
-                }
-            };
+/// A previous run's push list, read in step with this run's: both are in
+/// (enterprise_id, measure_id) order, so memory does not grow with its length.
+enum Previous {
+    Csv {
+        path: PathBuf,
+        reader: csv::Reader<std::fs::File>,
+        row: usize,
+        last: Option<(String, String)>,
+    },
+    /// A Parquet push list, read whole (its pairs only).
+    Pairs(std::collections::btree_set::IntoIter<(String, String)>),
+}
+
+impl Previous {
+    fn open(dir: &Path) -> Result<Previous, MatchError> {
+        let fail = |message: String| MatchError::Previous {
+            path: dir.to_owned(),
+            message,
+        };
+        let csv_path = dir.join("pushes.csv");
+        if csv_path.exists() {
+            let mut reader = csv::Reader::from_path(&csv_path).map_err(|e| fail(e.to_string()))?;
+            let headers = reader.headers().map_err(|e| fail(e.to_string()))?;
+            if headers.get(0) != Some("enterprise_id") || headers.get(2) != Some("measure_id") {
+                return Err(fail(format!(
+                    "`{}` is not a push list: its header is `{}`",
+                    csv_path.display(),
+                    headers.iter().collect::<Vec<_>>().join(",")
+                )));
+            }
+            return Ok(Previous::Csv {
+                path: csv_path,
+                reader,
+                row: 1,
+                last: None,
+            });
         }
-        return Ok(out);
+        #[cfg(feature = "polars")]
+        if dir.join("pushes.parquet").exists() {
+            return crate::tabular::read_pairs_parquet(
+                &dir.join("pushes.parquet"),
+                "enterprise_id",
+                "measure_id",
+            )
+            .map(|pairs| Previous::Pairs(pairs.into_iter()))
+            .map_err(|e| fail(e.to_string()));
+        }
+        Err(fail("it holds no pushes.csv or pushes.parquet".into()))
     }
-    #[cfg(feature = "polars")]
-    if dir.join("pushes.parquet").exists() {
-        return crate::tabular::read_pairs_parquet(
-            &dir.join("pushes.parquet"),
-            "enterprise_id",
-            "measure_id",
-        )
-        .map_err(|e| fail(e.to_string()));
+
+    /// The next pair, checked to follow the one before.
+    fn next(&mut self) -> Result<Option<(String, String)>, MatchError> {
+        let (path, reader, row, last) = match self {
+            Previous::Pairs(pairs) => return Ok(pairs.next()),
+            Previous::Csv {
+                path,
+                reader,
+                row,
+                last,
+            } => (path, reader, row, last),
+        };
+        let fail = |message: String| MatchError::Previous {
+            path: path.clone(),
+            message,
+        };
+        let mut rec = csv::StringRecord::new();
+        if !reader
+            .read_record(&mut rec)
+            .map_err(|e| fail(e.to_string()))?
+        {
+            return Ok(None);
+        }
+        *row += 1;
+        let (Some(e), Some(m)) = (rec.get(0), rec.get(2)) else {
+            return Err(fail(format!("line {row} lacks its ids")));
+        };
+        let pair = (e.to_owned(), m.to_owned());
+        if last.as_ref().is_some_and(|l| *l >= pair) {
+            return Err(fail(format!(
+                "line {row} (`{e}`, `{m}`) is out of (enterprise_id, measure_id) order"
+            )));
+        }
+        *last = Some(pair.clone());
+        Ok(Some(pair))
     }
-    Err(fail("it holds no pushes.csv or pushes.parquet".into()))
 }
 
 /// What a push row says of its measure, rendered once per run.
@@ -523,7 +574,7 @@ pub fn run_match_with_progress(
         pushes_by_department: BTreeMap::new(),
         timings_ms: BTreeMap::new(),
     };
-    let previous = opts.previous.as_deref().map(previous_pushes).transpose()?;
+    let previous = opts.previous.as_deref().map(Previous::open).transpose()?;
     let out = OutDir::create(&opts.out)?;
     match fill_and_write(catalog, opts, &out, previous, sum, started, progress) {
         Ok(sum) => {
@@ -552,7 +603,7 @@ fn fill_and_write(
     catalog: &Catalog,
     opts: &MatchOptions,
     out: &OutDir,
-    previous: Option<BTreeSet<(String, String)>>,
+    previous: Option<Previous>,
     mut sum: Summary,
     started: Instant,
     progress: &mut dyn FnMut(usize),
@@ -694,39 +745,64 @@ fn fill_and_write(
     // was revoked.
     let mut w = TableWriter::create(out, "pushes", PUSH_COLUMNS, opts.format)?;
     let mut diff = match previous {
-        Some(prev) => Some((
-            prev.into_iter().peekable(),
+        Some(mut prev) => Some((
+            prev.next()?,
+            prev,
             TableWriter::create(out, "pushes_new", PUSH_COLUMNS, opts.format)?,
             TableWriter::create(out, "pushes_revoked", REVOKED_COLUMNS, opts.format)?,
         )),
         None => None,
     };
-    let file = w.file.clone();
-    pushes
-        .merge(&mut |rec| {
-            w.write(rec)?;
-            if let Some((prev, new, revoked)) = diff.as_mut() {
-                let key = (rec.get(0).unwrap_or(""), rec.get(2).unwrap_or(""));
-                while let Some(old) = prev.next_if(|(e, m)| (e.as_str(), m.as_str()) < key) {
-                    revoked.write(&csv::StringRecord::from(vec![old.0, old.1]))?;
-                }
-                if prev
-                    .next_if(|(e, m)| (e.as_str(), m.as_str()) == key)
-                    .is_none()
-                {
-                    new.write(rec)?;
-                }
-            }
+    // A failure to read the previous run, kept apart from failures to write.
+    let mut previous_failure: Option<MatchError> = None;
+    let mut advance = |head: &mut Option<(String, String)>, prev: &mut Previous| match prev.next() {
+        Ok(next) => {
+            *head = next;
             Ok(())
-        })
-        .map_err(io_to_output(out, &file))?;
+        }
+        Err(e) => {
+            previous_failure = Some(e);
+            Err(std::io::Error::other("the previous run could not be read"))
+        }
+    };
+    let file = w.file.clone();
+    let merged = pushes.merge(&mut |rec| {
+        w.write(rec)?;
+        if let Some((head, prev, new, revoked)) = diff.as_mut() {
+            let key = (rec.get(0).unwrap_or(""), rec.get(2).unwrap_or(""));
+            while let Some(old) = head
+                .as_ref()
+                .filter(|(e, m)| (e.as_str(), m.as_str()) < key)
+            {
+                revoked.write(&csv::StringRecord::from(vec![
+                    old.0.as_str(),
+                    old.1.as_str(),
+                ]))?;
+                advance(head, prev)?;
+            }
+            if head
+                .as_ref()
+                .is_some_and(|(e, m)| (e.as_str(), m.as_str()) == key)
+            {
+                advance(head, prev)?;
+            } else {
+                new.write(rec)?;
+            }
+        }
+        Ok(())
+    });
+    if let Some(e) = previous_failure {
+        return Err(e);
+    }
+    merged.map_err(io_to_output(out, &file))?;
     w.finish(out)?;
-    if let Some((prev, new, mut revoked)) = diff {
-        for old in prev {
+    if let Some((mut head, mut prev, new, mut revoked)) = diff {
+        while let Some(old) = head {
             let file = revoked.file.clone();
             revoked
                 .write(&csv::StringRecord::from(vec![old.0, old.1]))
                 .map_err(io_to_output(out, &file))?;
+            head = prev.next()?;
         }
         sum.pushes_new = Some(new.rows);
         sum.pushes_revoked = Some(revoked.rows);
