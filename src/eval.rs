@@ -557,6 +557,11 @@ impl<'c> Subject<'_, 'c, '_> {
         pair
     }
 
+    /// The conditions of the last pair that held (bit `i` is condition `i`).
+    pub fn passed(&self) -> u64 {
+        self.ev.marks.passed
+    }
+
     /// Specificity of the last pair, for ranking: how many conditions held.
     pub fn score(&self) -> usize {
         self.ev.marks.passed.count_ones() as usize

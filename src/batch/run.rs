@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::outdir::{OutDir, OutDirError};
 use super::record::{RawRecord, Reject};
 use super::shard::Shard;
-use super::spool::Spool;
+use super::spool::{Eligible, Results, Spool};
 use super::table::{Cell, ColType, Table};
 use crate::catalog::Catalog;
 use crate::columns::Columns;
@@ -173,37 +173,6 @@ const REVOKED_COLUMNS: &[(&str, ColType)] = &[
     ("measure_id", ColType::Str),
 ];
 
-/// The large tables of one run, spooled chunk by chunk into sorted runs.
-struct Tables {
-    pushes: Spool,
-    grants: Spool,
-    near_misses: Spool,
-    undetermined: Spool,
-    errors: Spool,
-}
-
-impl Tables {
-    fn new(dir: &Path) -> Tables {
-        Tables {
-            pushes: Spool::new("pushes", PUSH_COLUMNS, dir.to_owned()),
-            grants: Spool::new("grants", GRANT_COLUMNS, dir.to_owned()),
-            near_misses: Spool::new("near_misses", NEAR_MISS_COLUMNS, dir.to_owned()),
-            undetermined: Spool::new("undetermined", UNDETERMINED_COLUMNS, dir.to_owned()),
-            errors: Spool::new("errors", ERROR_COLUMNS, dir.to_owned()),
-        }
-    }
-
-    fn all(&mut self) -> [&mut Spool; 5] {
-        [
-            &mut self.pushes,
-            &mut self.grants,
-            &mut self.near_misses,
-            &mut self.undetermined,
-            &mut self.errors,
-        ]
-    }
-}
-
 fn s(x: impl Into<String>) -> Cell {
     Cell::Str(x.into())
 }
@@ -350,153 +319,265 @@ fn measure_texts(catalog: &Catalog) -> Vec<MeasureText> {
         .collect()
 }
 
-/// Enterprises evaluated together by one worker: their rows of every table as CSV bytes
-/// (in enterprise order), and their counts.
+/// Enterprises evaluated together by one worker: what each has to report, encoded for
+/// the spool (in enterprise order), and their counts.
 struct Block {
-    /// pushes, grants, near misses, undetermined, errors.
-    tables: [csv::Writer<Vec<u8>>; 5],
-    rows: [usize; 5],
+    encoded: Vec<u8>,
+    /// The enterprise being added, by row, until the next one starts.
+    current: Option<(usize, Results)>,
     by_measure: Vec<MeasureCounts>,
     pushes_by_measure: Vec<usize>,
     /// Amounts in yuan of the grants, in row order, so that their sum does not depend on
     /// how blocks were scheduled.
     grant_amounts: Vec<f64>,
-    /// The first failure to render a row (none is expected: rows go to memory).
-    failure: Option<csv::Error>,
 }
-
-const PUSHES: usize = 0;
-const GRANTS: usize = 1;
-const NEAR_MISSES: usize = 2;
-const UNDETERMINED: usize = 3;
-const ERRORS: usize = 4;
 
 impl Block {
     fn new(measures: usize) -> Block {
-        let w = || {
-            csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::new())
-        };
         Block {
-            tables: [w(), w(), w(), w(), w()],
-            rows: [0; 5],
+            encoded: Vec::new(),
+            current: None,
             by_measure: vec![MeasureCounts::default(); measures],
             pushes_by_measure: vec![0; measures],
             grant_amounts: Vec::new(),
-            failure: None,
         }
     }
 
-    fn row(&mut self, table: usize, cells: &[&str]) {
-        self.rows[table] += 1;
-        if let Err(e) = self.tables[table].write_record(cells) {
-            self.failure.get_or_insert(e);
+    /// Encodes the enterprise being added, if it has anything to report.
+    fn flush(&mut self) {
+        if let Some((_, r)) = self.current.take()
+            && !(r.eligible.is_empty()
+                && r.near_misses.is_empty()
+                && r.undetermined.is_empty()
+                && r.errors.is_empty())
+        {
+            r.encode(&mut self.encoded);
         }
     }
 
-    /// Adds one pair: its count, and its row if it has one to report.
+    /// Adds one pair: its count, and what it has to report.
     fn add(
         &mut self,
         cm: &CompiledMeasure,
-        text: &MeasureText,
+        row: usize,
         p: &Profile,
         pair: &Pair,
         subject: &Subject,
     ) {
+        if self.current.as_ref().is_none_or(|(r, _)| *r != row) {
+            self.flush();
+            let fresh = Results {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                ..Results::default()
+            };
+            self.current = Some((row, fresh));
+        }
+        let Some((_, r)) = self.current.as_mut() else {
+            return;
+        };
         let m = &cm.measure;
         let mi = pair.measure;
+        let measure = mi as u16;
         let counts = &mut self.by_measure[mi];
         match pair.outcome {
             Outcome::Eligible => {
                 counts.eligible += 1;
-                let reasons: Vec<&str> = subject.passed_labels(mi).collect();
-                let reasons = reasons.join("；");
                 if m.delivery.contains(&Delivery::Push) {
-                    let score = subject.score();
-                    self.row(
-                        PUSHES,
-                        &[
-                            &p.id,
-                            &p.name,
-                            &m.id,
-                            &text.title,
-                            &m.zone,
-                            &m.window,
-                            &text.scenario,
-                            &text.departments,
-                            &score.to_string(),
-                            &reasons,
-                        ],
-                    );
                     self.pushes_by_measure[mi] += 1;
                 }
-                if m.delivery.contains(&Delivery::AutoGrant) {
-                    let yuan = pair.amount.filter(|_| {
+                if m.auto_grant() {
+                    self.grant_amounts.extend(pair.amount.filter(|_| {
                         m.benefit
                             .as_ref()
                             .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
-                    });
-                    let basis = match (&m.benefit, pair.amount) {
-                        (Some(decl), Some(a)) => {
-                            format!("{}: {a} {}", decl.label, decl.unit.chinese())
-                        }
-                        _ => reasons,
-                    };
-                    self.grant_amounts.extend(yuan);
-                    let amount = yuan.map_or_else(String::new, |a| a.to_string());
-                    self.row(GRANTS, &[&p.id, &m.id, &amount, &basis]);
+                    }));
                 }
+                r.eligible.push(Eligible {
+                    measure,
+                    passed: subject.passed(),
+                    amount: pair.amount,
+                });
             }
             Outcome::NotEligible => {
                 counts.not_eligible += 1;
                 if let Some(c) = pair.near_miss {
                     counts.near_misses += 1;
-                    self.row(NEAR_MISSES, &[&p.id, &m.id, &cm.conditions[c].label]);
+                    r.near_misses.push((measure, c as u8));
                 }
             }
             Outcome::Undetermined => {
                 counts.undetermined += 1;
-                let missing = subject.missing_fields().join(",");
-                self.row(UNDETERMINED, &[&p.id, &m.id, &missing]);
+                r.undetermined
+                    .push((measure, subject.missing_fields().join(",")));
             }
             Outcome::Error => {
                 counts.error += 1;
-                let error = pair.error.as_deref().unwrap_or_default();
-                self.row(ERRORS, &[&p.id, &m.id, error]);
+                r.errors
+                    .push((measure, pair.error.clone().unwrap_or_default()));
             }
         }
     }
 }
 
 /// Evaluates one chunk (sorted by id) in blocks on every worker; blocks come back in order.
-fn evaluate_chunk(
-    catalog: &Catalog,
-    texts: &[MeasureText],
-    opts: &MatchOptions,
-    profiles: &[Profile],
-) -> Vec<Block> {
+fn evaluate_chunk(catalog: &Catalog, opts: &MatchOptions, profiles: &[Profile]) -> Vec<Block> {
     let columns = Columns::new(catalog, profiles);
     let sweep = SweepOptions {
         as_of: opts.as_of,
         engine: opts.engine,
         prefilter: opts.prefilter,
     };
-    catalog.sweep(
+    let mut blocks = catalog.sweep(
         &columns,
         &sweep,
         || Block::new(catalog.measures.len()),
         |block, i, pair, subject| {
-            let mi = pair.measure;
             block.add(
-                &catalog.measures[mi],
-                &texts[mi],
+                &catalog.measures[pair.measure],
+                i,
                 &profiles[i],
                 pair,
                 subject,
             );
         },
-    )
+    );
+    for b in &mut blocks {
+        b.flush();
+    }
+    blocks
+}
+
+/// The output tables, written as the merged results stream by.
+struct Writers {
+    pushes: TableWriter,
+    grants: TableWriter,
+    near_misses: TableWriter,
+    undetermined: TableWriter,
+    errors: TableWriter,
+    diff: Option<Diff>,
+    record: csv::StringRecord,
+}
+
+/// With a previous run: its next push, the rest of it, and the two difference tables.
+struct Diff {
+    head: Option<(String, String)>,
+    prev: Previous,
+    new: TableWriter,
+    revoked: TableWriter,
+}
+
+impl Writers {
+    /// Writes the rows of one enterprise. A failure to read the previous run is kept in
+    /// `previous_failure`, apart from failures to write.
+    fn write(
+        &mut self,
+        catalog: &Catalog,
+        texts: &[MeasureText],
+        r: &Results,
+        previous_failure: &mut Option<MatchError>,
+    ) -> std::io::Result<()> {
+        let rec = &mut self.record;
+        let mut row = |w: &mut TableWriter, cells: &[&str]| {
+            rec.clear();
+            for c in cells {
+                rec.push_field(c);
+            }
+            w.write(rec)
+        };
+        for e in &r.eligible {
+            let cm = &catalog.measures[e.measure as usize];
+            let m = &cm.measure;
+            let reasons: Vec<&str> = cm
+                .conditions
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| e.passed & (1 << i) != 0)
+                .map(|(_, c)| c.label.as_str())
+                .collect();
+            let reasons = reasons.join("；");
+            if m.delivery.contains(&Delivery::Push) {
+                let t = &texts[e.measure as usize];
+                let score = e.passed.count_ones().to_string();
+                let cells = [
+                    r.id.as_str(),
+                    &r.name,
+                    &m.id,
+                    &t.title,
+                    &m.zone,
+                    &m.window,
+                    &t.scenario,
+                    &t.departments,
+                    &score,
+                    &reasons,
+                ];
+                row(&mut self.pushes, &cells)?;
+                if let Some(Diff {
+                    head,
+                    prev,
+                    new,
+                    revoked,
+                }) = self.diff.as_mut()
+                {
+                    let key = (r.id.as_str(), m.id.as_str());
+                    let mut advance = |head: &mut Option<(String, String)>| match prev.next() {
+                        Ok(next) => {
+                            *head = next;
+                            Ok(())
+                        }
+                        Err(e) => {
+                            *previous_failure = Some(e);
+                            Err(std::io::Error::other("the previous run could not be read"))
+                        }
+                    };
+                    while let Some(old) = head
+                        .as_ref()
+                        .filter(|(e, m)| (e.as_str(), m.as_str()) < key)
+                    {
+                        row(revoked, &[&old.0, &old.1])?;
+                        advance(head)?;
+                    }
+                    if head
+                        .as_ref()
+                        .is_some_and(|(e, m)| (e.as_str(), m.as_str()) == key)
+                    {
+                        advance(head)?;
+                    } else {
+                        row(new, &cells)?;
+                    }
+                }
+            }
+            if m.auto_grant() {
+                let yuan = e.amount.filter(|_| {
+                    m.benefit
+                        .as_ref()
+                        .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
+                });
+                let basis = match (&m.benefit, e.amount) {
+                    (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
+                    _ => reasons,
+                };
+                let amount = yuan.map_or_else(String::new, |a| a.to_string());
+                row(&mut self.grants, &[&r.id, &m.id, &amount, &basis])?;
+            }
+        }
+        for &(mi, c) in &r.near_misses {
+            let cm = &catalog.measures[mi as usize];
+            row(
+                &mut self.near_misses,
+                &[&r.id, &cm.measure.id, &cm.conditions[c as usize].label],
+            )?;
+        }
+        for (mi, missing) in &r.undetermined {
+            let id = &catalog.measures[*mi as usize].measure.id;
+            row(&mut self.undetermined, &[&r.id, id, missing])?;
+        }
+        for (mi, error) in &r.errors {
+            let id = &catalog.measures[*mi as usize].measure.id;
+            row(&mut self.errors, &[&r.id, id, error])?;
+        }
+        Ok(())
+    }
 }
 
 /// The summary's counts, from the per-measure tallies.
@@ -612,7 +693,7 @@ fn fill_and_write(
     let mut timings = BTreeMap::new();
     let runs = out.path(".runs");
     std::fs::create_dir(&runs).map_err(io_to_output(out, ".runs"))?;
-    let mut t = Tables::new(&runs);
+    let mut spool = Spool::new(runs.clone());
     let mut seen: HashSet<String> = HashSet::new();
     let texts = measure_texts(catalog);
     let mut by_measure = vec![MeasureCounts::default(); catalog.measures.len()];
@@ -649,19 +730,14 @@ fn fill_and_write(
                     Err(r) => rejects.push(r),
                 }
             }
-            // Each chunk becomes one run per table, sorted by enterprise id.
+            // Each chunk becomes one sorted run of the spool.
             profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
-            let blocks = evaluate_chunk(catalog, &texts, opts, &profiles);
+            let blocks = evaluate_chunk(catalog, opts, &profiles);
             evaluate_ms += t0.elapsed().as_millis();
-            let spool = || -> std::io::Result<()> {
-                for sp in t.all() {
-                    sp.start_run()?;
-                }
+            let write_run = || -> std::io::Result<()> {
+                spool.start_run()?;
                 for block in blocks {
-                    if let Some(e) = block.failure {
-                        return Err(e.into());
-                    }
                     for (mi, c) in block.by_measure.iter().enumerate() {
                         by_measure[mi].add(c);
                         pushes_by_measure[mi] += block.pushes_by_measure[mi];
@@ -669,17 +745,11 @@ fn fill_and_write(
                     for a in &block.grant_amounts {
                         sum.grants_amount_yuan += a;
                     }
-                    for ((sp, w), rows) in t.all().into_iter().zip(block.tables).zip(block.rows) {
-                        let bytes = w.into_inner().map_err(|e| e.into_error())?;
-                        sp.push_raw(&bytes, rows)?;
-                    }
+                    spool.append(&block.encoded)?;
                 }
-                for sp in t.all() {
-                    sp.end_run()?;
-                }
-                Ok(())
+                spool.end_run()
             };
-            failure = spool().err();
+            failure = write_run().err();
             sum.enterprises_matched += profiles.len();
             tracing::debug!(
                 rows_read,
@@ -718,85 +788,42 @@ fn fill_and_write(
     }
     write_table(out, &reject_table, opts.format)?;
     sum.rejects = rejects.len();
-    sum.pushes = t.pushes.rows;
-    sum.grants = t.grants.rows;
-    sum.near_misses = t.near_misses.rows;
-    sum.undetermined = t.undetermined.rows;
-    sum.errors = t.errors.rows;
     sum.grants_amount_yuan = (sum.grants_amount_yuan * 100.0).round() / 100.0;
 
-    let Tables {
-        pushes,
-        grants,
-        near_misses,
-        undetermined,
-        errors,
-    } = t;
-    for spool in [grants, near_misses, undetermined, errors] {
-        let mut w = TableWriter::create(out, spool.name, &spool.columns, opts.format)?;
-        let file = w.file.clone();
-        spool
-            .merge(&mut |rec| w.write(rec))
-            .map_err(io_to_output(out, &file))?;
-        w.finish(out)?;
-    }
-    // The push list, and with a previous run its difference: both are in
-    // (enterprise_id, measure_id) order, so one pass in step finds what is new and what
-    // was revoked.
-    let mut w = TableWriter::create(out, "pushes", PUSH_COLUMNS, opts.format)?;
-    let mut diff = match previous {
-        Some(mut prev) => Some((
-            prev.next()?,
-            prev,
-            TableWriter::create(out, "pushes_new", PUSH_COLUMNS, opts.format)?,
-            TableWriter::create(out, "pushes_revoked", REVOKED_COLUMNS, opts.format)?,
-        )),
-        None => None,
+    // Every table in one pass over the merged results. With a previous run, its push
+    // list is read in step: both are in (enterprise_id, measure_id) order, so one pass
+    // finds what is new and what was revoked.
+    let table = |name, columns| TableWriter::create(out, name, columns, opts.format);
+    let mut w = Writers {
+        pushes: table("pushes", PUSH_COLUMNS)?,
+        grants: table("grants", GRANT_COLUMNS)?,
+        near_misses: table("near_misses", NEAR_MISS_COLUMNS)?,
+        undetermined: table("undetermined", UNDETERMINED_COLUMNS)?,
+        errors: table("errors", ERROR_COLUMNS)?,
+        diff: match previous {
+            Some(mut prev) => Some(Diff {
+                head: prev.next()?,
+                prev,
+                new: table("pushes_new", PUSH_COLUMNS)?,
+                revoked: table("pushes_revoked", REVOKED_COLUMNS)?,
+            }),
+            None => None,
+        },
+        record: csv::StringRecord::new(),
     };
-    // A failure to read the previous run, kept apart from failures to write.
     let mut previous_failure: Option<MatchError> = None;
-    let mut advance = |head: &mut Option<(String, String)>, prev: &mut Previous| match prev.next() {
-        Ok(next) => {
-            *head = next;
-            Ok(())
-        }
-        Err(e) => {
-            previous_failure = Some(e);
-            Err(std::io::Error::other("the previous run could not be read"))
-        }
-    };
-    let file = w.file.clone();
-    let merged = pushes.merge(&mut |rec| {
-        w.write(rec)?;
-        if let Some((head, prev, new, revoked)) = diff.as_mut() {
-            let key = (rec.get(0).unwrap_or(""), rec.get(2).unwrap_or(""));
-            while let Some(old) = head
-                .as_ref()
-                .filter(|(e, m)| (e.as_str(), m.as_str()) < key)
-            {
-                revoked.write(&csv::StringRecord::from(vec![
-                    old.0.as_str(),
-                    old.1.as_str(),
-                ]))?;
-                advance(head, prev)?;
-            }
-            if head
-                .as_ref()
-                .is_some_and(|(e, m)| (e.as_str(), m.as_str()) == key)
-            {
-                advance(head, prev)?;
-            } else {
-                new.write(rec)?;
-            }
-        }
-        Ok(())
-    });
+    let merged = spool.merge(&mut |r| w.write(catalog, &texts, r, &mut previous_failure));
     if let Some(e) = previous_failure {
         return Err(e);
     }
-    merged.map_err(io_to_output(out, &file))?;
-    w.finish(out)?;
-    if let Some((mut head, mut prev, new, mut revoked)) = diff {
+    merged.map_err(io_to_output(out, ".runs"))?;
+    if let Some(Diff {
+        mut head,
+        mut prev,
+        new,
+        mut revoked,
+    }) = w.diff.take()
+    {
         while let Some(old) = head {
             let file = revoked.file.clone();
             revoked
@@ -808,6 +835,14 @@ fn fill_and_write(
         sum.pushes_revoked = Some(revoked.rows);
         new.finish(out)?;
         revoked.finish(out)?;
+    }
+    sum.pushes = w.pushes.rows;
+    sum.grants = w.grants.rows;
+    sum.near_misses = w.near_misses.rows;
+    sum.undetermined = w.undetermined.rows;
+    sum.errors = w.errors.rows;
+    for t in [w.pushes, w.grants, w.near_misses, w.undetermined, w.errors] {
+        t.finish(out)?;
     }
     std::fs::remove_dir(&runs).map_err(io_to_output(out, ".runs"))?;
     timings.insert("merge_and_write", t1.elapsed().as_millis() as u64);
@@ -869,7 +904,7 @@ impl TableWriter {
             w.write_record(rec)?;
         }
         if let Some(t) = self.table.as_mut() {
-            t.push(super::spool::cells(&self.columns, rec));
+            t.push(super::table::cells(&self.columns, rec));
         }
         Ok(())
     }

@@ -65,3 +65,17 @@ impl Table {
         w.flush()
     }
 }
+
+/// Converts a CSV record back into typed cells, for the Parquet writer.
+pub fn cells(columns: &[(&'static str, ColType)], rec: &csv::StringRecord) -> Vec<Cell> {
+    columns
+        .iter()
+        .zip(rec.iter())
+        .map(|((_, ty), text)| match ty {
+            _ if text.is_empty() && *ty != ColType::Str => Cell::Null,
+            ColType::Str => Cell::Str(text.to_owned()),
+            ColType::Int => text.parse().map_or(Cell::Null, Cell::Int),
+            ColType::Float => text.parse().map_or(Cell::Null, Cell::Float),
+        })
+        .collect()
+}
