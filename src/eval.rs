@@ -689,12 +689,19 @@ pub fn sort_ranked(catalog: &Catalog, results: &mut [MeasureResult]) {
         r.amount_yuan(&catalog.measures[r.measure].measure)
             .unwrap_or(-1.0)
     };
-    results.sort_by(|a, b| {
-        rank(a)
-            .cmp(&rank(b))
-            .then(yuan(b).total_cmp(&yuan(a)))
-            .then(b.score().cmp(&a.score()))
-            .then(a.measure.cmp(&b.measure))
+    // The float as an integer of the same order (f64::total_cmp's), so keys are computed
+    // once per result rather than once per comparison.
+    let ordered = |x: f64| {
+        let bits = x.to_bits() as i64;
+        bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+    };
+    results.sort_by_cached_key(|r| {
+        (
+            rank(r),
+            std::cmp::Reverse(ordered(yuan(r))),
+            std::cmp::Reverse(r.score()),
+            r.measure,
+        )
     });
 }
 
