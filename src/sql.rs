@@ -14,9 +14,10 @@
 //! - **Effective window and delivery.** `as_of` is known when the query is emitted, so
 //!   measures out of their window or without `push` delivery are simply left out, and
 //!   `as_of` is a `DATE` literal.
-//! - **Tags.** A CTE computes one boolean column per tag the measures test (named after
-//!   the tag), once per row: `EXISTS` over `unnest(tags)`, by equality, or by
-//!   `starts_with` in a hierarchical namespace (`industry:C17` matches `industry:C1713`).
+//! - **Tags.** One pass over the (enterprise, tag) pairs of `unnest(tags)` gives one
+//!   boolean column per tag the measures test (named after the tag) with `bool_or`: by
+//!   equality, or by `starts_with` in a hierarchical namespace (`industry:C17` matches
+//!   `industry:C1713`), as `tags::Interner::tagset` does.
 //! - **`when` clauses** are translated from the rhai tree that `typing` checks (never
 //!   from the text), with rhai's semantics: integer arithmetic stays `BIGINT`, `/` is
 //!   floating division and `NULLIF` turns a zero divisor into `NULL`, float comparisons
@@ -33,15 +34,22 @@
 //!   benefit reads is present and the amount evaluates to a number at least 0 (otherwise
 //!   `match` reports the pair undetermined or an error).
 //!
+//! - **Shape.** One row per enterprise carries an array with one `CASE` per measure —
+//!   the measure id when the pair is pushed, `NULL` otherwise — unnested and filtered:
+//!   every condition is computed in a single scan of `profiles`.
+//!
 //! Not reproduced: arithmetic that leaves the range of `DOUBLE` or `BIGINT`, dates
-//! outside years 1–9999 and magnitudes below 1e-154 (rhai errors where PostgreSQL
-//! raises an error or DuckDB gives infinity) — none of which a valid profile holds — and
-//! rows `match` rejects (ids, unknown tags, out-of-range values, duplicate ids): the query
-//! assumes a valid population. An expression whose exact value depends on which number
-//! type an `if` branch gives at run time (an `if` mixing integer and float dates, or
-//! months given to `add_months`) has no exact translation and is refused with
-//! [`SqlError`]. The order is that of the database's text collation (`C` / binary for
-//! ids and measure ids made of ASCII digits and capitals, as `match` sorts them).
+//! outside years 1–9999, and float comparisons of two values whose product underflows
+//! (both below about 1e-162 in magnitude): rhai errors or decides by its own rule where
+//! PostgreSQL raises an error and DuckDB gives infinity — none of which a valid profile
+//! holds. Rows `match` rejects (bad ids, unknown tags, out-of-range values, duplicate
+//! ids) are not recognised: the query assumes a valid population, with unique ids. An
+//! expression where rhai fails or not depending on which number type an `if` branch
+//! gives at run time (such a number or date given to `year`, `days_between` or
+//! `add_months`, which exist for integers only) has no exact translation and is refused
+//! with [`SqlError`]. Rows come in the database's text collation; ids and measure ids
+//! are ASCII digits and capitals, which the `C` collation (and the usual language ones)
+//! orders as `match` does.
 //!
 //! Pure: this module builds a string and does no IO.
 
@@ -157,15 +165,11 @@ fn error_value(kind: Kind) -> Sql {
     sql(format!("CAST(NULL AS {ty})"), kind, true)
 }
 
-/// `s`, a date, as a day number with its number type.
-fn days(s: &Sql) -> (String, Num) {
-    match s.kind {
-        Kind::Date(Num::Int) => (
-            format!("CAST(({} - DATE '1970-01-01') AS BIGINT)", s.text),
-            Num::Int,
-        ),
-        Kind::Date(n) | Kind::Num(n) => (s.text.clone(), n),
-        Kind::Bool => (s.text.clone(), Num::Either),
+/// A date of number type `n` as a day number: a `DATE` becomes days since 1970-01-01.
+fn days(text: &str, n: Num) -> String {
+    match n {
+        Num::Int => format!("CAST(({text} - DATE '1970-01-01') AS BIGINT)"),
+        Num::Float | Num::Either => text.to_owned(),
     }
 }
 
@@ -352,11 +356,8 @@ impl Tr<'_> {
             (Kind::Date(Num::Int), Kind::Date(Num::Int)) => {
                 (a.text.clone(), b.text.clone(), Kind::Date(Num::Int))
             }
-            (Kind::Date(x), Kind::Date(y)) if x.join(y) != Num::Either => {
-                (days(&a).0, days(&b).0, Kind::Date(x.join(y)))
-            }
-            (Kind::Date(_), Kind::Date(_)) => {
-                return Err("an `if` whose branches are an integer and a float date".into());
+            (Kind::Date(x), Kind::Date(y)) => {
+                (days(&a.text, x), days(&b.text, y), Kind::Date(x.join(y)))
             }
             _ => return Err("an `if` whose branches differ in type".into()),
         };
@@ -412,27 +413,21 @@ impl Tr<'_> {
                     Kind::Num(Num::Int),
                     fallible,
                 )),
-                (Kind::Date(_), Kind::Date(_)) if op == "-" => {
-                    let ((x, nx), (y, ny)) = (days(a), days(b));
-                    Ok(sql(
-                        format!("({x} - {y})"),
-                        Kind::Num(nx.arith(ny)),
-                        fallible,
-                    ))
-                }
+                (Kind::Date(x), Kind::Date(y)) if op == "-" => Ok(sql(
+                    format!("({} - {})", days(&a.text, x), days(&b.text, y)),
+                    Kind::Num(x.arith(y)),
+                    fallible,
+                )),
                 (Kind::Date(Num::Int), Kind::Num(Num::Int)) if op != "*" => Ok(sql(
                     format!("({} {op} CAST({} AS INTEGER))", a.text, b.text),
                     Kind::Date(Num::Int),
                     fallible,
                 )),
-                (Kind::Date(_), Kind::Num(y)) if op != "*" => {
-                    let (x, nx) = days(a);
-                    Ok(sql(
-                        format!("({x} {op} {})", b.text),
-                        Kind::Date(nx.arith(y)),
-                        fallible,
-                    ))
-                }
+                (Kind::Date(x), Kind::Num(y)) if op != "*" => Ok(sql(
+                    format!("({} {op} {})", days(&a.text, x), b.text),
+                    Kind::Date(x.arith(y)),
+                    fallible,
+                )),
                 _ => Err(format!("`{op}` on these operands")),
             },
             _ => Err(format!("the operator `{op}` on these operands")),
@@ -450,7 +445,7 @@ impl Tr<'_> {
             (Kind::Num(Num::Int), Kind::Num(Num::Int))
             | (Kind::Date(Num::Int), Kind::Date(Num::Int)) => Ok(exact(&a.text, &b.text)),
             (Kind::Num(_), Kind::Num(_)) => Ok(approx(&a.text, &b.text)),
-            (Kind::Date(_), Kind::Date(_)) => Ok(approx(&days(a).0, &days(b).0)),
+            (Kind::Date(x), Kind::Date(y)) => Ok(approx(&days(&a.text, x), &days(&b.text, y))),
             _ => Err(format!("`{}` between these operands", op.sql())),
         }
     }
@@ -479,14 +474,7 @@ impl Tr<'_> {
     /// float argument is a runtime error there, so it is the error value here.
     fn helper(&self, name: &str, xs: &[Sql]) -> Res {
         let fallible = xs.iter().any(|x| x.fallible);
-        let ints = |kinds: &[Kind]| -> Result<bool, String> {
-            let nums: Vec<Num> = kinds
-                .iter()
-                .map(|k| match k {
-                    Kind::Num(n) | Kind::Date(n) => *n,
-                    Kind::Bool => Num::Either,
-                })
-                .collect();
+        let ints = |nums: &[Num]| -> Result<bool, String> {
             if nums.contains(&Num::Float) {
                 Ok(false)
             } else if nums.contains(&Num::Either) {
@@ -497,62 +485,39 @@ impl Tr<'_> {
                 Ok(true)
             }
         };
-        match (name, xs) {
-            ("year", [d]) if matches!(d.kind, Kind::Date(_)) => Ok(if ints(&[d.kind])? {
-                sql(
-                    format!("CAST(EXTRACT(YEAR FROM {}) AS BIGINT)", d.text),
-                    Kind::Num(Num::Int),
-                    fallible,
-                )
+        let kinds: Vec<Kind> = xs.iter().map(|x| x.kind).collect();
+        let texts: Vec<&str> = xs.iter().map(|x| x.text.as_str()).collect();
+        let int = |text: String| sql(text, Kind::Num(Num::Int), fallible);
+        match (name, kinds.as_slice(), texts.as_slice()) {
+            ("year", [Kind::Date(n)], [d]) => Ok(if ints(&[*n])? {
+                int(format!("CAST(EXTRACT(YEAR FROM {d}) AS BIGINT)"))
             } else {
                 error_value(Kind::Num(Num::Int))
             }),
-            ("days_between", [a, b])
-                if matches!(a.kind, Kind::Date(_)) && matches!(b.kind, Kind::Date(_)) =>
-            {
-                Ok(if ints(&[a.kind, b.kind])? {
-                    sql(
-                        format!("CAST(({} - {}) AS BIGINT)", b.text, a.text),
-                        Kind::Num(Num::Int),
-                        fallible,
-                    )
+            ("days_between", [Kind::Date(x), Kind::Date(y)], [a, b]) => Ok(if ints(&[*x, *y])? {
+                int(format!("CAST(({b} - {a}) AS BIGINT)"))
+            } else {
+                error_value(Kind::Num(Num::Int))
+            }),
+            ("add_months", [Kind::Date(x), Kind::Num(y)], [d, n]) => Ok(if ints(&[*x, *y])? {
+                sql(
+                    format!("CAST(({d} + {n} * INTERVAL '1 month') AS DATE)"),
+                    Kind::Date(Num::Int),
+                    fallible,
+                )
+            } else {
+                error_value(Kind::Date(Num::Int))
+            }),
+            ("min" | "max", [Kind::Num(x), Kind::Num(y)], [a, b]) => {
+                let f = if name == "min" { "LEAST" } else { "GREATEST" };
+                // LEAST and GREATEST skip NULLs; a failed operand must fail the call.
+                let text = if fallible {
+                    format!("CASE WHEN {a} IS NULL OR {b} IS NULL THEN NULL ELSE {f}({a}, {b}) END")
                 } else {
-                    error_value(Kind::Num(Num::Int))
-                })
+                    format!("{f}({a}, {b})")
+                };
+                Ok(sql(text, Kind::Num(x.arith(*y)), fallible))
             }
-            ("add_months", [d, n])
-                if matches!(d.kind, Kind::Date(_)) && matches!(n.kind, Kind::Num(_)) =>
-            {
-                Ok(if ints(&[d.kind, n.kind])? {
-                    sql(
-                        format!(
-                            "CAST(({} + {} * INTERVAL '1 month') AS DATE)",
-                            d.text, n.text
-                        ),
-                        Kind::Date(Num::Int),
-                        fallible,
-                    )
-                } else {
-                    error_value(Kind::Date(Num::Int))
-                })
-            }
-            ("min" | "max", [a, b]) => match (a.kind, b.kind) {
-                (Kind::Num(x), Kind::Num(y)) => {
-                    let f = if name == "min" { "LEAST" } else { "GREATEST" };
-                    // LEAST and GREATEST skip NULLs; a failed operand must fail the call.
-                    let text = if fallible {
-                        format!(
-                            "CASE WHEN {a} IS NULL OR {b} IS NULL THEN NULL ELSE {f}({a}, {b}) END",
-                            a = a.text,
-                            b = b.text
-                        )
-                    } else {
-                        format!("{f}({}, {})", a.text, b.text)
-                    };
-                    Ok(sql(text, Kind::Num(x.arith(y)), fallible))
-                }
-                _ => Err(format!("`{name}` of something other than numbers")),
-            },
             _ => Err(format!("`{name}` with these arguments")),
         }
     }
@@ -1127,6 +1092,55 @@ mod tests {
         }
         // Mixed number branches compare as floats, exactly as rhai does either way.
         assert!(tr("(if has(\"cert:high_tech\") { 1 } else { 1.5 }) < employees").is_ok());
+        assert!(
+            tr("(if has(\"cert:high_tech\") { founded } else { founded + 0.5 }) < as_of").is_ok()
+        );
+    }
+
+    #[test]
+    fn a_clause_failing_in_an_alternative_excludes_the_pair() {
+        use crate::ir::{Condition, Eligibility, Group};
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let check = |src: &str| {
+            crate::typing::check(&catalog.schema, src, crate::typing::Ty::Bool).expect(src)
+        };
+        let cond = |test| Condition {
+            label: "c".into(),
+            test,
+        };
+        let mut m = catalog.measure("M017").expect("M017").measure.clone();
+        m.eligibility = Eligibility {
+            base: Group {
+                label: None,
+                conditions: vec![cond(Test::Has("kind:enterprise".into()))],
+            },
+            alternatives: vec![
+                Group {
+                    label: Some("small".into()),
+                    conditions: vec![cond(Test::Has("size:small".into()))],
+                },
+                Group {
+                    label: Some("ratio".into()),
+                    conditions: vec![
+                        cond(Test::Lacks("size:micro".into())),
+                        cond(Test::When(check("revenue_10k_yuan / employees > 10.0"))),
+                    ],
+                },
+            ],
+        };
+        let q = push_query(&catalog, [&m], date(2025, 6, 30)).expect("translates");
+        let present = "\"employees\" IS NOT NULL AND \"revenue_10k_yuan\" IS NOT NULL";
+        for part in [
+            "(  -- one alternative holds",
+            "(  -- small\n                    \"size:small\"  -- c\n                )",
+            &format!(
+                "OR (  -- ratio\n                    NOT \"size:micro\"  -- c\n                AND ({present} AND ("
+            ),
+            &format!("AND NOT (NOT \"size:micro\" AND (({present} AND (("),
+            ") IS NULL)))  -- no clause of「ratio」fails to evaluate",
+        ] {
+            assert!(q.contains(part), "{part}\n{q}");
+        }
     }
 
     #[test]
