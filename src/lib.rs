@@ -44,6 +44,7 @@ pub mod profile;
 pub mod program;
 pub mod ruletest;
 pub mod schema;
+pub mod sql;
 pub mod syntax;
 pub mod synth;
 #[cfg(feature = "polars")]

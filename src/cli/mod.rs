@@ -80,10 +80,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// Print the rhai script a measure compiles to.
+    /// Print the rhai script a measure compiles to, or (`--emit sql`) one SQL query, for
+    /// DuckDB and PostgreSQL, giving the push list of `match` over a table `profiles`.
     Compile {
-        /// Measure id, e.g. M017.
-        measure: String,
+        /// Measure id, e.g. M017; required for `--emit rhai`. With `--emit sql`, the query
+        /// covers this measure only; without it, every measure.
+        measure: Option<String>,
+        #[arg(long, value_enum, default_value_t = Emit::Rhai)]
+        emit: Emit,
+        /// Evaluation date of `--emit sql`, YYYY-MM-DD; default today (China Standard Time).
+        #[arg(long, value_name = "DATE", value_parser = date_arg)]
+        as_of: Option<Date>,
     },
     /// Explain every measure's outcome for one enterprise.
     Explain {
@@ -171,6 +178,15 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+}
+
+/// What `compile` prints.
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    /// The whole rhai script of one measure.
+    Rhai,
+    /// One SQL query returning the push list (enterprise_id, measure_id).
+    Sql,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -314,24 +330,55 @@ fn dispatch(cli: &Cli) -> u8 {
             }
             EXIT_OK
         }
-        Command::Compile { measure } => match catalog.measure(measure) {
-            Some(cm) => {
-                println!("{}", cm.script);
-                EXIT_OK
-            }
-            None => {
-                let ids = catalog.measures.iter().map(|m| m.measure.id.as_str());
-                let hint = crate::diag::did_you_mean(measure, ids)
-                    .map(|s| format!(" (did you mean `{s}`?)"));
-                fatal(
+        Command::Compile {
+            measure,
+            emit,
+            as_of,
+        } => {
+            let picked = match measure.as_deref().map(|id| (id, catalog.measure(id))) {
+                None => None,
+                Some((_, Some(cm))) => Some(cm),
+                Some((id, None)) => {
+                    let ids = catalog.measures.iter().map(|m| m.measure.id.as_str());
+                    let hint = crate::diag::did_you_mean(id, ids)
+                        .map(|s| format!(" (did you mean `{s}`?)"));
+                    return fatal(
+                        cli,
+                        &format!(
+                            "no measure `{id}` in the catalog{}",
+                            hint.unwrap_or_default()
+                        ),
+                    );
+                }
+            };
+            match (emit, picked) {
+                (Emit::Rhai, _) if as_of.is_some() => {
+                    fatal(cli, "`--as-of` applies to `--emit sql` only")
+                }
+                (Emit::Rhai, Some(cm)) => {
+                    println!("{}", cm.script);
+                    EXIT_OK
+                }
+                (Emit::Rhai, None) => fatal(
                     cli,
-                    &format!(
-                        "no measure `{measure}` in the catalog{}",
-                        hint.unwrap_or_default()
-                    ),
-                )
+                    "`compile` needs a measure id to print its rhai script, e.g. `policy-match compile M017`",
+                ),
+                (Emit::Sql, picked) => {
+                    let as_of = as_of.unwrap_or_else(crate::dates::today);
+                    let measures: Vec<&crate::ir::Measure> = match picked {
+                        Some(cm) => vec![&cm.measure],
+                        None => catalog.measures.iter().map(|cm| &cm.measure).collect(),
+                    };
+                    match crate::sql::push_query(&catalog, measures, as_of) {
+                        Ok(q) => {
+                            println!("{q}");
+                            EXIT_OK
+                        }
+                        Err(e) => fatal(cli, &e.to_string()),
+                    }
+                }
             }
-        },
+        }
         Command::Explain {
             enterprises,
             id,
