@@ -9,15 +9,21 @@
 //! - Parquet: the file is memory-mapped and each chunk is decoded with
 //!   `ParquetReader::with_slice`, which decodes only the row groups, and the rows within
 //!   them, that the slice covers.
+//!
+//! Writing streams too: [`TableParquetWriter`] and [`PopulationParquetWriter`] append rows to
+//! column builders and write every `ROW_GROUP_ROWS` rows out as one Parquet row group, so
+//! memory holds one row group, whatever the number of rows.
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor};
-use std::path::Path;
+use std::io::{BufRead, BufReader, BufWriter, Cursor};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude as pl;
-use polars::prelude::{IntoColumn, IntoSeries, ListBuilderTrait, NamedFrom, SchemaExt, SerReader};
+use polars::prelude::{
+    ChunkedBuilder, IntoColumn, IntoSeries, ListBuilderTrait, SchemaExt, SerReader,
+};
 
 use crate::batch::record::{self, RawRecord};
 use crate::batch::table::{Cell, ColType, Table};
@@ -696,6 +702,210 @@ fn text_to_days(text: &str) -> Option<i32> {
 
 // ---------------------------------------------------------------- writing
 
+/// Rows per row group of the Parquet files written here. The writers hold one row group in
+/// memory, so this, not the number of rows, bounds their memory.
+const ROW_GROUP_ROWS: usize = 1 << 17;
+
+/// The Parquet type of a column being written.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+    Float,
+    /// Days since 1970-01-01, written as Date.
+    Date,
+    Bool,
+    /// List(String).
+    Tags,
+}
+
+impl From<ColType> for Kind {
+    fn from(ty: ColType) -> Kind {
+        match ty {
+            ColType::Str => Kind::Str,
+            ColType::Int => Kind::Int,
+            ColType::Float => Kind::Float,
+        }
+    }
+}
+
+impl From<FieldType> for Kind {
+    fn from(ty: FieldType) -> Kind {
+        match ty {
+            FieldType::Number => Kind::Float,
+            FieldType::Integer => Kind::Int,
+            FieldType::Date => Kind::Date,
+            FieldType::Bool => Kind::Bool,
+        }
+    }
+}
+
+/// The values of one column in the row group being gathered.
+enum Values {
+    Str(pl::StringChunkedBuilder),
+    Int(pl::PrimitiveChunkedBuilder<pl::Int64Type>),
+    Float(pl::PrimitiveChunkedBuilder<pl::Float64Type>),
+    Date(pl::PrimitiveChunkedBuilder<pl::Int32Type>),
+    Bool(pl::BooleanChunkedBuilder),
+    Tags(pl::ListStringChunkedBuilder),
+}
+
+/// Tags per row the tag column reserves room for.
+const TAGS_PER_ROW: usize = 4;
+
+impl Values {
+    fn new(kind: Kind, name: pl::PlSmallStr, rows: usize) -> Values {
+        match kind {
+            Kind::Str => Values::Str(pl::StringChunkedBuilder::new(name, rows)),
+            Kind::Int => Values::Int(pl::PrimitiveChunkedBuilder::new(name, rows)),
+            Kind::Float => Values::Float(pl::PrimitiveChunkedBuilder::new(name, rows)),
+            Kind::Date => Values::Date(pl::PrimitiveChunkedBuilder::new(name, rows)),
+            Kind::Bool => Values::Bool(pl::BooleanChunkedBuilder::new(name, rows)),
+            Kind::Tags => Values::Tags(pl::ListStringChunkedBuilder::new(
+                name,
+                rows,
+                rows * TAGS_PER_ROW,
+            )),
+        }
+    }
+
+    fn push_null(&mut self) {
+        match self {
+            Values::Str(b) => b.append_null(),
+            Values::Int(b) => b.append_null(),
+            Values::Float(b) => b.append_null(),
+            Values::Date(b) => b.append_null(),
+            Values::Bool(b) => b.append_null(),
+            Values::Tags(b) => b.append_null(),
+        }
+    }
+
+    /// The column of the values gathered.
+    fn finish(self) -> pl::PolarsResult<pl::Column> {
+        let series = match self {
+            Values::Str(b) => b.finish().into_series(),
+            Values::Int(b) => b.finish().into_series(),
+            Values::Float(b) => b.finish().into_series(),
+            Values::Date(b) => b.finish().into_series().cast(&pl::DataType::Date)?,
+            Values::Bool(b) => b.finish().into_series(),
+            Values::Tags(mut b) => b.finish().into_series(),
+        };
+        Ok(series.into_column())
+    }
+}
+
+struct OutColumn {
+    name: pl::PlSmallStr,
+    kind: Kind,
+    values: Values,
+}
+
+impl OutColumn {
+    /// The column gathered so far; gathering starts again, with room for `rows` rows.
+    fn take(&mut self, rows: usize) -> pl::PolarsResult<pl::Column> {
+        let fresh = Values::new(self.kind, self.name.clone(), rows);
+        std::mem::replace(&mut self.values, fresh).finish()
+    }
+}
+
+/// A Parquet file written a row group at a time: rows are appended to the columns, and
+/// every `row_group_rows` rows are written out as one row group and dropped.
+struct RowGroups {
+    path: PathBuf,
+    columns: Vec<OutColumn>,
+    writer: polars::io::parquet::write::BatchedWriter<BufWriter<File>>,
+    row_group_rows: usize,
+    /// Rows appended to `columns` and not written yet.
+    buffered: usize,
+    written: usize,
+}
+
+impl RowGroups {
+    fn create(
+        path: &Path,
+        columns: Vec<(pl::PlSmallStr, Kind)>,
+        row_group_rows: usize,
+    ) -> Result<RowGroups, TabularError> {
+        let row_group_rows = row_group_rows.max(1);
+        let mut columns: Vec<OutColumn> = columns
+            .into_iter()
+            .map(|(name, kind)| OutColumn {
+                values: Values::new(kind, name.clone(), 0),
+                name,
+                kind,
+            })
+            .collect();
+        // The file's schema is that of the columns as they are built, so that every row
+        // group matches it.
+        let mut schema = pl::Schema::default();
+        for c in &mut columns {
+            let empty = c.take(row_group_rows).map_err(pl_err(path))?;
+            schema.insert(c.name.clone(), empty.dtype().clone());
+        }
+        let file = File::create(path).map_err(io_err(path))?;
+        // Compression and statistics are polars' defaults, as for `ParquetWriter::finish`.
+        let writer = guarded(path, "", || {
+            pl::ParquetWriter::new(BufWriter::new(file)).batched(&schema)
+        })?;
+        Ok(RowGroups {
+            path: path.to_owned(),
+            columns,
+            writer,
+            row_group_rows,
+            buffered: 0,
+            written: 0,
+        })
+    }
+
+    /// The 1-based number of the row being appended.
+    fn next_row(&self) -> usize {
+        self.written + self.buffered + 1
+    }
+
+    /// Counts a row appended to every column; a full row group is written out.
+    fn row_done(&mut self) -> Result<(), TabularError> {
+        self.buffered += 1;
+        if self.buffered >= self.row_group_rows {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), TabularError> {
+        if self.buffered == 0 {
+            return Ok(());
+        }
+        let path = self.path.as_path();
+        let rows = self.row_group_rows;
+        let columns = self
+            .columns
+            .iter_mut()
+            .map(|c| c.take(rows))
+            .collect::<pl::PolarsResult<Vec<_>>>()
+            .map_err(pl_err(path))?;
+        let df = pl::DataFrame::new(self.buffered, columns).map_err(pl_err(path))?;
+        let context = format!(
+            "in rows {}–{}: ",
+            self.written + 1,
+            self.written + self.buffered
+        );
+        // Each column is one chunk, so the batch is one row group.
+        let writer = &mut self.writer;
+        guarded(path, &context, || writer.write_batch(&df))?;
+        self.written += self.buffered;
+        self.buffered = 0;
+        Ok(())
+    }
+
+    /// Writes the last row group and the footer; returns the number of rows.
+    fn finish(mut self) -> Result<usize, TabularError> {
+        self.flush()?;
+        let writer = &self.writer;
+        guarded(&self.path, "", || writer.finish())?;
+        Ok(self.written)
+    }
+}
+
 fn describe(v: &RawValue) -> String {
     match v {
         RawValue::Number(n) => format!("the number {n}"),
@@ -705,191 +915,228 @@ fn describe(v: &RawValue) -> String {
     }
 }
 
-fn write_parquet(path: &Path, columns: Vec<pl::Column>, height: usize) -> Result<(), TabularError> {
-    let mut df = pl::DataFrame::new(height, columns).map_err(pl_err(path))?;
-    let file = File::create(path).map_err(io_err(path))?;
-    pl::ParquetWriter::new(file)
-        .finish(&mut df)
-        .map_err(pl_err(path))?;
-    Ok(())
+/// A field value converted to its column's type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FieldValue {
+    Missing,
+    Float(f64),
+    Int(i64),
+    Days(i32),
+    Bool(bool),
 }
 
 /// Writes RawRecords as a Parquet population file in the population layout (for `gen`):
 /// `id`, `name` String, `tags` List(String), then each schema field as Float64, Int64, Date
-/// or Boolean.
-pub fn write_population_parquet(
-    path: &Path,
-    schema: &Schema,
-    records: &[RawRecord],
-) -> Result<(), TabularError> {
-    let n = records.len();
-    let mut columns = Vec::with_capacity(3 + schema.fields.len());
-    let ids: Vec<Option<&str>> = records.iter().map(|r| r.id.as_deref()).collect();
-    columns.push(pl::Series::new("id".into(), ids).into_column());
-    let names: Vec<Option<&str>> = records.iter().map(|r| r.name.as_deref()).collect();
-    columns.push(pl::Series::new("name".into(), names).into_column());
-    let n_tags = records.iter().map(|r| r.tags.len()).sum();
-    let mut tags = pl::ListStringChunkedBuilder::new("tags".into(), n, n_tags);
-    for r in records {
-        tags.append_values_iter(r.tags.iter().map(String::as_str));
-    }
-    columns.push(tags.finish().into_series().into_column());
+/// or Boolean. Records are written a row group at a time, so memory holds one row group
+/// whatever the number of records.
+pub struct PopulationParquetWriter<'s> {
+    schema: &'s Schema,
+    out: RowGroups,
+    /// The fields of the record being appended, by field index.
+    fields: Vec<FieldValue>,
+}
 
-    // Values by field index, then by row.
-    let mut values: Vec<Vec<Option<&RawValue>>> = vec![vec![None; n]; schema.fields.len()];
-    for (row, r) in records.iter().enumerate() {
-        for (name, v) in &r.fields {
-            let Some(field) = schema.field(name) else {
+impl<'s> PopulationParquetWriter<'s> {
+    pub fn create(
+        path: &Path,
+        schema: &'s Schema,
+    ) -> Result<PopulationParquetWriter<'s>, TabularError> {
+        Self::with_row_group_rows(path, schema, ROW_GROUP_ROWS)
+    }
+
+    pub(crate) fn with_row_group_rows(
+        path: &Path,
+        schema: &'s Schema,
+        row_group_rows: usize,
+    ) -> Result<PopulationParquetWriter<'s>, TabularError> {
+        let columns = [("id", Kind::Str), ("name", Kind::Str), ("tags", Kind::Tags)]
+            .into_iter()
+            .map(|(name, kind)| (name.into(), kind))
+            .chain(
+                schema
+                    .fields
+                    .iter()
+                    .map(|f| (f.name.as_str().into(), Kind::from(f.ty))),
+            )
+            .collect();
+        Ok(PopulationParquetWriter {
+            schema,
+            out: RowGroups::create(path, columns, row_group_rows)?,
+            fields: Vec::with_capacity(schema.fields.len()),
+        })
+    }
+
+    /// Appends one record. A field the schema does not know, or a value that is not of its
+    /// field's type, is an error naming the column, and nothing of the record is written.
+    /// Of a field given twice, the last value counts.
+    pub fn push(&mut self, record: &RawRecord) -> Result<(), TabularError> {
+        let path = self.out.path.as_path();
+        self.fields.clear();
+        self.fields
+            .resize(self.schema.fields.len(), FieldValue::Missing);
+        for (name, v) in record.fields.iter().rev() {
+            let Some(field) = self.schema.field(name) else {
                 return Err(column_err(
                     path,
                     name,
-                    format!("record {} has a field the schema does not know", r.row),
+                    format!("record {} has a field the schema does not know", record.row),
                 ));
             };
-            values[field.index][row] = Some(v);
-        }
-    }
-    for (field, vals) in schema.fields.iter().zip(&values) {
-        let name: pl::PlSmallStr = field.name.as_str().into();
-        let wrong = |row: usize, v: &RawValue| {
-            column_err(
-                path,
-                &field.name,
-                format!(
-                    "record {}: {} is not a {}",
-                    records[row].row,
-                    describe(v),
-                    field.ty.as_str()
-                ),
-            )
-        };
-        let series = match field.ty {
-            FieldType::Number => {
-                let mut out = Vec::with_capacity(n);
-                for (row, v) in vals.iter().enumerate() {
-                    out.push(match v {
-                        None => None,
-                        Some(RawValue::Number(x)) => Some(*x),
-                        Some(RawValue::Integer(i)) => Some(*i as f64),
-                        Some(v) => return Err(wrong(row, v)),
-                    });
-                }
-                pl::Series::new(name, out)
+            if self.fields[field.index] != FieldValue::Missing {
+                continue;
             }
-            FieldType::Integer => {
-                let mut out = Vec::with_capacity(n);
-                for (row, v) in vals.iter().enumerate() {
-                    out.push(match v {
-                        None => None,
-                        Some(RawValue::Integer(i)) => Some(*i),
-                        Some(v) => return Err(wrong(row, v)),
-                    });
-                }
-                pl::Series::new(name, out)
-            }
-            FieldType::Date => {
-                let mut out: Vec<Option<i32>> = Vec::with_capacity(n);
-                for (row, v) in vals.iter().enumerate() {
-                    out.push(match v {
-                        None => None,
-                        Some(RawValue::Text(t)) => match text_to_days(t) {
-                            Some(d) => Some(d),
-                            None => return Err(wrong(row, &RawValue::Text(t.clone()))),
-                        },
-                        Some(v) => return Err(wrong(row, v)),
-                    });
-                }
-                pl::Series::new(name, out)
-                    .cast(&pl::DataType::Date)
-                    .map_err(pl_err(path))?
-            }
-            FieldType::Bool => {
-                let mut out = Vec::with_capacity(n);
-                for (row, v) in vals.iter().enumerate() {
-                    out.push(match v {
-                        None => None,
-                        Some(RawValue::Bool(b)) => Some(*b),
-                        Some(v) => return Err(wrong(row, v)),
-                    });
-                }
-                pl::Series::new(name, out)
-            }
-        };
-        columns.push(series.into_column());
-    }
-    write_parquet(path, columns, n)
-}
-
-/// Writes an output Table as Parquet (Str → String, Int → Int64, Float → Float64;
-/// Cell::Null → null).
-pub fn write_table_parquet(path: &Path, table: &Table) -> Result<(), TabularError> {
-    let n = table.rows.len();
-    let mut columns = Vec::with_capacity(table.columns.len());
-    for (ci, &(name, ty)) in table.columns.iter().enumerate() {
-        let cells = table.rows.iter().enumerate().map(|(ri, row)| {
-            row.get(ci).ok_or_else(|| {
+            let value = match (field.ty, v) {
+                (FieldType::Number, RawValue::Number(x)) => Some(FieldValue::Float(*x)),
+                (FieldType::Number, RawValue::Integer(i)) => Some(FieldValue::Float(*i as f64)),
+                (FieldType::Integer, RawValue::Integer(i)) => Some(FieldValue::Int(*i)),
+                (FieldType::Date, RawValue::Text(t)) => text_to_days(t).map(FieldValue::Days),
+                (FieldType::Bool, RawValue::Bool(b)) => Some(FieldValue::Bool(*b)),
+                _ => None,
+            };
+            self.fields[field.index] = value.ok_or_else(|| {
                 column_err(
                     path,
-                    name,
+                    &field.name,
                     format!(
-                        "row {} has {} cells for {} columns",
-                        ri + 1,
-                        row.len(),
-                        table.columns.len()
+                        "record {}: {} is not a {}",
+                        record.row,
+                        describe(v),
+                        field.ty.as_str()
                     ),
                 )
-            })
-        });
-        let wrong = |ri: usize, cell: &Cell| {
-            column_err(
-                path,
-                name,
-                format!("row {}: {cell:?} in a {ty:?} column", ri + 1),
-            )
-        };
-        let series = match ty {
-            ColType::Str => {
-                let mut out: Vec<Option<&str>> = Vec::with_capacity(n);
-                for (ri, cell) in cells.enumerate() {
-                    out.push(match cell? {
-                        Cell::Str(s) => Some(s.as_str()),
-                        Cell::Null => None,
-                        other => return Err(wrong(ri, other)),
-                    });
-                }
-                pl::Series::new(name.into(), out)
+            })?;
+        }
+
+        let (head, fields) = self.out.columns.split_at_mut(3);
+        for (column, text) in head.iter_mut().zip([&record.id, &record.name]) {
+            if let Values::Str(b) = &mut column.values {
+                b.append_option(text.as_deref());
             }
-            ColType::Int => {
-                let mut out: Vec<Option<i64>> = Vec::with_capacity(n);
-                for (ri, cell) in cells.enumerate() {
-                    out.push(match cell? {
-                        Cell::Int(i) => Some(*i),
-                        Cell::Null => None,
-                        other => return Err(wrong(ri, other)),
-                    });
-                }
-                pl::Series::new(name.into(), out)
+        }
+        if let Values::Tags(b) = &mut head[2].values {
+            b.append_values_iter(record.tags.iter().map(String::as_str));
+        }
+        for (column, value) in fields.iter_mut().zip(&self.fields) {
+            match (&mut column.values, *value) {
+                (Values::Float(b), FieldValue::Float(x)) => b.append_value(x),
+                (Values::Int(b), FieldValue::Int(i)) => b.append_value(i),
+                (Values::Date(b), FieldValue::Days(d)) => b.append_value(d),
+                (Values::Bool(b), FieldValue::Bool(v)) => b.append_value(v),
+                (values, _) => values.push_null(),
             }
-            ColType::Float => {
-                let mut out: Vec<Option<f64>> = Vec::with_capacity(n);
-                for (ri, cell) in cells.enumerate() {
-                    out.push(match cell? {
-                        Cell::Float(f) => Some(*f),
-                        Cell::Int(i) => Some(*i as f64),
-                        Cell::Null => None,
-                        other => return Err(wrong(ri, other)),
-                    });
-                }
-                pl::Series::new(name.into(), out)
-            }
-        };
-        columns.push(series.into_column());
+        }
+        self.out.row_done()
     }
-    write_parquet(path, columns, n)
+
+    /// Writes the last row group and the footer; returns the number of records.
+    pub fn finish(self) -> Result<usize, TabularError> {
+        self.out.finish()
+    }
+}
+
+/// Writes an output table as Parquet (Str → String, Int → Int64, Float → Float64;
+/// Cell::Null → null), a row group at a time, so memory holds one row group whatever the
+/// number of rows. With no rows, the file still has the table's columns.
+pub struct TableParquetWriter {
+    types: Vec<ColType>,
+    out: RowGroups,
+}
+
+impl TableParquetWriter {
+    pub fn create(
+        path: &Path,
+        columns: &[(&'static str, ColType)],
+    ) -> Result<TableParquetWriter, TabularError> {
+        Self::with_row_group_rows(path, columns, ROW_GROUP_ROWS)
+    }
+
+    pub(crate) fn with_row_group_rows(
+        path: &Path,
+        columns: &[(&'static str, ColType)],
+        row_group_rows: usize,
+    ) -> Result<TableParquetWriter, TabularError> {
+        let kinds = columns
+            .iter()
+            .map(|&(name, ty)| (name.into(), Kind::from(ty)))
+            .collect();
+        Ok(TableParquetWriter {
+            types: columns.iter().map(|&(_, ty)| ty).collect(),
+            out: RowGroups::create(path, kinds, row_group_rows)?,
+        })
+    }
+
+    /// Appends one row. A row of the wrong width, or a cell that does not fit its column
+    /// (an Int fits a Float column), is an error naming the column, and nothing of the row
+    /// is written.
+    pub fn push(&mut self, row: &[Cell]) -> Result<(), TabularError> {
+        let path = self.out.path.as_path();
+        let n = self.out.next_row();
+        if row.len() != self.types.len() {
+            // The first missing column, or the last one for a row too long.
+            let column = self
+                .out
+                .columns
+                .get(row.len())
+                .or(self.out.columns.last())
+                .map_or("", |c| c.name.as_str());
+            return Err(column_err(
+                path,
+                column,
+                format!(
+                    "row {n} has {} cells for {} columns",
+                    row.len(),
+                    self.types.len()
+                ),
+            ));
+        }
+        for ((column, &ty), cell) in self.out.columns.iter().zip(&self.types).zip(row) {
+            let fits = matches!(
+                (ty, cell),
+                (_, Cell::Null)
+                    | (ColType::Str, Cell::Str(_))
+                    | (ColType::Int, Cell::Int(_))
+                    | (ColType::Float, Cell::Float(_) | Cell::Int(_))
+            );
+            if !fits {
+                return Err(column_err(
+                    path,
+                    &column.name,
+                    format!("row {n}: {cell:?} in a {ty:?} column"),
+                ));
+            }
+        }
+        for (column, cell) in self.out.columns.iter_mut().zip(row) {
+            match (&mut column.values, cell) {
+                (Values::Str(b), Cell::Str(s)) => b.append_value(s),
+                (Values::Int(b), Cell::Int(i)) => b.append_value(*i),
+                (Values::Float(b), Cell::Float(f)) => b.append_value(*f),
+                (Values::Float(b), Cell::Int(i)) => b.append_value(*i as f64),
+                (values, _) => values.push_null(),
+            }
+        }
+        self.out.row_done()
+    }
+
+    /// Writes the last row group and the footer; returns the number of rows.
+    pub fn finish(self) -> Result<usize, TabularError> {
+        self.out.finish()
+    }
+}
+
+/// Writes a whole output Table as Parquet, through [`TableParquetWriter`].
+pub fn write_table_parquet(path: &Path, table: &Table) -> Result<(), TabularError> {
+    let mut w = TableParquetWriter::create(path, &table.columns)?;
+    for row in &table.rows {
+        w.push(row)?;
+    }
+    w.finish()?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use polars::prelude::NamedFrom;
+
     use super::*;
 
     fn schema() -> Schema {
@@ -921,6 +1168,27 @@ mod tests {
 
     fn field<'a>(r: &'a RawRecord, name: &str) -> Option<&'a RawValue> {
         r.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    fn write_population(path: &Path, schema: &Schema, records: &[RawRecord], group: usize) {
+        let mut w = PopulationParquetWriter::with_row_group_rows(path, schema, group).unwrap();
+        for r in records {
+            w.push(r).unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), records.len());
+    }
+
+    /// The heights of a Parquet file's row groups.
+    fn row_groups(path: &Path) -> Vec<usize> {
+        let mut reader = pl::ParquetReader::new(File::open(path).unwrap());
+        let metadata = reader.get_metadata().unwrap();
+        metadata.row_groups.iter().map(|g| g.num_rows()).collect()
+    }
+
+    fn read_df(path: &Path) -> pl::DataFrame {
+        pl::ParquetReader::new(File::open(path).unwrap())
+            .finish()
+            .unwrap()
     }
 
     #[test]
@@ -958,7 +1226,7 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("population.parquet");
-        write_population_parquet(&path, &schema, &records).unwrap();
+        write_population(&path, &schema, &records, ROW_GROUP_ROWS);
 
         let df = pl::ParquetReader::new(File::open(&path).unwrap())
             .finish()
@@ -1152,7 +1420,7 @@ mod tests {
 
         // An empty population round-trips through Parquet.
         let empty = dir.path().join("empty.parquet");
-        write_population_parquet(&empty, &schema, &[]).unwrap();
+        write_population(&empty, &schema, &[], ROW_GROUP_ROWS);
         assert_eq!(read_all(&empty, &schema, 10), (vec![], 0));
     }
 
@@ -1183,7 +1451,7 @@ mod tests {
             })
             .collect();
         let parquet = dir.path().join("pop.parquet");
-        write_population_parquet(&parquet, &schema, &records).unwrap();
+        write_population(&parquet, &schema, &records, ROW_GROUP_ROWS);
 
         for path in [&csv, &parquet] {
             let (chunks, n) = read_all(path, &schema, 3);
@@ -1276,5 +1544,223 @@ mod tests {
             err.contains("grants.parquet") && err.contains("`n`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn table_parquet_streams_row_groups() {
+        let columns = [
+            ("id", ColType::Str),
+            ("count", ColType::Int),
+            ("amount", ColType::Float),
+        ];
+        let rows: Vec<Vec<Cell>> = (0..10i64)
+            .map(|i| match i % 3 {
+                0 => vec![
+                    Cell::Str(format!("E{i}")),
+                    Cell::Int(i),
+                    Cell::Float(i as f64 / 4.0),
+                ],
+                1 => vec![Cell::Null, Cell::Null, Cell::Null],
+                _ => vec![Cell::Str(String::new()), Cell::Int(-i), Cell::Int(i)],
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let streamed = dir.path().join("streamed.parquet");
+        let mut w = TableParquetWriter::with_row_group_rows(&streamed, &columns, 3).unwrap();
+        for row in &rows {
+            w.push(row).unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), 10);
+        assert_eq!(row_groups(&streamed), vec![3, 3, 3, 1]);
+
+        let whole = dir.path().join("whole.parquet");
+        let mut table = Table::new("t", &columns);
+        table.rows = rows.clone();
+        write_table_parquet(&whole, &table).unwrap();
+        assert_eq!(row_groups(&whole), vec![10]);
+
+        let df = read_df(&streamed);
+        assert_eq!(df, read_df(&whole));
+        let back: Vec<Vec<Cell>> = (0..df.height())
+            .map(|r| {
+                let id = df.column("id").unwrap().str().unwrap().get(r);
+                let count = df.column("count").unwrap().i64().unwrap().get(r);
+                let amount = df.column("amount").unwrap().f64().unwrap().get(r);
+                vec![
+                    id.map_or(Cell::Null, |s| Cell::Str(s.to_owned())),
+                    count.map_or(Cell::Null, Cell::Int),
+                    amount.map_or(Cell::Null, Cell::Float),
+                ]
+            })
+            .collect();
+        let expected: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|row| {
+                let mut row = row.clone();
+                if let Cell::Int(i) = row[2] {
+                    row[2] = Cell::Float(i as f64);
+                }
+                row
+            })
+            .collect();
+        assert_eq!(back, expected);
+
+        // No rows: a valid file with the columns and their types, and no row group.
+        let empty = dir.path().join("empty.parquet");
+        let w = TableParquetWriter::with_row_group_rows(&empty, &columns, 3).unwrap();
+        assert_eq!(w.finish().unwrap(), 0);
+        assert_eq!(row_groups(&empty), Vec::<usize>::new());
+        let df = read_df(&empty);
+        assert_eq!(df.height(), 0);
+        let schema: Vec<(String, pl::DataType)> = df
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.dtype().clone()))
+            .collect();
+        assert_eq!(
+            schema,
+            vec![
+                ("id".to_owned(), pl::DataType::String),
+                ("count".to_owned(), pl::DataType::Int64),
+                ("amount".to_owned(), pl::DataType::Float64),
+            ]
+        );
+        assert!(read_pairs_parquet(&empty, "id", "id").unwrap().is_empty());
+    }
+
+    #[test]
+    fn table_parquet_rejects_bad_rows_by_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.parquet");
+        let columns = [("a", ColType::Str), ("b", ColType::Int)];
+        let mut w = TableParquetWriter::with_row_group_rows(&path, &columns, 2).unwrap();
+        w.push(&[Cell::Str("x".into()), Cell::Int(1)]).unwrap();
+        for (row, column) in [
+            (vec![Cell::Str("x".into())], "b"),
+            (vec![Cell::Null, Cell::Null, Cell::Null], "b"),
+            (vec![Cell::Int(1), Cell::Int(2)], "a"),
+            (vec![Cell::Null, Cell::Float(0.5)], "b"),
+        ] {
+            let err = w.push(&row).unwrap_err();
+            assert!(
+                matches!(&err, TabularError::Column { column: c, .. } if c == column),
+                "{row:?}: {err:?}"
+            );
+            let msg = err.to_string();
+            assert!(
+                msg.contains("bad.parquet") && msg.contains("row 2"),
+                "{msg}"
+            );
+        }
+        // The rejected rows left nothing behind.
+        w.push(&[Cell::Null, Cell::Int(2)]).unwrap();
+        assert_eq!(w.finish().unwrap(), 2);
+        let df = read_df(&path);
+        let b: Vec<Option<i64>> = df.column("b").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(b, vec![Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn population_parquet_streams_row_groups() {
+        let schema = schema();
+        let records: Vec<RawRecord> = (1..=10)
+            .map(|i| {
+                let mut fields = vec![("employees", RawValue::Integer(i as i64))];
+                if i % 2 == 0 {
+                    fields.push(("founded", RawValue::Text(format!("2020-01-{i:02}"))));
+                    fields.push(("investor_unchanged", RawValue::Bool(i % 4 == 0)));
+                }
+                if i % 3 == 0 {
+                    fields.push(("revenue_10k_yuan", RawValue::Number(i as f64 * 1.5)));
+                }
+                let tags: &[&str] = if i % 2 == 0 {
+                    &["kind:enterprise"]
+                } else {
+                    &[]
+                };
+                let name = (i % 5 != 0).then_some("甲");
+                rec(i, &format!("ID{i}"), name, tags, fields)
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pop.parquet");
+        write_population(&path, &schema, &records, 4);
+        assert_eq!(row_groups(&path), vec![4, 4, 2]);
+        for chunk_rows in [3, 4, 100] {
+            let (chunks, n) = read_all(&path, &schema, chunk_rows);
+            assert_eq!(n, 10);
+            assert_eq!(chunks.concat(), records);
+        }
+
+        let empty = dir.path().join("empty.parquet");
+        write_population(&empty, &schema, &[], 4);
+        assert_eq!(row_groups(&empty), Vec::<usize>::new());
+        assert_eq!(read_all(&empty, &schema, 10), (vec![], 0));
+        assert_eq!(read_df(&empty).width(), 3 + schema.fields.len());
+    }
+
+    #[test]
+    fn population_parquet_rejects_bad_records_by_column() {
+        let schema = schema();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pop.parquet");
+        let mut w = PopulationParquetWriter::with_row_group_rows(&path, &schema, 2).unwrap();
+        let bad = [
+            (
+                rec(7, "A", None, &[], vec![("employes", RawValue::Integer(1))]),
+                "employes",
+            ),
+            (
+                rec(
+                    7,
+                    "A",
+                    None,
+                    &[],
+                    vec![("employees", RawValue::Number(1.5))],
+                ),
+                "employees",
+            ),
+            (
+                rec(
+                    7,
+                    "A",
+                    None,
+                    &[],
+                    vec![("founded", RawValue::Text("soon".into()))],
+                ),
+                "founded",
+            ),
+        ];
+        for (r, column) in &bad {
+            let err = w.push(r).unwrap_err();
+            assert!(
+                matches!(&err, TabularError::Column { column: c, .. } if c == column),
+                "{err:?}"
+            );
+            let msg = err.to_string();
+            assert!(
+                msg.contains("pop.parquet") && msg.contains("record 7"),
+                "{msg}"
+            );
+        }
+        // Of a field given twice the last value counts, as before.
+        let twice = rec(
+            1,
+            "B",
+            None,
+            &[],
+            vec![
+                ("employees", RawValue::Text("x".into())),
+                ("employees", RawValue::Integer(3)),
+            ],
+        );
+        w.push(&twice).unwrap();
+        assert_eq!(w.finish().unwrap(), 1);
+        let (chunks, _) = read_all(&path, &schema, 10);
+        assert_eq!(
+            field(&chunks[0][0], "employees"),
+            Some(&RawValue::Integer(3))
+        );
+        assert_eq!(chunks[0][0].id.as_deref(), Some("B"));
     }
 }

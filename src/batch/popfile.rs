@@ -41,10 +41,17 @@ pub fn write_file(path: &Path, schema: &Schema, opts: &GenOptions) -> Result<usi
             }
             #[cfg(feature = "polars")]
             "parquet" => {
-                let records: Vec<_> = records.collect();
-                crate::tabular::write_population_parquet(&tmp, schema, &records)
+                // Streamed a row group at a time: memory does not grow with `count`.
+                let mut w = crate::tabular::PopulationParquetWriter::create(&tmp, schema)
                     .map_err(|e| fail(&e))?;
-                Ok(records.len())
+                for record in records {
+                    w.push(&record).map_err(|e| fail(&e))?;
+                }
+                let n = w.finish().map_err(|e| fail(&e))?;
+                std::fs::File::open(&tmp)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| fail(&e))?;
+                Ok(n)
             }
             _ => Err(fail(&format!(
                 "unknown extension `.{ext}`: expected .csv, .parquet or .jsonl"

@@ -861,13 +861,15 @@ fn fill_and_write(
     Ok(sum)
 }
 
-/// Writes one output table from merged rows: CSV streams to disk; Parquet gathers the
-/// table first (its writer takes whole tables).
+/// Writes one output table from merged rows, streaming to disk: CSV row by row, Parquet a
+/// row group at a time.
 struct TableWriter {
     file: String,
+    #[cfg(feature = "polars")]
     columns: Vec<(&'static str, ColType)>,
     csv: Option<csv::Writer<std::io::BufWriter<std::fs::File>>>,
-    table: Option<Table>,
+    #[cfg(feature = "polars")]
+    parquet: Option<crate::tabular::TableParquetWriter>,
     rows: usize,
 }
 
@@ -879,21 +881,35 @@ impl TableWriter {
         format: OutFormat,
     ) -> Result<TableWriter, MatchError> {
         let file = format!("{name}.{}", format.ext());
-        let (csv, table) = match format {
+        #[cfg(not(feature = "polars"))]
+        if let OutFormat::Parquet = format {
+            return Err(no_parquet(out, &file));
+        }
+        let csv = match format {
             OutFormat::Csv => {
                 let f = std::fs::File::create(out.path(&file)).map_err(io_to_output(out, &file))?;
                 let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
                 w.write_record(columns.iter().map(|(n, _)| *n))
                     .map_err(|e| io_to_output(out, &file)(e.into()))?;
-                (Some(w), None)
+                Some(w)
             }
-            OutFormat::Parquet => (None, Some(Table::new(name, columns))),
+            OutFormat::Parquet => None,
+        };
+        #[cfg(feature = "polars")]
+        let parquet = match format {
+            OutFormat::Csv => None,
+            OutFormat::Parquet => Some(
+                crate::tabular::TableParquetWriter::create(&out.path(&file), columns)
+                    .map_err(|e| io_to_output(out, &file)(std::io::Error::other(e.to_string())))?,
+            ),
         };
         Ok(TableWriter {
             file,
+            #[cfg(feature = "polars")]
             columns: columns.to_vec(),
             csv,
-            table,
+            #[cfg(feature = "polars")]
+            parquet,
             rows: 0,
         })
     }
@@ -903,8 +919,10 @@ impl TableWriter {
         if let Some(w) = self.csv.as_mut() {
             w.write_record(rec)?;
         }
-        if let Some(t) = self.table.as_mut() {
-            t.push(super::table::cells(&self.columns, rec));
+        #[cfg(feature = "polars")]
+        if let Some(w) = self.parquet.as_mut() {
+            w.push(&super::table::cells(&self.columns, rec))
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
         }
         Ok(())
     }
@@ -914,8 +932,11 @@ impl TableWriter {
             w.flush().map_err(io_to_output(out, &self.file))?;
             out.sync(&self.file)?;
         }
-        if let Some(t) = self.table {
-            write_table(out, &t, OutFormat::Parquet)?;
+        #[cfg(feature = "polars")]
+        if let Some(w) = self.parquet {
+            w.finish()
+                .map_err(|e| io_to_output(out, &self.file)(std::io::Error::other(e.to_string())))?;
+            out.sync(&self.file)?;
         }
         Ok(())
     }
@@ -936,12 +957,14 @@ fn write_table(out: &OutDir, table: &Table, format: OutFormat) -> Result<(), Mat
             out.sync(&file)?;
         }
         #[cfg(not(feature = "polars"))]
-        OutFormat::Parquet => {
-            return Err(MatchError::Output(OutDirError::Io {
-                path: out.path(&file),
-                source: std::io::Error::other("Parquet output needs the `polars` feature"),
-            }));
-        }
+        OutFormat::Parquet => return Err(no_parquet(out, &file)),
     }
     Ok(())
+}
+
+#[cfg(not(feature = "polars"))]
+fn no_parquet(out: &OutDir, file: &str) -> MatchError {
+    io_to_output(out, file)(std::io::Error::other(
+        "Parquet output needs the `polars` feature",
+    ))
 }
