@@ -195,6 +195,20 @@ fn engines_and_prefilter_write_identical_bytes() {
         seen.push((name, tables(&dir), sum));
     }
     let (_, tables0, sum0) = &seen[0];
+    // Every table is well-formed CSV with its header's width, and a push's score is the
+    // number of reasons it gives.
+    for (name, text) in tables0 {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let width = r.headers().unwrap().len();
+        for rec in r.records() {
+            let rec = rec.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(rec.len(), width, "{name}: {rec:?}");
+            if name == "pushes.csv" {
+                let reasons = rec[9].split('；').count();
+                assert_eq!(rec[8].parse::<usize>().unwrap(), reasons, "{rec:?}");
+            }
+        }
+    }
     assert!(sum0["pushes"].as_u64().unwrap() > 1000, "{sum0}");
     assert!(sum0["near_misses"].as_u64().unwrap() > 1000, "{sum0}");
     assert!(sum0["undetermined"].as_u64().unwrap() > 10, "{sum0}");

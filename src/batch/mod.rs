@@ -5,6 +5,7 @@ pub mod outdir;
 pub mod popfile;
 pub mod population;
 pub mod record;
+pub mod render;
 pub mod run;
 pub mod shard;
 pub mod spool;

@@ -3,6 +3,7 @@
 //! misses, undetermined pairs, errors, rejects and a summary — all at once, or nothing.
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use super::outdir::{OutDir, OutDirError};
 use super::record::{RawRecord, Reject};
+use super::render::{self, Fragments};
 use super::shard::Shard;
 use super::spool::{Eligible, Results, Spool};
 use super::table::{Cell, ColType, Table};
@@ -456,7 +458,9 @@ struct Writers {
     undetermined: TableWriter,
     errors: TableWriter,
     diff: Option<Diff>,
-    record: csv::StringRecord,
+    /// Whether the tables are CSV, written from pre-rendered fragments.
+    csv: bool,
+    fragments: Fragments,
 }
 
 /// With a previous run: its next push, the rest of it, and the two difference tables.
@@ -477,28 +481,27 @@ impl Writers {
         r: &Results,
         previous_failure: &mut Option<MatchError>,
     ) -> std::io::Result<()> {
-        let rec = &mut self.record;
-        let mut row = |w: &mut TableWriter, cells: &[&str]| {
-            rec.clear();
-            for c in cells {
-                rec.push_field(c);
-            }
-            w.write(rec)
-        };
+        let id_fragment = render::fields(&[&r.id]);
+        let enterprise_fragment = render::fields(&[&r.id, &r.name]);
         for e in &r.eligible {
-            let cm = &catalog.measures[e.measure as usize];
+            let mi = e.measure as usize;
+            let cm = &catalog.measures[mi];
             let m = &cm.measure;
-            let reasons: Vec<&str> = cm
-                .conditions
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| e.passed & (1 << i) != 0)
-                .map(|(_, c)| c.label.as_str())
-                .collect();
-            let reasons = reasons.join("；");
+            // The reasons as text, for the rows not built from fragments.
+            let reasons = || {
+                let labels: Vec<&str> = cm
+                    .conditions
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| e.passed & (1 << i) != 0)
+                    .map(|(_, c)| c.label.as_str())
+                    .collect();
+                labels.join("；")
+            };
             if m.delivery.contains(&Delivery::Push) {
-                let t = &texts[e.measure as usize];
+                let t = &texts[mi];
                 let score = e.passed.count_ones().to_string();
+                let reasons_text = if self.csv { String::new() } else { reasons() };
                 let cells = [
                     r.id.as_str(),
                     &r.name,
@@ -509,9 +512,12 @@ impl Writers {
                     &t.scenario,
                     &t.departments,
                     &score,
-                    &reasons,
+                    &reasons_text,
                 ];
-                row(&mut self.pushes, &cells)?;
+                let [measure_part, reasons_part] = self.fragments.push(catalog, mi, e.passed);
+                let fragments: [&[u8]; 3] = [&enterprise_fragment, measure_part, reasons_part];
+                let fragments = self.csv.then_some(&fragments[..]);
+                self.pushes.write(&cells, fragments)?;
                 if let Some(Diff {
                     head,
                     prev,
@@ -534,7 +540,7 @@ impl Writers {
                         .as_ref()
                         .filter(|(e, m)| (e.as_str(), m.as_str()) < key)
                     {
-                        row(revoked, &[&old.0, &old.1])?;
+                        revoked.write(&[&old.0, &old.1], None)?;
                         advance(head)?;
                     }
                     if head
@@ -543,7 +549,7 @@ impl Writers {
                     {
                         advance(head)?;
                     } else {
-                        row(new, &cells)?;
+                        new.write(&cells, fragments)?;
                     }
                 }
             }
@@ -555,26 +561,33 @@ impl Writers {
                 });
                 let basis = match (&m.benefit, e.amount) {
                     (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
-                    _ => reasons,
+                    _ => reasons(),
                 };
                 let amount = yuan.map_or_else(String::new, |a| a.to_string());
-                row(&mut self.grants, &[&r.id, &m.id, &amount, &basis])?;
+                self.grants.write(&[&r.id, &m.id, &amount, &basis], None)?;
             }
         }
         for &(mi, c) in &r.near_misses {
             let cm = &catalog.measures[mi as usize];
-            row(
-                &mut self.near_misses,
-                &[&r.id, &cm.measure.id, &cm.conditions[c as usize].label],
-            )?;
+            let cells = [
+                r.id.as_str(),
+                &cm.measure.id,
+                &cm.conditions[c as usize].label,
+            ];
+            let fragments: [&[u8]; 2] = [
+                &id_fragment,
+                &self.fragments.near_miss[mi as usize][c as usize],
+            ];
+            self.near_misses
+                .write(&cells, self.csv.then_some(&fragments[..]))?;
         }
         for (mi, missing) in &r.undetermined {
             let id = &catalog.measures[*mi as usize].measure.id;
-            row(&mut self.undetermined, &[&r.id, id, missing])?;
+            self.undetermined.write(&[&r.id, id, missing], None)?;
         }
         for (mi, error) in &r.errors {
             let id = &catalog.measures[*mi as usize].measure.id;
-            row(&mut self.errors, &[&r.id, id, error])?;
+            self.errors.write(&[&r.id, id, error], None)?;
         }
         Ok(())
     }
@@ -809,7 +822,8 @@ fn fill_and_write(
             }),
             None => None,
         },
-        record: csv::StringRecord::new(),
+        csv: opts.format == OutFormat::Csv,
+        fragments: Fragments::new(catalog),
     };
     let mut previous_failure: Option<MatchError> = None;
     let merged = spool.merge(&mut |r| w.write(catalog, &texts, r, &mut previous_failure));
@@ -827,7 +841,7 @@ fn fill_and_write(
         while let Some(old) = head {
             let file = revoked.file.clone();
             revoked
-                .write(&csv::StringRecord::from(vec![old.0, old.1]))
+                .write(&[&old.0, &old.1], None)
                 .map_err(io_to_output(out, &file))?;
             head = prev.next()?;
         }
@@ -867,7 +881,8 @@ struct TableWriter {
     file: String,
     #[cfg(feature = "polars")]
     columns: Vec<(&'static str, ColType)>,
-    csv: Option<csv::Writer<std::io::BufWriter<std::fs::File>>>,
+    csv: Option<std::io::BufWriter<std::fs::File>>,
+    line: Vec<u8>,
     #[cfg(feature = "polars")]
     parquet: Option<crate::tabular::TableParquetWriter>,
     rows: usize,
@@ -888,9 +903,11 @@ impl TableWriter {
         let csv = match format {
             OutFormat::Csv => {
                 let f = std::fs::File::create(out.path(&file)).map_err(io_to_output(out, &file))?;
-                let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-                w.write_record(columns.iter().map(|(n, _)| *n))
-                    .map_err(|e| io_to_output(out, &file)(e.into()))?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+                let mut header = render::fields(&names);
+                header.push(b'\n');
+                w.write_all(&header).map_err(io_to_output(out, &file))?;
                 Some(w)
             }
             OutFormat::Parquet => None,
@@ -908,20 +925,31 @@ impl TableWriter {
             #[cfg(feature = "polars")]
             columns: columns.to_vec(),
             csv,
+            line: Vec::new(),
             #[cfg(feature = "polars")]
             parquet,
             rows: 0,
         })
     }
 
-    fn write(&mut self, rec: &csv::StringRecord) -> std::io::Result<()> {
+    /// Writes one row given its texts, and for CSV optionally its fragments already
+    /// rendered ([`render::fields`]) so that they need not be quoted again.
+    fn write(&mut self, texts: &[&str], fragments: Option<&[&[u8]]>) -> std::io::Result<()> {
         self.rows += 1;
         if let Some(w) = self.csv.as_mut() {
-            w.write_record(rec)?;
+            self.line.clear();
+            match fragments {
+                Some(parts) => render::row(&mut self.line, parts),
+                None => {
+                    self.line.extend(render::fields(texts));
+                    self.line.push(b'\n');
+                }
+            }
+            w.write_all(&self.line)?;
         }
         #[cfg(feature = "polars")]
         if let Some(w) = self.parquet.as_mut() {
-            w.push(&super::table::cells(&self.columns, rec))
+            w.push(&super::table::cells(&self.columns, texts))
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
         }
         Ok(())

@@ -66,14 +66,14 @@ impl Table {
     }
 }
 
-/// Converts a CSV record back into typed cells, for the Parquet writer.
-pub fn cells(columns: &[(&'static str, ColType)], rec: &csv::StringRecord) -> Vec<Cell> {
+/// Converts the texts of a row into typed cells, for the Parquet writer.
+pub fn cells(columns: &[(&'static str, ColType)], texts: &[&str]) -> Vec<Cell> {
     columns
         .iter()
-        .zip(rec.iter())
+        .zip(texts)
         .map(|((_, ty), text)| match ty {
             _ if text.is_empty() && *ty != ColType::Str => Cell::Null,
-            ColType::Str => Cell::Str(text.to_owned()),
+            ColType::Str => Cell::Str((*text).to_owned()),
             ColType::Int => text.parse().map_or(Cell::Null, Cell::Int),
             ColType::Float => text.parse().map_or(Cell::Null, Cell::Float),
         })
