@@ -7,12 +7,16 @@
 //! nothing; a [`Row`] is a borrowed view of one enterprise.
 
 use fixedbitset::FixedBitSet;
+use rayon::prelude::*;
 
 use crate::catalog::Catalog;
 use crate::dates;
 use crate::profile::{FieldValue, Profile};
 
 const WORD: usize = usize::BITS as usize;
+
+/// One row's tag words, presence words and values, and its profile, while filling.
+type RowSlices<'a> = (((&'a mut [usize], &'a mut [usize]), &'a mut [u64]), &'a Profile);
 
 /// One enterprise inside a [`Columns`] batch.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +84,8 @@ impl Columns {
         let fields = catalog.schema.fields.len();
         let tag_words = catalog.interner.len().div_ceil(WORD).max(1);
         let present_words = fields.div_ceil(WORD).max(1);
+        // One word per field, and at least one, so that every row has its slices.
+        let fields = fields.max(1);
         let n = profiles.len();
         let mut c = Columns {
             len: n,
@@ -90,21 +96,34 @@ impl Columns {
             present: vec![0; n * present_words],
             values: vec![0; n * fields],
         };
-        for (i, p) in profiles.iter().enumerate() {
+        let fill = |(((tags, present), values), p): RowSlices| {
             let set = catalog.interner.tagset(&catalog.schema, &p.tags);
-            for (w, b) in c.tags[i * tag_words..(i + 1) * tag_words]
-                .iter_mut()
-                .zip(set.as_slice())
-            {
+            for (w, b) in tags.iter_mut().zip(set.as_slice()) {
                 *w = *b;
             }
             for (name, v) in &p.fields {
                 let Some(def) = catalog.schema.field(name) else {
                     continue;
                 };
-                c.present[i * present_words + def.index / WORD] |= 1 << (def.index % WORD);
-                c.values[i * fields + def.index] = encode(v);
+                present[def.index / WORD] |= 1 << (def.index % WORD);
+                values[def.index] = encode(v);
             }
+        };
+        // A handful of profiles (one `recommend`) is not worth waking the thread pool.
+        if n < 256 {
+            c.tags
+                .chunks_mut(tag_words)
+                .zip(c.present.chunks_mut(present_words))
+                .zip(c.values.chunks_mut(fields))
+                .zip(profiles)
+                .for_each(fill);
+        } else {
+            c.tags
+                .par_chunks_mut(tag_words)
+                .zip(c.present.par_chunks_mut(present_words))
+                .zip(c.values.par_chunks_mut(fields))
+                .zip(profiles.par_iter())
+                .for_each(fill);
         }
         c
     }

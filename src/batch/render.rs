@@ -6,28 +6,42 @@
 //! is rendered once — per measure at the start of the run, per enterprise as it streams
 //! by — and a row costs a few copies instead of quoting 250 bytes anew.
 
-use std::collections::HashMap;
-
 use crate::catalog::Catalog;
 
 /// The fields rendered as one CSV fragment: quoted where the csv writer would quote them,
 /// comma-separated, without a line end.
 pub fn fields(cells: &[&str]) -> Vec<u8> {
-    // The writer quotes a record of one empty field (`""`) so that it is not an empty
-    // line; inside a longer row that field is written as nothing.
-    if let [""] = cells {
-        return Vec::new();
+    let mut out = Vec::with_capacity(cells.iter().map(|c| c.len() + 1).sum());
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Most fields need no quotes and are copied; the csv writer renders the others.
+        // (It also quotes a record of one empty field, `""`, so that it is not an empty
+        // line; inside a longer row that field is written as nothing, as here.)
+        if cell
+            .bytes()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        {
+            out.extend(quoted(cell));
+        } else {
+            out.extend_from_slice(cell.as_bytes());
+        }
     }
+    out
+}
+
+/// One field as the csv writer renders it in a record of two fields.
+fn quoted(cell: &str) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    // Writing to memory cannot fail; an error would leave the fragment empty and the
-    // row-count tests would catch it.
-    let _ = w.write_record(cells);
+    // Writing to memory cannot fail; an error would leave the field empty, and the
+    // fragment test below would catch a difference.
+    let _ = w.write_record([cell, ""]);
     let mut out = w.into_inner().unwrap_or_default();
-    if out.last() == Some(&b'\n') {
-        out.pop();
-    }
+    // Drop the `,` and line end of the empty second field.
+    out.truncate(out.len().saturating_sub(2));
     out
 }
 
@@ -37,8 +51,9 @@ pub struct Fragments {
     push: Vec<Vec<u8>>,
     /// `measure_id,label` of a near-miss row, per condition.
     pub near_miss: Vec<Vec<Vec<u8>>>,
-    /// `score,reasons` per measure and set of conditions that held.
-    reasons: HashMap<(usize, u64), Vec<u8>>,
+    /// `score,reasons` per measure, for each set of conditions that held seen so far
+    /// (an eligible pair's set is nearly always the same, so the list stays short).
+    reasons: Vec<Vec<(u64, Vec<u8>)>>,
 }
 
 impl Fragments {
@@ -71,24 +86,30 @@ impl Fragments {
         Fragments {
             push,
             near_miss,
-            reasons: HashMap::new(),
+            reasons: vec![Vec::new(); catalog.measures.len()],
         }
     }
 
     /// The measure's part of a push row, and its `score,reasons` for the conditions that
     /// held.
     pub fn push(&mut self, catalog: &Catalog, measure: usize, passed: u64) -> [&[u8]; 2] {
-        self.reasons.entry((measure, passed)).or_insert_with(|| {
-            let labels: Vec<&str> = catalog.measures[measure]
-                .conditions
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| passed & (1 << i) != 0)
-                .map(|(_, c)| c.label.as_str())
-                .collect();
-            fields(&[&passed.count_ones().to_string(), &labels.join("；")])
-        });
-        [&self.push[measure], &self.reasons[&(measure, passed)]]
+        let seen = &mut self.reasons[measure];
+        let at = match seen.iter().position(|(p, _)| *p == passed) {
+            Some(at) => at,
+            None => {
+                let labels: Vec<&str> = catalog.measures[measure]
+                    .conditions
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| passed & (1 << i) != 0)
+                    .map(|(_, c)| c.label.as_str())
+                    .collect();
+                let text = fields(&[&passed.count_ones().to_string(), &labels.join("；")]);
+                seen.push((passed, text));
+                seen.len() - 1
+            }
+        };
+        [&self.push[measure], &self.reasons[measure][at].1]
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
+
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -724,16 +726,19 @@ fn fill_and_write(
             }
             rows_read += chunk.len();
             let mut profiles = Vec::with_capacity(chunk.len());
-            for rec in chunk {
-                // Rows without a readable id hash as the empty id, so that the union of the
-                // shards' rejects is the single run's.
-                if let Some(shard) = opts.shard
-                    && !shard.contains(rec.id.as_deref().unwrap_or(""))
-                {
-                    continue;
-                }
-                let row = rec.row;
-                match rec.into_profile(&catalog.schema) {
+            // Checked in parallel, kept in file order.
+            let checked: Vec<(usize, Result<Profile, Reject>)> = chunk
+                .into_par_iter()
+                // Rows without a readable id hash as the empty id, so that the union of
+                // the shards' rejects is the single run's.
+                .filter(|rec| {
+                    opts.shard
+                        .is_none_or(|shard| shard.contains(rec.id.as_deref().unwrap_or("")))
+                })
+                .map(|rec| (rec.row, rec.into_profile(&catalog.schema)))
+                .collect();
+            for (row, checked) in checked {
+                match checked {
                     Ok(p) if !seen.insert(p.id.clone()) => rejects.push(Reject {
                         row,
                         id: Some(p.id.clone()),
