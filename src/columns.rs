@@ -16,7 +16,10 @@ use crate::profile::{FieldValue, Profile};
 const WORD: usize = usize::BITS as usize;
 
 /// One row's tag words, presence words and values, and its profile, while filling.
-type RowSlices<'a> = (((&'a mut [usize], &'a mut [usize]), &'a mut [u64]), &'a Profile);
+type RowSlices<'a> = (
+    ((&'a mut [usize], &'a mut [usize]), &'a mut [u64]),
+    &'a Profile,
+);
 
 /// One enterprise inside a [`Columns`] batch.
 #[derive(Debug, Clone, Copy)]

@@ -121,6 +121,11 @@ fn expr(t: T, depth: u32) -> BoxedStrategy<String> {
 
 /// The built-in schema and centre, and one measure with the given clause and benefit.
 fn catalog_with(when: &str, benefit: &str) -> Option<Catalog> {
+    // A generated expression the checker refuses (a type it cannot prove) is skipped.
+    Catalog::from_sources(&sources_with(when, benefit)).ok()
+}
+
+fn sources_with(when: &str, benefit: &str) -> Sources {
     let builtin = Sources::builtin();
     let mut files = std::collections::BTreeMap::new();
     for name in ["schema.toml", "centre.toml"] {
@@ -150,8 +155,7 @@ label = "金额"
 "#
     );
     files.insert("measures/M001.toml".to_owned(), Arc::from(measure));
-    // A generated expression the checker refuses (a type it cannot prove) is skipped.
-    Catalog::from_sources(&Sources { files }).ok()
+    Sources { files }
 }
 
 fn profile(
@@ -289,4 +293,31 @@ fn native_equals_rhai_on_the_catalog_over_a_generated_population() {
         let rhai = c.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
         assert!(native == rhai, "engines differ on {as_of}");
     }
+}
+
+/// Statuses are 64-bit masks: a measure of more than 64 conditions is refused when the
+/// catalog loads, with its own diagnostic.
+#[test]
+fn a_measure_of_more_than_64_conditions_is_refused() {
+    // `n` clauses besides the measure's one tag test.
+    let clauses = |n: usize| {
+        (0..n)
+            .map(|i| format!("employees >= {i}"))
+            .collect::<Vec<_>>()
+            .join("', label = \"条件\" }, { expr = '")
+    };
+    assert!(
+        catalog_with(&clauses(63), "1").is_some(),
+        "64 conditions load"
+    );
+    let err = Catalog::from_sources(&sources_with(&clauses(64), "1")).unwrap_err();
+    let policy_match::LoadError::Invalid(diags) = err else {
+        panic!("{err}")
+    };
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == policy_match::diag::Code::TooManyConditions),
+        "{diags:?}"
+    );
 }

@@ -227,6 +227,7 @@ enum Previous {
         last: Option<(String, String)>,
     },
     /// A Parquet push list, read whole (its pairs only).
+    #[cfg(feature = "polars")]
     Pairs(std::collections::btree_set::IntoIter<(String, String)>),
 }
 
@@ -270,6 +271,7 @@ impl Previous {
     /// The next pair, checked to follow the one before.
     fn next(&mut self) -> Result<Option<(String, String)>, MatchError> {
         let (path, reader, row, last) = match self {
+            #[cfg(feature = "polars")]
             Previous::Pairs(pairs) => return Ok(pairs.next()),
             Previous::Csv {
                 path,
