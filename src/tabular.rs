@@ -1117,6 +1117,24 @@ impl TableParquetWriter {
         self.out.row_done()
     }
 
+    /// Adds one row given as texts, typed by the columns: text as is, an empty or
+    /// unreadable number as null; no cells are built.
+    pub fn push_texts(&mut self, texts: &[&str]) -> Result<(), TabularError> {
+        if texts.len() != self.types.len() {
+            let cells: Vec<Cell> = texts.iter().map(|t| Cell::Str((*t).to_owned())).collect();
+            return self.push(&cells);
+        }
+        for (column, text) in self.out.columns.iter_mut().zip(texts) {
+            match &mut column.values {
+                Values::Str(b) => b.append_value(text),
+                Values::Int(b) => b.append_option(text.parse().ok()),
+                Values::Float(b) => b.append_option(text.parse().ok()),
+                values => values.push_null(),
+            }
+        }
+        self.out.row_done()
+    }
+
     /// Writes the last row group and the footer; returns the number of rows.
     pub fn finish(self) -> Result<usize, TabularError> {
         self.out.finish()

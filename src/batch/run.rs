@@ -886,8 +886,6 @@ fn fill_and_write(
 /// row group at a time.
 struct TableWriter {
     file: String,
-    #[cfg(feature = "polars")]
-    columns: Vec<(&'static str, ColType)>,
     csv: Option<std::io::BufWriter<std::fs::File>>,
     line: Vec<u8>,
     #[cfg(feature = "polars")]
@@ -929,8 +927,6 @@ impl TableWriter {
         };
         Ok(TableWriter {
             file,
-            #[cfg(feature = "polars")]
-            columns: columns.to_vec(),
             csv,
             line: Vec::new(),
             #[cfg(feature = "polars")]
@@ -956,7 +952,7 @@ impl TableWriter {
         }
         #[cfg(feature = "polars")]
         if let Some(w) = self.parquet.as_mut() {
-            w.push(&super::table::cells(&self.columns, texts))
+            w.push_texts(texts)
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
         }
         Ok(())

@@ -65,17 +65,3 @@ impl Table {
         w.flush()
     }
 }
-
-/// Converts the texts of a row into typed cells, for the Parquet writer.
-pub fn cells(columns: &[(&'static str, ColType)], texts: &[&str]) -> Vec<Cell> {
-    columns
-        .iter()
-        .zip(texts)
-        .map(|((_, ty), text)| match ty {
-            _ if text.is_empty() && *ty != ColType::Str => Cell::Null,
-            ColType::Str => Cell::Str((*text).to_owned()),
-            ColType::Int => text.parse().map_or(Cell::Null, Cell::Int),
-            ColType::Float => text.parse().map_or(Cell::Null, Cell::Float),
-        })
-        .collect()
-}
