@@ -37,7 +37,8 @@ pub enum Cmp {
 }
 
 impl Cmp {
-    fn of(op: &str) -> Option<Cmp> {
+    /// The operator rhai spells `op`.
+    pub(crate) fn of(op: &str) -> Option<Cmp> {
         Some(match op {
             "<" => Cmp::Lt,
             "<=" => Cmp::Le,

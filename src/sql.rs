@@ -61,6 +61,7 @@ use rhai::{Expr as RExpr, FlowControl, Stmt, StmtBlock};
 
 use crate::catalog::Catalog;
 use crate::ir::{Delivery, Group, Measure, Test};
+use crate::native::Cmp;
 use crate::schema::{FieldType, Schema};
 
 /// An expression the emitter cannot translate exactly; no query is emitted.
@@ -173,39 +174,15 @@ fn days(text: &str, n: Num) -> String {
     }
 }
 
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cmp {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-}
-
-impl Cmp {
-    fn of(op: &str) -> Option<Cmp> {
-        Some(match op {
-            "<" => Cmp::Lt,
-            "<=" => Cmp::Le,
-            ">" => Cmp::Gt,
-            ">=" => Cmp::Ge,
-            "==" => Cmp::Eq,
-            "!=" => Cmp::Ne,
-            _ => return None,
-        })
-    }
-
-    fn sql(self) -> &'static str {
-        match self {
-            Cmp::Lt => "<",
-            Cmp::Le => "<=",
-            Cmp::Gt => ">",
-            Cmp::Ge => ">=",
-            Cmp::Eq => "=",
-            Cmp::Ne => "<>",
-        }
+/// The SQL spelling of a comparison operator.
+fn sql_op(op: Cmp) -> &'static str {
+    match op {
+        Cmp::Lt => "<",
+        Cmp::Le => "<=",
+        Cmp::Gt => ">",
+        Cmp::Ge => ">=",
+        Cmp::Eq => "=",
+        Cmp::Ne => "<>",
     }
 }
 
@@ -436,7 +413,8 @@ impl Tr<'_> {
 
     fn compare(&self, op: Cmp, a: &Sql, b: &Sql) -> Res {
         let fallible = a.fallible || b.fallible;
-        let exact = |x: &str, y: &str| sql(format!("({x} {} {y})", op.sql()), Kind::Bool, fallible);
+        let exact =
+            |x: &str, y: &str| sql(format!("({x} {} {y})", sql_op(op)), Kind::Bool, fallible);
         let approx = |x: &str, y: &str| sql(float_cmp(op, x, y), Kind::Bool, fallible);
         match (a.kind, b.kind) {
             (Kind::Bool, Kind::Bool) if matches!(op, Cmp::Eq | Cmp::Ne) => {
@@ -446,7 +424,7 @@ impl Tr<'_> {
             | (Kind::Date(Num::Int), Kind::Date(Num::Int)) => Ok(exact(&a.text, &b.text)),
             (Kind::Num(_), Kind::Num(_)) => Ok(approx(&a.text, &b.text)),
             (Kind::Date(x), Kind::Date(y)) => Ok(approx(&days(&a.text, x), &days(&b.text, y))),
-            _ => Err(format!("`{}` between these operands", op.sql())),
+            _ => Err(format!("`{}` between these operands", sql_op(op))),
         }
     }
 
