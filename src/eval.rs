@@ -580,13 +580,9 @@ impl<'c> Subject<'_, 'c, '_> {
                 } else if marks.missing & bit != 0 {
                     Status::Missing
                 } else if marks.error & bit != 0 {
-                    let (_, e) = self
-                        .ev
-                        .errors
-                        .iter()
-                        .find(|(c, _)| *c == i)
-                        .expect("an error mark has its message");
-                    Status::Error(e.clone())
+                    // Every error mark is set with its message beside it.
+                    let message = self.ev.errors.iter().find(|(c, _)| *c == i);
+                    Status::Error(message.map(|(_, e)| e.clone()).unwrap_or_default())
                 } else {
                     Status::NotEvaluated
                 }
