@@ -36,6 +36,17 @@ pub struct CompiledMeasure {
     pub script_ast: AST,
 }
 
+impl CompiledMeasure {
+    /// The labels of the conditions in `mask` (bit `i` is condition `i`), in order.
+    pub fn labels(&self, mask: u64) -> impl Iterator<Item = &str> {
+        self.conditions
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| mask & (1 << i) != 0)
+            .map(|(_, c)| c.label.as_str())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CompiledCondition {
     pub group: usize,

@@ -94,21 +94,7 @@ impl MeasureResult {
 
     /// The amount when the measure's benefit is counted in yuan (not 亩 or a plot ratio).
     pub fn amount_yuan(&self, m: &crate::ir::Measure) -> Option<f64> {
-        self.amount.filter(|_| {
-            m.benefit
-                .as_ref()
-                .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
-        })
-    }
-
-    /// Labels of the conditions that held.
-    pub fn passed_labels<'c>(&self, m: &'c CompiledMeasure) -> Vec<&'c str> {
-        m.conditions
-            .iter()
-            .zip(&self.statuses)
-            .filter(|(_, s)| **s == Status::Passed)
-            .map(|(c, _)| c.label.as_str())
-            .collect()
+        m.yuan(self.amount)
     }
 
     /// Specificity for ranking: how many conditions held.
@@ -603,17 +589,6 @@ impl<'c> Subject<'_, 'c, '_> {
         names.sort_unstable();
         names.dedup();
         names
-    }
-
-    /// Labels of the conditions of the last pair that held, in order.
-    pub fn passed_labels(&self, index: usize) -> impl Iterator<Item = &'c str> + '_ {
-        let cm: &'c CompiledMeasure = &self.ev.catalog.measures[index];
-        let passed = self.ev.marks.passed;
-        cm.conditions
-            .iter()
-            .enumerate()
-            .filter(move |(i, _)| passed & (1 << i) != 0)
-            .map(|(_, c)| c.label.as_str())
     }
 
     /// One measure decided, with everything an explanation needs.

@@ -94,10 +94,7 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
         article: m.article,
         article_title: &m.article_title,
         outcome: r.outcome,
-        amount_yuan: benefit
-            .as_ref()
-            .filter(|b| b.unit == Unit::Yuan)
-            .map(|b| b.amount),
+        amount_yuan: r.amount_yuan(m),
         benefit,
         failed: r.failed_labels(cm),
         missing_fields: r.missing_fields.clone(),

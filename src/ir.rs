@@ -44,6 +44,12 @@ impl Measure {
         self.delivery.contains(&Delivery::AutoGrant)
     }
 
+    /// A benefit amount of this measure, kept only when it is counted in yuan (not 亩 or
+    /// a plot ratio).
+    pub fn yuan(&self, amount: Option<f64>) -> Option<f64> {
+        amount.filter(|_| self.benefit.as_ref().is_some_and(|b| b.unit == Unit::Yuan))
+    }
+
     /// Whether `as_of` falls in the effective window (both ends inclusive).
     pub fn in_effect(&self, as_of: Date) -> bool {
         self.valid_from.is_none_or(|d| as_of >= d) && self.valid_until.is_none_or(|d| as_of <= d)

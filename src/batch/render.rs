@@ -97,13 +97,7 @@ impl Fragments {
         let at = match seen.iter().position(|(p, _)| *p == passed) {
             Some(at) => at,
             None => {
-                let labels: Vec<&str> = catalog.measures[measure]
-                    .conditions
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| passed & (1 << i) != 0)
-                    .map(|(_, c)| c.label.as_str())
-                    .collect();
+                let labels: Vec<&str> = catalog.measures[measure].labels(passed).collect();
                 let text = fields(&[&passed.count_ones().to_string(), &labels.join("；")]);
                 seen.push((passed, text));
                 seen.len() - 1

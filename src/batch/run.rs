@@ -393,11 +393,7 @@ impl Block {
                     self.pushes_by_measure[mi] += 1;
                 }
                 if m.auto_grant() {
-                    self.grant_amounts.extend(pair.amount.filter(|_| {
-                        m.benefit
-                            .as_ref()
-                            .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
-                    }));
+                    self.grant_amounts.extend(m.yuan(pair.amount));
                 }
                 r.eligible.push(Eligible {
                     measure,
@@ -492,16 +488,7 @@ impl Writers {
             let cm = &catalog.measures[mi];
             let m = &cm.measure;
             // The reasons as text, for the rows not built from fragments.
-            let reasons = || {
-                let labels: Vec<&str> = cm
-                    .conditions
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| e.passed & (1 << i) != 0)
-                    .map(|(_, c)| c.label.as_str())
-                    .collect();
-                labels.join("；")
-            };
+            let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
             if m.delivery.contains(&Delivery::Push) {
                 let t = &texts[mi];
                 let score = e.passed.count_ones().to_string();
@@ -558,11 +545,7 @@ impl Writers {
                 }
             }
             if m.auto_grant() {
-                let yuan = e.amount.filter(|_| {
-                    m.benefit
-                        .as_ref()
-                        .is_some_and(|b| b.unit == crate::syntax::Unit::Yuan)
-                });
+                let yuan = m.yuan(e.amount);
                 let basis = match (&m.benefit, e.amount) {
                     (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
                     _ => reasons(),
