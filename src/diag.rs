@@ -292,3 +292,12 @@ pub fn did_you_mean<'a>(
         .min()
         .map(|(_, c)| c)
 }
+
+/// The message a caught panic carried, for an error that replaces it.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}

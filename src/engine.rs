@@ -18,6 +18,11 @@ use crate::typing::MAX_DEPTH;
 /// small enough that a hostile one ends in microseconds.
 pub const MAX_OPERATIONS: u64 = 50_000;
 
+/// Nesting the generated script adds around an officer's expression (the array of
+/// conditions, the presence guard's `if` and block, parentheses): an expression the
+/// checker accepted at [`MAX_DEPTH`] must still compile here.
+const WRAPPER_DEPTH: usize = 8;
+
 /// What a script sees of the enterprise: its interned tags and which fields are present.
 #[derive(Clone)]
 pub struct Ctx {
@@ -51,7 +56,7 @@ pub fn build() -> Engine {
     let mut e = Engine::new_raw();
     e.set_strict_variables(true);
     e.set_max_operations(MAX_OPERATIONS);
-    e.set_max_expr_depths(MAX_DEPTH, MAX_DEPTH);
+    e.set_max_expr_depths(MAX_DEPTH + WRAPPER_DEPTH, MAX_DEPTH + WRAPPER_DEPTH);
     e.set_max_string_size(1024);
     e.set_max_array_size(1024);
     e.set_optimization_level(OptimizationLevel::Full);

@@ -396,10 +396,19 @@ impl<'c> Subject<'_, 'c, '_> {
             self.load();
         }
         let ev = &mut *self.ev;
-        ev.catalog
-            .engine
-            .eval_ast_with_scope::<Dynamic>(&mut ev.scope, ast)
-            .map_err(|e| e.to_string())
+        let engine = &ev.catalog.engine;
+        let scope = &mut ev.scope;
+        // rhai does not catch a panic inside a registered function; left alone it would
+        // unwind through rayon and abort the whole batch. It becomes this pair's error,
+        // and the scope, which the panic may have left half-updated, is rebuilt.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+        }))
+        .unwrap_or_else(|payload| {
+            ev.loaded = false;
+            Err(format!("internal error: {}", crate::diag::panic_message(&*payload)).into())
+        })
+        .map_err(|e| e.to_string())
     }
 
     fn all_present(&self, fields: &[usize]) -> bool {
@@ -798,6 +807,132 @@ impl Catalog {
                 Err(_) => (Outcome::Error, None),
             },
             (o, _, _) => (o, None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Failures inside the engine that no checked rule can provoke: a panicking helper and
+    //! an exhausted operation budget. Both are reached here by changing the catalog's own
+    //! engine after loading the rules of `fixtures/hostile_rules`.
+    use super::*;
+    use crate::catalog::Sources;
+    use crate::profile::RawValue;
+    use rhai::INT;
+
+    fn hostile() -> Catalog {
+        let mut sources = Sources::builtin();
+        sources.files.retain(|path, _| !path.starts_with("measures/"));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/hostile_rules/measures");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().expect("name").to_string_lossy();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            sources.files.insert(format!("measures/{name}"), text.into());
+        }
+        Catalog::from_sources(&sources).expect("the hostile rules load")
+    }
+
+    fn population(c: &Catalog) -> Vec<Profile> {
+        (0..300)
+            .map(|i: i64| {
+                let founded = format!("{}-03-{:02}", 1990 + i % 30, 1 + i % 28);
+                Profile::build(
+                    &c.schema,
+                    format!("E{i:04}"),
+                    "测试".into(),
+                    vec!["kind:enterprise".into()],
+                    [
+                        ("employees".to_owned(), RawValue::Integer(1 + i % 12)),
+                        ("revenue_10k_yuan".to_owned(), RawValue::Number(i as f64)),
+                        ("founded".to_owned(), RawValue::Text(founded)),
+                    ],
+                )
+                .expect("fits the schema")
+            })
+            .collect()
+    }
+
+    fn index(c: &Catalog, id: &str) -> usize {
+        c.measures.iter().position(|m| m.measure.id == id).unwrap()
+    }
+
+    /// Every pair of every measure but `bad` is as in `reference`; no error is granted.
+    fn only_measure_affected(
+        reference: &[Vec<MeasureResult>],
+        got: &[Vec<MeasureResult>],
+        bad: usize,
+    ) {
+        for (r, g) in reference.iter().zip(got) {
+            for (a, b) in r.iter().zip(g) {
+                if a.measure != bad {
+                    assert_eq!(a, b);
+                }
+                if b.outcome == Outcome::Error {
+                    assert_eq!(b.amount, None, "an error is never granted");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_inside_a_helper_is_that_pairs_error_and_the_batch_goes_on() {
+        let reference = hostile();
+        let profiles = population(&reference);
+        let as_of = jiff::civil::date(2025, 6, 30);
+        let want = reference.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+
+        let mut c = hostile();
+        // Replaces the catalog's `year` with one that panics on odd days.
+        c.engine.register_fn("year", |d: INT| -> INT {
+            assert!(d % 2 == 0, "helper bug on day {d}");
+            2000
+        });
+        let bad = index(&c, "M903");
+        let got = c.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+        only_measure_affected(&want, &got, bad);
+        let mut errors = 0;
+        for (p, results) in profiles.iter().zip(&got) {
+            let r = &results[bad];
+            let day = match p.fields.get("founded") {
+                Some(crate::profile::FieldValue::Date(d)) => dates::to_days(*d),
+                other => panic!("{other:?}"),
+            };
+            if day % 2 == 0 {
+                assert_eq!(r.outcome, Outcome::Eligible, "{}", p.id);
+            } else {
+                errors += 1;
+                assert_eq!(r.outcome, Outcome::Error, "{}", p.id);
+                let message = r.error.as_deref().unwrap_or_default();
+                assert!(
+                    message.contains("internal error: helper bug on day"),
+                    "{message}"
+                );
+            }
+        }
+        assert!(errors > 50 && errors < 250, "{errors} errors");
+    }
+
+    #[test]
+    fn an_exhausted_operation_budget_is_that_pairs_error() {
+        let reference = hostile();
+        let profiles = population(&reference);
+        let as_of = jiff::civil::date(2025, 6, 30);
+        let bad = index(&reference, "M902");
+        let want = reference.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+        // The longest and deepest expressions a rule may hold stay far under the budget.
+        assert!(want.iter().all(|r| r[bad].outcome == Outcome::Eligible));
+
+        let mut c = hostile();
+        c.engine.set_max_operations(100);
+        let got = c.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+        only_measure_affected(&want, &got, bad);
+        for r in &got {
+            assert_eq!(r[bad].outcome, Outcome::Error);
+            let message = r[bad].error.as_deref().unwrap_or_default();
+            assert!(message.contains("Too many operations"), "{message}");
         }
     }
 }

@@ -99,14 +99,10 @@ fn guarded<T>(
     let message = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => return Ok(v),
         Ok(Err(e)) => e.to_string(),
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown failure".to_owned());
-            format!("polars failed: {what}")
-        }
+        Err(payload) => format!(
+            "polars failed: {}",
+            crate::diag::panic_message(&*payload)
+        ),
     };
     Err(TabularError::Polars {
         path: show(path),

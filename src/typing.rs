@@ -77,7 +77,8 @@ pub const HELPERS: [&str; 7] = [
     "max",
 ];
 
-/// The deepest nesting an expression may have; the evaluating engine uses the same cap.
+/// The deepest nesting an expression may have; the evaluating engine allows a little more
+/// for the script generated around it.
 pub const MAX_DEPTH: usize = 32;
 /// The longest expression an officer may write.
 pub const MAX_LEN: usize = 2000;
