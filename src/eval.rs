@@ -823,14 +823,18 @@ mod tests {
 
     fn hostile() -> Catalog {
         let mut sources = Sources::builtin();
-        sources.files.retain(|path, _| !path.starts_with("measures/"));
+        sources
+            .files
+            .retain(|path, _| !path.starts_with("measures/"));
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/hostile_rules/measures");
         for entry in std::fs::read_dir(dir).expect("fixtures") {
             let path = entry.expect("entry").path();
             let name = path.file_name().expect("name").to_string_lossy();
             let text = std::fs::read_to_string(&path).expect("readable");
-            sources.files.insert(format!("measures/{name}"), text.into());
+            sources
+                .files
+                .insert(format!("measures/{name}"), text.into());
         }
         Catalog::from_sources(&sources).expect("the hostile rules load")
     }

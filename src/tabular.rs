@@ -99,10 +99,7 @@ fn guarded<T>(
     let message = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => return Ok(v),
         Ok(Err(e)) => e.to_string(),
-        Err(payload) => format!(
-            "polars failed: {}",
-            crate::diag::panic_message(&*payload)
-        ),
+        Err(payload) => format!("polars failed: {}", crate::diag::panic_message(&*payload)),
     };
     Err(TabularError::Polars {
         path: show(path),

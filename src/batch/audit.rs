@@ -249,21 +249,14 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
     sum.claims_rejected = claim_rejects.rows.len();
 
     let out = OutDir::create(&opts.out)?;
-    let write = || -> Result<(), MatchError> {
-        for t in [&missed, &wrongly, &differs, &claim_rejects] {
-            out.write(&format!("{}.csv", t.name), |w| t.write_csv(w))?;
-        }
-        let json = serde_json::to_string_pretty(&sum).expect("plain data serialises");
-        out.write("summary.json", |w| {
-            use std::io::Write;
-            writeln!(w, "{json}")
-        })?;
-        Ok(())
-    };
-    if let Err(e) = write() {
-        out.abandon();
-        return Err(e);
+    for t in [&missed, &wrongly, &differs, &claim_rejects] {
+        out.write(&format!("{}.csv", t.name), |w| t.write_csv(w))?;
     }
+    let json = serde_json::to_string_pretty(&sum).expect("plain data serialises");
+    out.write("summary.json", |w| {
+        use std::io::Write;
+        writeln!(w, "{json}")
+    })?;
     out.commit()?;
     Ok(sum)
 }

@@ -3,7 +3,8 @@
 //! Files are written into a hidden sibling `.<name>.partial-<pid>`, synced, and the
 //! folder is swapped into place only when every file is complete. A run killed at any
 //! moment leaves the previous complete folder (or none) under the final name; what it
-//! leaves behind is a `.partial` folder, which the next run removes.
+//! leaves behind is a `.partial` folder, which the next run removes; a run that fails or
+//! panics removes its own.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -100,9 +101,12 @@ impl OutDir {
         }
         Ok(self.target.clone())
     }
+}
 
-    /// Removes the partial folder of a run that failed.
-    pub fn abandon(self) {
+/// A run that fails, or panics, drops its `OutDir` without committing: the partial folder
+/// goes with it. After a commit there is nothing left under that name.
+impl Drop for OutDir {
+    fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.partial);
     }
 }

@@ -657,16 +657,9 @@ pub fn run_match_with_progress(
     };
     let previous = opts.previous.as_deref().map(Previous::open).transpose()?;
     let out = OutDir::create(&opts.out)?;
-    match fill_and_write(catalog, opts, &out, previous, sum, started, progress) {
-        Ok(sum) => {
-            out.commit()?;
-            Ok(sum)
-        }
-        Err(e) => {
-            out.abandon();
-            Err(e)
-        }
-    }
+    let sum = fill_and_write(catalog, opts, &out, previous, sum, started, progress)?;
+    out.commit()?;
+    Ok(sum)
 }
 
 fn io_to_output(out: &OutDir, file: &str) -> impl Fn(std::io::Error) -> MatchError {
