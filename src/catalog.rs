@@ -7,13 +7,16 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use include_dir::{Dir, include_dir};
+use jiff::civil::Date;
 use rhai::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::centre::Centre;
 use crate::compile::{self, CompiledMeasure};
 use crate::diag::{self, Code, Diagnostic};
+use crate::eval::Recommendation;
 use crate::ir::Test;
+use crate::profile::Profile;
 use crate::program::Program;
 use crate::schema::Schema;
 use crate::tags::Interner;
@@ -32,6 +35,11 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "rules directory `{path}` changed while it was being read ({tries} tries); publish rules by renaming a complete folder into place",
+        path = .path.display()
+    )]
+    Unstable { path: PathBuf, tries: usize },
     #[error("the catalog is invalid: {} problem(s)", .0.len())]
     Invalid(Vec<Diagnostic>),
     #[error(transparent)]
@@ -52,7 +60,26 @@ impl Sources {
         Sources { files }
     }
 
+    /// Reads a rules directory as one consistent snapshot: the directory is read twice
+    /// and the two readings must agree, so that a rule file edited during the read cannot
+    /// mix versions. A folder that keeps changing is refused after a few tries.
     pub fn read_dir(root: &Path) -> Result<Sources, LoadError> {
+        const TRIES: usize = 5;
+        let mut last = Sources::read_dir_once(root)?;
+        for _ in 0..TRIES {
+            let again = Sources::read_dir_once(root)?;
+            if again.files == last.files {
+                return Ok(again);
+            }
+            last = again;
+        }
+        Err(LoadError::Unstable {
+            path: root.to_owned(),
+            tries: TRIES,
+        })
+    }
+
+    fn read_dir_once(root: &Path) -> Result<Sources, LoadError> {
         let io = |path: &Path, source| LoadError::Io {
             path: path.to_owned(),
             source,
@@ -281,5 +308,12 @@ impl SharedCatalog {
         let next = Arc::new(Catalog::from_sources(sources)?);
         self.current.store(Arc::clone(&next));
         Ok(next)
+    }
+
+    /// [`Catalog::recommend`] on one snapshot: the whole answer, and the hash it carries,
+    /// come from the catalog that was current when it started, whatever is swapped in
+    /// meanwhile.
+    pub fn recommend(&self, profile: &Profile, as_of: Date) -> Recommendation {
+        self.current.load().recommend(profile, as_of)
     }
 }

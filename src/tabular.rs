@@ -216,20 +216,40 @@ pub fn read_population(
 /// (RFC 4180 escapes a quote by doubling it), so quoted cells may hold newlines.
 struct CsvRecords<R> {
     inner: R,
+    /// Lines read so far, for errors.
+    line: usize,
 }
 
 impl<R: BufRead> CsvRecords<R> {
     /// Appends the next non-blank record to `out`, newline-terminated; false at end of input.
+    /// A record over [`record::MAX_RECORD_BYTES`] is an error: the file cannot be read on
+    /// past an unclosed quote.
     fn next_into(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool> {
         loop {
             let start = out.len();
+            let first_line = self.line + 1;
             let mut quotes = 0usize;
             loop {
                 let before = out.len();
                 if self.inner.read_until(b'\n', out)? == 0 {
                     break;
                 }
+                self.line += 1;
                 quotes += out[before..].iter().filter(|&&b| b == b'"').count();
+                if out.len() - start > record::MAX_RECORD_BYTES {
+                    let why = if quotes % 2 == 0 {
+                        ""
+                    } else {
+                        ": a quote opened in it is never closed"
+                    };
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "the record starting at line {first_line} is over {} bytes{why}",
+                            record::MAX_RECORD_BYTES
+                        ),
+                    ));
+                }
                 if quotes % 2 == 0 {
                     break;
                 }
@@ -276,6 +296,7 @@ fn read_csv(
     let file = File::open(path).map_err(io_err(path))?;
     let mut records = CsvRecords {
         inner: BufReader::new(file),
+        line: 0,
     };
 
     let mut header = Vec::new();

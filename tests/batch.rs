@@ -2,84 +2,12 @@
 //! what lands in the output folder.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
-use assert_cmd::Command;
+#[path = "support/cli.rs"]
+mod cli;
 
-fn cmd() -> Command {
-    Command::cargo_bin("policy-match").expect("binary built")
-}
-
-fn run(args: &[&str]) -> Output {
-    cmd().args(args).output().expect("runs")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
-
-fn generate(dir: &Path, file: &str, count: usize, bad_rows: f64) -> PathBuf {
-    let path = dir.join(file);
-    let out = run(&[
-        "gen",
-        "--count",
-        &count.to_string(),
-        "--seed",
-        "7",
-        "--bad-rows",
-        &bad_rows.to_string(),
-        "--out",
-        p(&path),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    path
-}
-
-fn match_into(input: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "match",
-        "--enterprises",
-        p(input),
-        "--out",
-        p(out),
-        "--as-of",
-        "2025-06-30",
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Every output file but summary.json (whose timings vary), by name.
-fn tables(dir: &Path) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
-        .expect("output folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                read(&p),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&read(&dir.join("summary.json"))).expect("summary.json")
-}
+use cli::*;
 
 #[test]
 fn csv_parquet_and_json_lines_give_byte_identical_pushes() {
@@ -351,19 +279,33 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
         !out.exists() || complete(&out),
         "a partial folder under the final name"
     );
-    // Then a complete run, and kills at spread moments of later runs.
+    // Then a complete run, and kills of later runs at 24 random moments (the seed is
+    // printed, to replay a failure).
     assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
     let reference = tables(&out);
-    for i in 0..20u64 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.subsec_nanos() as u64 | 1);
+    let mut state = seed;
+    for i in 0..24 {
+        // xorshift64: good enough to spread the moments over a run's ~400 ms.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let wait = 5 + state % 400;
         let mut child = spawn();
-        std::thread::sleep(std::time::Duration::from_millis(5 + i * 37 % 400));
+        std::thread::sleep(std::time::Duration::from_millis(wait));
         let _ = child.kill();
         let _ = child.wait();
         assert!(
             complete(&out),
-            "kill {i}: the previous folder is gone or partial"
+            "seed {seed}, kill {i} at {wait} ms: the previous folder is gone or partial"
         );
-        assert_eq!(tables(&out), reference, "kill {i}: the folder changed");
+        assert_eq!(
+            tables(&out),
+            reference,
+            "seed {seed}, kill {i} at {wait} ms: the folder changed"
+        );
     }
 }
 

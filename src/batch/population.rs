@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 
-use crate::batch::record::{RawRecord, TAG_SEPARATOR};
+use crate::batch::record::{MAX_RECORD_BYTES, RawRecord, TAG_SEPARATOR};
 use crate::profile::RawValue;
 use crate::schema::{FieldType, Schema};
 
@@ -319,7 +319,8 @@ pub fn read_jsonl(
     let (mut line_no, mut total) = (0usize, 0usize);
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf).map_err(named)? == 0 {
+        let read = read_line_capped(&mut reader, &mut buf).map_err(named)?;
+        if read == 0 {
             break;
         }
         line_no += 1;
@@ -327,20 +328,21 @@ pub fn read_jsonl(
         if line_no == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
+        let unreadable = |problem: String| RawRecord {
+            row: line_no,
+            id: scan_id(&String::from_utf8_lossy(bytes)),
+            name: None,
+            tags: Vec::new(),
+            fields: Vec::new(),
+            problems: vec![problem],
+        };
         let record = match std::str::from_utf8(bytes) {
+            _ if read > MAX_RECORD_BYTES => unreadable(format!(
+                "the line is {read} bytes long, over the limit of {MAX_RECORD_BYTES}"
+            )),
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => parse_jsonl_line(schema, line_no, line),
-            Err(e) => {
-                let line = String::from_utf8_lossy(bytes);
-                RawRecord {
-                    row: line_no,
-                    id: scan_id(&line),
-                    name: None,
-                    tags: Vec::new(),
-                    fields: Vec::new(),
-                    problems: vec![format!("the line is not valid UTF-8: {e}")],
-                }
-            }
+            Err(e) => unreadable(format!("the line is not valid UTF-8: {e}")),
         };
         chunk.push(record);
         total += 1;
@@ -355,6 +357,33 @@ pub fn read_jsonl(
         sink(chunk);
     }
     Ok(total)
+}
+
+/// Reads one line into `buf`, keeping at most [`MAX_RECORD_BYTES`] + 1 bytes of it in
+/// memory; returns the line's full length (0 at the end of input).
+fn read_line_capped(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let mut len = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(len);
+        }
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        let room = (MAX_RECORD_BYTES + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&available[..take.min(room)]);
+        reader.consume(take);
+        len += take;
+        if done {
+            return Ok(len);
+        }
+    }
 }
 
 // ------------------------------------------------------------------------ CSV

@@ -11,6 +11,14 @@ use crate::profile::{Profile, RawValue};
 use crate::schema::Schema;
 use crate::uscc;
 
+/// The longest input record (a CSV record, a JSON Lines line) read. A CSV record over it is
+/// almost always an unclosed quote swallowing the rest of the file.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// The longest cell (an id, a name, a tag, a text value) accepted; a name is copied into
+/// every output row of its enterprise.
+pub const MAX_CELL_BYTES: usize = 4096;
+
 /// The separator of tags inside one CSV cell.
 pub const TAG_SEPARATOR: char = ';';
 
@@ -46,6 +54,10 @@ impl RawRecord {
         if !self.problems.is_empty() {
             return Err(reject(self.id.clone(), self.problems.join("; ")));
         }
+        if let Some(problem) = self.oversized_cell() {
+            let id = self.id.clone().filter(|id| id.len() <= MAX_CELL_BYTES);
+            return Err(reject(id, problem));
+        }
         let Some(id) = self.id.clone().filter(|s| !s.is_empty()) else {
             return Err(reject(
                 None,
@@ -64,6 +76,28 @@ impl RawRecord {
             self.fields.clone(),
         )
         .map_err(|e| reject(Some(id), e.to_string()))
+    }
+}
+
+impl RawRecord {
+    fn oversized_cell(&self) -> Option<String> {
+        let texts = [("id", self.id.as_deref()), ("name", self.name.as_deref())]
+            .into_iter()
+            .filter_map(|(c, v)| Some((c, v?)))
+            .chain(self.tags.iter().map(|t| ("tags", t.as_str())))
+            .chain(self.fields.iter().filter_map(|(name, v)| match v {
+                RawValue::Text(t) => Some((name.as_str(), t.as_str())),
+                _ => None,
+            }));
+        for (column, text) in texts {
+            if text.len() > MAX_CELL_BYTES {
+                return Some(format!(
+                    "`{column}` holds {} bytes, over the limit of {MAX_CELL_BYTES}",
+                    text.len()
+                ));
+            }
+        }
+        None
     }
 }
 
