@@ -16,6 +16,7 @@ use crate::diag::Code;
 use crate::ir::Expr;
 use crate::schema::{FieldType, Schema};
 
+/// What an expression must be: a condition is a `Bool`, a benefit a `Num`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
     Num,
@@ -33,12 +34,57 @@ impl Ty {
             Ty::Str => "string",
         }
     }
+}
 
-    fn of_field(t: FieldType) -> Ty {
+/// The type the checker infers. Integers are kept apart from other numbers because rhai
+/// keeps them apart: a date is a whole number of days, and `add_months(d, 1.5)` or
+/// `year(as_of + 0.5)` has no function to run, so it would be an error on every pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum T {
+    Int,
+    Float,
+    Bool,
+    Date,
+    Str,
+}
+
+impl T {
+    fn kind(self) -> Ty {
+        match self {
+            T::Int | T::Float => Ty::Num,
+            T::Bool => Ty::Bool,
+            T::Date => Ty::Date,
+            T::Str => Ty::Str,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            T::Int => "integer",
+            T::Float => "number",
+            other => other.kind().name(),
+        }
+    }
+
+    fn of_field(t: FieldType) -> T {
         match t {
-            FieldType::Number | FieldType::Integer => Ty::Num,
-            FieldType::Date => Ty::Date,
-            FieldType::Bool => Ty::Bool,
+            FieldType::Integer => T::Int,
+            FieldType::Number => T::Float,
+            FieldType::Date => T::Date,
+            FieldType::Bool => T::Bool,
+        }
+    }
+
+    fn is_num(self) -> bool {
+        matches!(self, T::Int | T::Float)
+    }
+
+    /// The type of `+ - *`, `min`, `max` or an `if` over two numbers.
+    fn join(a: T, b: T) -> T {
+        if a == T::Int && b == T::Int {
+            T::Int
+        } else {
+            T::Float
         }
     }
 }
@@ -130,11 +176,15 @@ pub fn check(schema: &Schema, source: &str, want: Ty) -> Result<Expr, Vec<Proble
         _ => None,
     };
     match root.map(|e| c.expr(e)) {
-        Some(Some(ty)) if ty != want => {
+        Some(Some(ty)) if ty.kind() != want => {
             let (line, column) = pos(root.map_or(Position::NONE, RExpr::position));
             c.problems.push(Problem {
                 code: Code::TypeMismatch,
-                message: format!("expression is a {}, expected a {}", ty.name(), want.name()),
+                message: format!(
+                    "expression is a {}, expected a {}",
+                    ty.kind().name(),
+                    want.name()
+                ),
                 help: (want == Ty::Bool)
                     .then(|| "a condition must compare something, e.g. `employees >= 10`".into()),
                 line,
@@ -190,7 +240,7 @@ impl Checker<'_> {
         at: Position,
         message: String,
         help: Option<String>,
-    ) -> Option<Ty> {
+    ) -> Option<T> {
         let (line, column) = pos(at);
         self.problems.push(Problem {
             code,
@@ -202,28 +252,32 @@ impl Checker<'_> {
         None
     }
 
-    fn mismatch(&mut self, at: Position, what: &str, tys: &[Ty]) -> Option<Ty> {
+    fn mismatch(&mut self, at: Position, what: &str, tys: &[T]) -> Option<T> {
         let list: Vec<_> = tys.iter().map(|t| t.name()).collect();
+        let help = (tys.contains(&T::Date) && tys.contains(&T::Float)).then(|| {
+            "dates count whole days and months: round with an integer field or constant".into()
+        });
         self.report(
             Code::TypeMismatch,
             at,
             format!("`{what}` cannot take ({})", list.join(", ")),
-            None,
+            help,
         )
     }
 
     /// The type of `e`, or `None` when a problem was reported inside it.
-    fn expr(&mut self, e: &RExpr) -> Option<Ty> {
+    fn expr(&mut self, e: &RExpr) -> Option<T> {
         match e {
-            RExpr::IntegerConstant(..) | RExpr::FloatConstant(..) => Some(Ty::Num),
-            RExpr::BoolConstant(..) => Some(Ty::Bool),
-            RExpr::StringConstant(..) => Some(Ty::Str),
+            RExpr::IntegerConstant(..) => Some(T::Int),
+            RExpr::FloatConstant(..) => Some(T::Float),
+            RExpr::BoolConstant(..) => Some(T::Bool),
+            RExpr::StringConstant(..) => Some(T::Str),
             RExpr::Variable(v, _, at) => self.variable(v.1.as_str(), *at),
             RExpr::And(args, _) | RExpr::Or(args, _) => {
                 let mut ok = true;
                 for a in args.iter() {
                     match self.expr(a) {
-                        Some(Ty::Bool) => {}
+                        Some(T::Bool) => {}
                         Some(t) => {
                             self.mismatch(a.position(), "&& / ||", &[t]);
                             ok = false;
@@ -231,7 +285,7 @@ impl Checker<'_> {
                         None => ok = false,
                     }
                 }
-                ok.then_some(Ty::Bool)
+                ok.then_some(T::Bool)
             }
             RExpr::FnCall(call, at) => {
                 let args: Vec<&RExpr> = call.args.iter().collect();
@@ -255,14 +309,14 @@ impl Checker<'_> {
         }
     }
 
-    fn variable(&mut self, name: &str, at: Position) -> Option<Ty> {
+    fn variable(&mut self, name: &str, at: Position) -> Option<T> {
         if name == "as_of" {
-            return Some(Ty::Date);
+            return Some(T::Date);
         }
         match self.schema.field(name) {
             Some(f) => {
                 self.fields.insert(f.name.clone());
-                Some(Ty::of_field(f.ty))
+                Some(T::of_field(f.ty))
             }
             None => {
                 let help = self
@@ -279,15 +333,18 @@ impl Checker<'_> {
         }
     }
 
-    fn if_expr(&mut self, flow: &rhai::FlowControl, at: Position) -> Option<Ty> {
+    fn if_expr(&mut self, flow: &rhai::FlowControl, at: Position) -> Option<T> {
         let cond = self.expr(&flow.expr);
         if let Some(t) = cond
-            && t != Ty::Bool
+            && t != T::Bool
         {
             self.mismatch(flow.expr.position(), "if", &[t]);
         }
         let body = self.block(&flow.body, at)?;
         let branch = self.block(&flow.branch, at)?;
+        if body.is_num() && branch.is_num() {
+            return cond.map(|_| T::join(body, branch));
+        }
         if body != branch {
             return self.report(
                 Code::TypeMismatch,
@@ -303,7 +360,7 @@ impl Checker<'_> {
         cond.map(|_| body)
     }
 
-    fn block(&mut self, b: &rhai::StmtBlock, at: Position) -> Option<Ty> {
+    fn block(&mut self, b: &rhai::StmtBlock, at: Position) -> Option<T> {
         match b.statements() {
             [Stmt::Expr(e)] => self.expr(e),
             [Stmt::If(flow, at)] => self.if_expr(flow, *at),
@@ -322,25 +379,28 @@ impl Checker<'_> {
         }
     }
 
-    fn operator(&mut self, op: &str, args: &[&RExpr], at: Position) -> Option<Ty> {
-        let tys: Vec<Option<Ty>> = args.iter().map(|a| self.expr(a)).collect();
-        let tys: Vec<Ty> = tys.into_iter().collect::<Option<_>>()?;
-        use Ty::*;
+    fn operator(&mut self, op: &str, args: &[&RExpr], at: Position) -> Option<T> {
+        let tys: Vec<Option<T>> = args.iter().map(|a| self.expr(a)).collect();
+        let tys: Vec<T> = tys.into_iter().collect::<Option<_>>()?;
+        use T::*;
         let out = match (op, tys.as_slice()) {
             ("!", [Bool]) => Bool,
-            ("-", [Num]) => Num,
-            ("<" | "<=" | ">" | ">=", [Num, Num] | [Date, Date]) => Bool,
-            ("==" | "!=", [Num, Num] | [Date, Date] | [Bool, Bool]) => Bool,
-            ("+" | "-" | "*" | "/", [Num, Num]) => Num,
-            ("-", [Date, Date]) => Num,
-            ("+" | "-", [Date, Num]) => Date,
+            ("-", [t]) if t.is_num() => *t,
+            ("<" | "<=" | ">" | ">=", [a, b]) if a.is_num() && b.is_num() => Bool,
+            ("<" | "<=" | ">" | ">=", [Date, Date]) => Bool,
+            ("==" | "!=", [a, b]) if a.is_num() && b.is_num() => Bool,
+            ("==" | "!=", [Date, Date] | [Bool, Bool]) => Bool,
+            ("+" | "-" | "*", [a, b]) if a.is_num() && b.is_num() => T::join(*a, *b),
+            ("/", [a, b]) if a.is_num() && b.is_num() => Float,
+            ("-", [Date, Date]) => Int,
+            ("+" | "-", [Date, Int]) => Date,
             _ => return self.mismatch(at, op, &tys),
         };
         Some(out)
     }
 
-    fn function(&mut self, name: &str, args: &[&RExpr], at: Position) -> Option<Ty> {
-        use Ty::*;
+    fn function(&mut self, name: &str, args: &[&RExpr], at: Position) -> Option<T> {
+        use T::*;
         match (name, args) {
             ("has", [RExpr::StringConstant(tag, tag_at)]) => {
                 match self.schema.check_tag(tag) {
@@ -375,13 +435,13 @@ impl Checker<'_> {
                 None,
             ),
             ("year" | "days_between" | "add_months" | "min" | "max", _) => {
-                let tys: Vec<Option<Ty>> = args.iter().map(|a| self.expr(a)).collect();
-                let tys: Vec<Ty> = tys.into_iter().collect::<Option<_>>()?;
+                let tys: Vec<Option<T>> = args.iter().map(|a| self.expr(a)).collect();
+                let tys: Vec<T> = tys.into_iter().collect::<Option<_>>()?;
                 match (name, tys.as_slice()) {
-                    ("year", [Date]) => Some(Num),
-                    ("days_between", [Date, Date]) => Some(Num),
-                    ("add_months", [Date, Num]) => Some(Date),
-                    ("min" | "max", [Num, Num]) => Some(Num),
+                    ("year", [Date]) => Some(Int),
+                    ("days_between", [Date, Date]) => Some(Int),
+                    ("add_months", [Date, Int]) => Some(Date),
+                    ("min" | "max", [a, b]) if a.is_num() && b.is_num() => Some(T::join(*a, *b)),
                     _ => self.mismatch(at, name, &tys),
                 }
             }
@@ -438,6 +498,16 @@ mod tests {
                 &["plot_ratio"],
             ),
             ("founded <= as_of - 365 * 3", Ty::Bool, &["founded"]),
+            (
+                "add_months(founded, if employees > 9 { 12 } else { employees }) < as_of",
+                Ty::Bool,
+                &["employees", "founded"],
+            ),
+            (
+                "employees / 2 < if employees > 1 { 1 } else { 0.5 }",
+                Ty::Bool,
+                &["employees"],
+            ),
             ("as_of >= add_months(founded, 3)", Ty::Bool, &["founded"]),
             (
                 "days_between(founded, as_of) > 1000",
@@ -469,6 +539,19 @@ mod tests {
     fn rejected_expressions_and_why() {
         for (src, want, code) in [
             ("employees < true", Ty::Bool, Code::TypeMismatch),
+            // rhai has no float version of the date helpers: every pair would fail.
+            (
+                "add_months(founded, 1.5) < as_of",
+                Ty::Bool,
+                Code::TypeMismatch,
+            ),
+            ("year(as_of + 0.5) > 2020", Ty::Bool, Code::TypeMismatch),
+            ("founded < as_of - 365 / 2", Ty::Bool, Code::TypeMismatch),
+            (
+                "add_months(founded, booth_fee_yuan) < as_of",
+                Ty::Bool,
+                Code::TypeMismatch,
+            ),
             ("founded < 2020", Ty::Bool, Code::TypeMismatch),
             ("booth_fee_yuan * 0.7", Ty::Bool, Code::TypeMismatch),
             ("employees > 1", Ty::Num, Code::TypeMismatch),
