@@ -125,3 +125,37 @@ fn swap(a: &Path, b: &Path) -> io::Result<()> {
     fs::rename(a, b)?;
     fs::rename(&aside, a)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_dropped_before_its_commit_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        let out = OutDir::create(&target).unwrap();
+        out.write("pushes.csv", |w| {
+            use std::io::Write;
+            w.write_all(b"enterprise_id,measure_id\n")
+        })
+        .unwrap();
+        // A failed or panicking run drops its OutDir without committing.
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _out = out;
+            panic!("a bug mid-run");
+        }));
+        assert!(dropped.is_err());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+
+        let out = OutDir::create(&target).unwrap();
+        out.write("pushes.csv", |_| Ok(())).unwrap();
+        out.commit().unwrap();
+        let names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["out"], "only the committed folder");
+        assert!(target.join("pushes.csv").exists());
+    }
+}
