@@ -307,6 +307,14 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
             "seed {seed}, kill {i} at {wait} ms: the folder changed"
         );
     }
+    // What the killed runs left behind is hidden, and the next run clears it.
+    assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "pop.jsonl")
+        .collect();
+    assert_eq!(names, ["out"], "leftovers of killed runs");
 }
 
 #[test]
