@@ -1,14 +1,13 @@
 //! Enterprise profiles (一企一档): identity, tags and typed fields, checked against the schema.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::Path;
 
 use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::schema::{FieldType, Schema};
-use crate::uscc::{self, UsccError};
+use crate::uscc::UsccError;
 
 /// A field value; dates are civil dates, numbers are finite.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,8 +33,9 @@ pub struct Profile {
 pub enum ProfileError {
     #[error(transparent)]
     Id(#[from] UsccError),
-    #[error("not a JSON object with `id`, `name`, `tags` and `fields`: {0}")]
-    Shape(String),
+    /// A JSON Lines record the batch reader would reject, with its reason.
+    #[error("{0}")]
+    Record(String),
     #[error("{message}")]
     Tag { tag: String, message: String },
     #[error("unknown field `{field}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
@@ -163,43 +163,12 @@ impl Profile {
         })
     }
 
-    /// Parses one JSON Lines record: `{"id", "name", "tags": [...], "fields": {...}}`.
+    /// Parses one JSON Lines record: `{"id", "name", "tags": [...], "fields": {...}}`,
+    /// with the reader and checks of the batch (`match`), so both accept the same lines.
     pub fn from_json(schema: &Schema, line: &str) -> Result<Profile, ProfileError> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Record {
-            id: String,
-            name: String,
-            #[serde(default)]
-            tags: Vec<String>,
-            #[serde(default)]
-            fields: serde_json::Map<String, serde_json::Value>,
-        }
-        let rec: Record =
-            serde_json::from_str(line).map_err(|e| ProfileError::Shape(e.to_string()))?;
-        uscc::validate(&rec.id)?;
-        let mut fields = Vec::with_capacity(rec.fields.len());
-        for (k, v) in rec.fields {
-            let raw = match v {
-                // JSON null is "no value": the field is missing, not zero.
-                serde_json::Value::Null => continue,
-                serde_json::Value::Bool(b) => RawValue::Bool(b),
-                serde_json::Value::String(s) => RawValue::Text(s),
-                serde_json::Value::Number(n) => match n.as_i64() {
-                    Some(i) => RawValue::Integer(i),
-                    None => RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                other => {
-                    return Err(ProfileError::FieldType {
-                        field: k,
-                        expected: "a scalar",
-                        found: other.to_string(),
-                    });
-                }
-            };
-            fields.push((k, raw));
-        }
-        Profile::build(schema, rec.id, rec.name, rec.tags, fields)
+        crate::batch::population::parse_jsonl_line(schema, 1, line)
+            .into_profile(schema)
+            .map_err(|r| ProfileError::Record(r.reason))
     }
 }
 
@@ -221,48 +190,35 @@ pub struct Reject {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read enterprises file `{path}`: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The message names the file.
+    #[error("cannot read enterprises file {0}")]
+    Io(std::io::Error),
 }
 
-/// Reads a JSON Lines file of profiles. Bad lines are returned as rejects, never dropped;
-/// a duplicate id is rejected on its second appearance.
+/// Reads a JSON Lines file of profiles, as `match` reads it. Bad lines are returned as
+/// rejects, never dropped; a duplicate id is rejected on its second appearance.
 pub fn read_jsonl(schema: &Schema, path: &Path) -> Result<(Vec<Profile>, Vec<Reject>), ReadError> {
-    let io = |source| ReadError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
     let mut profiles = Vec::new();
     let mut rejects = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io)?;
-        if line.trim().is_empty() {
-            continue;
+    crate::batch::population::read_jsonl(path, schema, 1024, &mut |chunk| {
+        for record in chunk {
+            let line = record.row;
+            match record.into_profile(schema) {
+                Ok(p) if !seen.insert(p.id.clone()) => rejects.push(Reject {
+                    line,
+                    id: Some(p.id.clone()),
+                    reason: format!("duplicate id `{}`", p.id),
+                }),
+                Ok(p) => profiles.push(p),
+                Err(r) => rejects.push(Reject {
+                    line,
+                    id: r.id,
+                    reason: r.reason,
+                }),
+            }
         }
-        let line_no = i + 1;
-        match Profile::from_json(schema, &line) {
-            Ok(p) if !seen.insert(p.id.clone()) => rejects.push(Reject {
-                line: line_no,
-                id: Some(p.id.clone()),
-                reason: format!("duplicate id `{}`", p.id),
-            }),
-            Ok(p) => profiles.push(p),
-            Err(e) => rejects.push(Reject {
-                line: line_no,
-                id: json_id(&line),
-                reason: e.to_string(),
-            }),
-        }
-    }
+    })
+    .map_err(ReadError::Io)?;
     Ok((profiles, rejects))
-}
-
-fn json_id(line: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    v.get("id")?.as_str().map(str::to_owned)
 }

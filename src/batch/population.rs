@@ -189,7 +189,7 @@ fn describe(v: &serde_json::Value) -> &'static str {
 }
 
 /// One JSON Lines line as a RawRecord; never fails, a bad line gives a problem.
-fn parse_jsonl_line(schema: &Schema, row: usize, line: &str) -> RawRecord {
+pub(crate) fn parse_jsonl_line(schema: &Schema, row: usize, line: &str) -> RawRecord {
     use serde_json::Value;
     let mut r = RawRecord {
         row,
@@ -726,20 +726,9 @@ mod tests {
     }
 
     #[test]
-    fn the_fixture_reads_as_profile_from_json_does() {
+    fn the_fixture_round_trips_through_write_jsonl() {
         let schema = schema();
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/enterprises.jsonl");
-        let (chunks, n) = read_all(&path, &schema, 4);
-        let (profiles, rejects) = crate::profile::read_jsonl(&schema, &path).unwrap();
-        assert_eq!(n, profiles.len() + rejects.len());
-        let ours: Vec<_> = chunks
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.into_profile(&schema).ok())
-            .collect();
-        assert_eq!(ours, profiles);
-
-        // And writing it back gives the same records.
         let (chunks, _) = read_all(&path, &schema, 100);
         let records: Vec<RawRecord> = chunks.into_iter().flatten().collect();
         let (_dir, copy) = write_file(&schema, &records);
