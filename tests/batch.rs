@@ -309,12 +309,11 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
     }
     // What the killed runs left behind is hidden, and the next run clears it.
     assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
-    let names: Vec<String> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "pop.jsonl")
-        .collect();
-    assert_eq!(names, ["out"], "leftovers of killed runs");
+    assert_eq!(
+        entries(tmp.path()),
+        ["out", "pop.jsonl"],
+        "leftovers of killed runs"
+    );
 }
 
 #[test]
@@ -402,10 +401,5 @@ fn a_previous_list_out_of_order_is_refused_with_its_line() {
         "{stderr}"
     );
     assert!(!out_dir.exists(), "no output folder after a failed run");
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("partial"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_partial(tmp.path());
 }

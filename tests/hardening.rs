@@ -401,12 +401,7 @@ fn a_full_disk_fails_clearly_and_leaves_the_previous_output() {
         "{e}"
     );
     assert_eq!(tables(&out), previous, "the previous output is untouched");
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("partial"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_partial(tmp.path());
 }
 
 #[test]
@@ -432,12 +427,10 @@ fn rules_changed_during_a_run_do_not_mix_versions() {
         .unwrap();
     // The partial folder appears once the rules are loaded; then they are rewritten.
     let started = std::time::Instant::now();
-    while !std::fs::read_dir(tmp.path()).unwrap().any(|e| {
-        e.unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with(".out.partial")
-    }) {
+    while !entries(tmp.path())
+        .iter()
+        .any(|n| n.starts_with(".out.partial"))
+    {
         assert!(started.elapsed().as_secs() < 60, "the run never started");
         std::thread::sleep(std::time::Duration::from_millis(2));
     }

@@ -81,3 +81,22 @@ pub fn tables(dir: &Path) -> Vec<(String, String)> {
 pub fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&read(&dir.join("summary.json"))).expect("summary.json")
 }
+
+/// The names in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("a folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// No partial output folder is left in `dir`.
+pub fn assert_no_partial(dir: &Path) {
+    let leftovers: Vec<String> = entries(dir)
+        .into_iter()
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
