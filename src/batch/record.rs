@@ -77,9 +77,7 @@ impl RawRecord {
         )
         .map_err(|e| reject(Some(id), e.to_string()))
     }
-}
 
-impl RawRecord {
     fn oversized_cell(&self) -> Option<String> {
         let texts = [("id", self.id.as_deref()), ("name", self.name.as_deref())]
             .into_iter()

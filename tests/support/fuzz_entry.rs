@@ -41,13 +41,13 @@ pub fn rules(data: &[u8]) {
         1 => "centre.toml".to_owned(),
         _ => format!("measures/{}.toml", measure_id(text).unwrap_or("M001")),
     };
+    // The schema, the centre and three measures: each input checks and compiles in
+    // well under a millisecond, and a measure that replaces one of the three collides
+    // with nothing.
     let mut sources = BUILTIN_SOURCES.clone();
-    if pick % 4 == 0 {
-        // Every measure is checked against a replaced schema; a few keep it fast.
-        sources
-            .files
-            .retain(|path, _| !path.starts_with("measures/") || path.as_str() < "measures/M004");
-    }
+    sources
+        .files
+        .retain(|path, _| !path.starts_with("measures/") || path.as_str() < "measures/M004");
     sources.files.insert(file, text.into());
     match Catalog::from_sources(&sources) {
         Ok(catalog) => {
