@@ -104,11 +104,11 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
         conditions: cm
             .conditions
             .iter()
-            .zip(&r.statuses)
+            .zip(r.statuses())
             .map(|(c, s)| ConditionJson {
                 label: &c.label,
                 group: c.group,
-                status: status_str(s),
+                status: status_str(&s),
             })
             .collect(),
         error: r.error.clone(),
@@ -182,7 +182,7 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
             continue;
         }
         let mut group = 0;
-        for (c, st) in cm.conditions.iter().zip(&r.statuses) {
+        for (c, st) in cm.conditions.iter().zip(r.statuses()) {
             if c.group != group {
                 group = c.group;
                 let label = m.eligibility.alternatives[group - 1]
