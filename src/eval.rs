@@ -676,29 +676,43 @@ fn rank(r: &MeasureResult) -> u8 {
     }
 }
 
-/// Ranks results in place; amounts are compared only between benefits in yuan.
-pub fn sort_ranked(catalog: &Catalog, results: &mut [MeasureResult]) {
+/// Ranks results; amounts are compared only between benefits in yuan.
+fn ranked(catalog: &Catalog, results: Vec<MeasureResult>) -> Vec<MeasureResult> {
     let yuan = |r: &MeasureResult| {
         r.amount_yuan(&catalog.measures[r.measure].measure)
             .unwrap_or(-1.0)
     };
-    // The float as an integer of the same order (f64::total_cmp's), so keys are computed
-    // once per result rather than once per comparison.
+    // The float as an unsigned integer of the same order (f64::total_cmp's).
     let ordered = |x: f64| {
         let bits = x.to_bits() as i64;
-        bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+        ((bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64) ^ (1 << 63)
     };
     // One integer per result, compared in one instruction: rank (3 bits), then the amount
     // descending (64), then the score descending (7: at most 64 conditions), then the
-    // measure index (32).
-    results.sort_by_cached_key(|r| {
-        let amount_desc = !((ordered(yuan(r)) as u64) ^ (1 << 63));
-        let score_desc = 127 - r.score().min(127) as u128;
-        (u128::from(rank(r)) << 125)
-            | (u128::from(amount_desc) << 61)
-            | (score_desc << 54)
-            | (r.measure as u128 & 0xFFFF_FFFF)
-    });
+    // measure index (20), then the position in `results` (20), to move each result once.
+    const FIELD: u128 = (1 << 20) - 1;
+    assert!(results.len() as u128 <= FIELD && catalog.measures.len() as u128 <= FIELD);
+    let mut keys: Vec<u128> = results
+        .iter()
+        .enumerate()
+        .map(|(at, r)| {
+            let score_desc = 127 - r.score().min(127) as u128;
+            (u128::from(rank(r)) << 125)
+                | (u128::from(!ordered(yuan(r))) << 61)
+                | (score_desc << 54)
+                | ((r.measure as u128) << 20)
+                | at as u128
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut slots: Vec<Option<MeasureResult>> = results.into_iter().map(Some).collect();
+    keys.iter()
+        .map(|k| {
+            slots[(k & FIELD) as usize]
+                .take()
+                .expect("each position once")
+        })
+        .collect()
 }
 
 impl Catalog {
@@ -715,9 +729,10 @@ impl Catalog {
         engine: EngineKind,
     ) -> Recommendation {
         let prepared = self.prepare(profile);
-        let mut results =
-            Evaluator::with_options(self, engine, false).evaluate_all(prepared.row(), as_of);
-        sort_ranked(self, &mut results);
+        let results = ranked(
+            self,
+            Evaluator::with_options(self, engine, false).evaluate_all(prepared.row(), as_of),
+        );
         Recommendation {
             enterprise_id: profile.id.clone(),
             as_of,
@@ -906,6 +921,7 @@ mod tests {
             let p = Profile::from_json(&c.schema, line).expect("fixture");
             let ranked = c.recommend(&p, as_of).results;
             let mut plain = ranked.clone();
+            plain.reverse();
             let yuan = |r: &MeasureResult| {
                 r.amount_yuan(&c.measures[r.measure].measure)
                     .unwrap_or(-1.0)
