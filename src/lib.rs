@@ -40,6 +40,7 @@ pub mod eval;
 pub mod explain;
 pub mod ir;
 pub mod native;
+pub mod parquet_footer;
 pub mod profile;
 pub mod program;
 pub mod ruletest;

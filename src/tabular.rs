@@ -468,6 +468,42 @@ fn read_kind(role: Role, schema: &Schema, dtype: &pl::DataType) -> Result<Decode
     }
 }
 
+/// Reads the footer's bytes and checks their structure before polars sees them (see
+/// [`crate::parquet_footer`]): polars reserves whatever sizes a footer declares.
+fn check_parquet_footer(path: &Path, file: &mut File) -> Result<(), TabularError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata().map_err(io_err(path))?.len();
+    let mut tail = [0u8; 8];
+    if len < 12 {
+        return Err(format_err(
+            path,
+            "not a Parquet file: shorter than its magic bytes",
+        ));
+    }
+    file.seek(SeekFrom::End(-8))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(io_err(path))?;
+    if &tail[4..] != b"PAR1" {
+        return Err(format_err(
+            path,
+            "not a Parquet file, or a truncated one: it does not end with `PAR1`",
+        ));
+    }
+    let footer_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer_len > len - 12 {
+        return Err(format_err(
+            path,
+            format!("corrupt Parquet footer: {footer_len} bytes declared in a file of {len}"),
+        ));
+    }
+    let mut footer = vec![0u8; footer_len as usize];
+    file.seek(SeekFrom::End(-8 - footer_len as i64))
+        .and_then(|_| file.read_exact(&mut footer))
+        .and_then(|_| file.seek(SeekFrom::Start(0)))
+        .map_err(io_err(path))?;
+    crate::parquet_footer::check(&footer).map_err(|e| format_err(path, e.to_string()))
+}
+
 /// The footer of a Parquet file: its metadata, read once and reused for every slice, and
 /// its schema as polars types.
 fn parquet_head(
@@ -512,6 +548,7 @@ fn read_parquet(
     sink: &mut dyn FnMut(Vec<RawRecord>),
 ) -> Result<usize, TabularError> {
     let mut file = File::open(path).map_err(io_err(path))?;
+    check_parquet_footer(path, &mut file)?;
     let (metadata, file_schema) = parquet_head(path, &mut file)?;
     let n_rows = metadata.num_rows;
 
@@ -562,6 +599,7 @@ pub fn read_pairs_parquet(
 ) -> Result<BTreeSet<(String, String)>, TabularError> {
     const SLICE_ROWS: usize = 1 << 16;
     let mut file = File::open(path).map_err(io_err(path))?;
+    check_parquet_footer(path, &mut file)?;
     let (metadata, file_schema) = parquet_head(path, &mut file)?;
     for column in [first, second] {
         match file_schema.get(column) {
@@ -1448,7 +1486,10 @@ mod tests {
         let corrupt = dir.path().join("corrupt.parquet");
         std::fs::write(&corrupt, b"PAR1 this is not parquet PAR1").unwrap();
         let err = read_population(&corrupt, &schema, 10, &mut |_| {}).unwrap_err();
-        assert!(matches!(err, TabularError::Polars { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("corrupt Parquet footer"),
+            "{err:?}"
+        );
 
         // An empty population round-trips through Parquet.
         let empty = dir.path().join("empty.parquet");

@@ -3,4 +3,7 @@
 #[path = "../../tests/support/fuzz_entry.rs"]
 mod entry;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::population(data, "csv"));
+libfuzzer_sys::fuzz_target!(
+    init: entry::keep_caught_panics(),
+    |data: &[u8]| entry::population(data, "csv")
+);

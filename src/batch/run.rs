@@ -195,7 +195,10 @@ pub(crate) fn read_chunks(
         .to_ascii_lowercase();
     let fail = |message: String| MatchError::Input {
         path: path.to_owned(),
-        message,
+        // The readers name the file themselves; the error names it once.
+        message: message
+            .strip_prefix(&format!("`{}`: ", path.display()))
+            .map_or_else(|| message.clone(), str::to_owned),
     };
     match ext.as_str() {
         "jsonl" | "ndjson" => {

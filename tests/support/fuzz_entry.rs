@@ -26,6 +26,15 @@ fn fixture_profiles(catalog: &Catalog) -> Vec<Profile> {
         .collect()
 }
 
+/// For the fuzz targets: libfuzzer-sys installs a panic hook that aborts on every panic,
+/// even one the crate catches on purpose (polars panics on some malformed Parquet, and
+/// `tabular` turns that into an error naming the file). Back to the default hook: a panic
+/// that escapes an entry point still aborts the run, through libfuzzer-sys's own
+/// `catch_unwind` around each input.
+pub fn keep_caught_panics() {
+    let _ = std::panic::take_hook();
+}
+
 /// Rule files. The first byte picks which file of the built-in rules the rest replaces:
 /// `schema.toml`, `centre.toml`, or a measure. A catalog that loads is evaluated over the
 /// fixture enterprises by both engines, which must agree.
