@@ -499,9 +499,57 @@ fn check_parquet_footer(path: &Path, file: &mut File) -> Result<(), TabularError
     let mut footer = vec![0u8; footer_len as usize];
     file.seek(SeekFrom::End(-8 - footer_len as i64))
         .and_then(|_| file.read_exact(&mut footer))
-        .and_then(|_| file.seek(SeekFrom::Start(0)))
         .map_err(io_err(path))?;
-    crate::parquet_footer::check(&footer).map_err(|e| format_err(path, e.to_string()))
+    let chunks = crate::parquet_footer::check(&footer)
+        .map_err(|e| format_err(path, format!("corrupt Parquet footer, {e}")))?;
+    let data_end = len - 8 - footer_len;
+    for chunk in chunks {
+        check_pages(path, file, chunk, data_end)?;
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
+    Ok(())
+}
+
+/// Walks the page headers of one column chunk (each header, then its data), checking
+/// each before polars reads it: polars sizes buffers by a page's declared value count.
+fn check_pages(
+    path: &Path,
+    file: &mut File,
+    chunk: crate::parquet_footer::Chunk,
+    data_end: u64,
+) -> Result<(), TabularError> {
+    use std::io::{Read, Seek, SeekFrom};
+    const MAX_HEADER: usize = 1 << 20;
+    let corrupt = |what: String| format_err(path, format!("corrupt Parquet page: {what}"));
+    let (Ok(start), Ok(len)) = (u64::try_from(chunk.start), u64::try_from(chunk.len)) else {
+        return Err(corrupt("a negative offset or size".into()));
+    };
+    let end = start
+        .checked_add(len)
+        .filter(|&e| e <= data_end)
+        .ok_or_else(|| corrupt(format!("a column chunk at byte {start} runs past the data")))?;
+    let mut at = start;
+    let mut buf = Vec::new();
+    while at < end {
+        let mut want = 256usize;
+        let (header, data) = loop {
+            let n = (want as u64).min(end - at) as usize;
+            buf.resize(n, 0);
+            file.seek(SeekFrom::Start(at))
+                .and_then(|_| file.read_exact(&mut buf))
+                .map_err(io_err(path))?;
+            match crate::parquet_footer::check_page_header(&buf) {
+                Ok(found) => break found,
+                Err(e) if e.at == n && n < MAX_HEADER && (n as u64) < end - at => want *= 4,
+                Err(e) => return Err(corrupt(format!("the header at byte {at}, {e}"))),
+            }
+        };
+        at = at
+            .checked_add((header + data) as u64)
+            .filter(|&next| next <= end)
+            .ok_or_else(|| corrupt(format!("the page at byte {at} runs past its column chunk")))?;
+    }
+    Ok(())
 }
 
 /// The footer of a Parquet file: its metadata, read once and reused for every slice, and
