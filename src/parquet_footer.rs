@@ -226,6 +226,15 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// An element of a list, set or map: a bool or byte takes one byte there.
+    fn element(&mut self, ty: u8, depth: usize, kind: Kind) -> Result<(), FooterError> {
+        if matches!(ty, BOOL_TRUE | BOOL_FALSE | BYTE) {
+            self.skip(1)
+        } else {
+            self.value(ty, depth, kind)
+        }
+    }
+
     fn value(&mut self, ty: u8, depth: usize, kind: Kind) -> Result<(), FooterError> {
         if depth > MAX_DEPTH {
             return Err(self.fail("values nested too deep"));
@@ -247,11 +256,7 @@ impl<'a> Walk<'a> {
                 let n = self.count(n)?;
                 let elem = head & 0x0f;
                 for _ in 0..n {
-                    if matches!(elem, BOOL_TRUE | BOOL_FALSE | BYTE) {
-                        self.skip(1)?;
-                    } else {
-                        self.value(elem, depth + 1, kind)?;
-                    }
+                    self.element(elem, depth + 1, kind)?;
                 }
                 Ok(())
             }
@@ -264,11 +269,7 @@ impl<'a> Walk<'a> {
                 let kinds = self.byte()?;
                 for _ in 0..n {
                     for t in [kinds >> 4, kinds & 0x0f] {
-                        if matches!(t, BOOL_TRUE | BOOL_FALSE | BYTE) {
-                            self.skip(1)?;
-                        } else {
-                            self.value(t, depth + 1, Kind::Other)?;
-                        }
+                        self.element(t, depth + 1, Kind::Other)?;
                     }
                 }
                 Ok(())
