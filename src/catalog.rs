@@ -64,19 +64,7 @@ impl Sources {
     /// and the two readings must agree, so that a rule file edited during the read cannot
     /// mix versions. A folder that keeps changing is refused after a few tries.
     pub fn read_dir(root: &Path) -> Result<Sources, LoadError> {
-        const TRIES: usize = 5;
-        let mut last = Sources::read_dir_once(root)?;
-        for _ in 0..TRIES {
-            let again = Sources::read_dir_once(root)?;
-            if again.files == last.files {
-                return Ok(again);
-            }
-            last = again;
-        }
-        Err(LoadError::Unstable {
-            path: root.to_owned(),
-            tries: TRIES,
-        })
+        snapshot(root, || Sources::read_dir_once(root))
     }
 
     fn read_dir_once(root: &Path) -> Result<Sources, LoadError> {
@@ -127,6 +115,28 @@ impl Sources {
             .collect()
     }
 }
+
+/// Reads until two readings in a row agree, at most [`SNAPSHOT_TRIES`] times after the
+/// first.
+fn snapshot(
+    root: &Path,
+    mut read: impl FnMut() -> Result<Sources, LoadError>,
+) -> Result<Sources, LoadError> {
+    let mut last = read()?;
+    for _ in 0..SNAPSHOT_TRIES {
+        let again = read()?;
+        if again.files == last.files {
+            return Ok(again);
+        }
+        last = again;
+    }
+    Err(LoadError::Unstable {
+        path: root.to_owned(),
+        tries: SNAPSHOT_TRIES,
+    })
+}
+
+const SNAPSHOT_TRIES: usize = 5;
 
 fn collect_builtin(dir: &Dir<'static>, out: &mut BTreeMap<String, Arc<str>>) {
     for f in dir.files() {
@@ -315,5 +325,39 @@ impl SharedCatalog {
     /// meanwhile.
     pub fn recommend(&self, profile: &Profile, as_of: Date) -> Recommendation {
         self.current.load().recommend(profile, as_of)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(n: usize) -> Sources {
+        let mut s = Sources::default();
+        s.files
+            .insert("measures/M001.toml".into(), format!("# {n}").into());
+        s
+    }
+
+    #[test]
+    fn a_snapshot_is_two_readings_that_agree() {
+        let root = Path::new("rules");
+        // Changed once during the read: the second and third readings agree.
+        let mut readings = [1, 2, 2].into_iter().map(version);
+        let got = snapshot(root, || Ok(readings.next().unwrap())).unwrap();
+        assert_eq!(got.files, version(2).files);
+        // Changing at every reading: refused, naming the folder.
+        let mut n = 0;
+        let err = snapshot(root, || {
+            n += 1;
+            Ok(version(n))
+        })
+        .unwrap_err();
+        assert!(matches!(err, LoadError::Unstable { tries: 5, .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("`rules` changed while it was being read")
+        );
+        assert_eq!(n, 6, "one reading, then five tries");
     }
 }
