@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="output format of every engine")
     ap.add_argument("--keep-dir", type=Path, default=None, help="work in this folder and keep it (default: a temporary folder, removed)")
     ap.add_argument("--binary", type=Path, default=REPO / "target" / "release" / "policy-match")
+    ap.add_argument("--skip", action="append", default=[], choices=["native", "rhai", "pushes"], help="leave out a `match` row (repeatable): native, rhai, or pushes (`--tables pushes`)")
     ap.add_argument("--sql", type=Path, default=None, help="run this query instead of `compile --emit sql` (same catalog and --as-of)")
     ap.add_argument("--duckdb-worker", nargs=5, metavar=("POP", "SQL", "OUT", "THREADS", "FORMAT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -115,9 +116,16 @@ def main():
         engines = []  # (label, command, push list file)
         if "--engine" in help_text:
             for engine in ("native", "rhai"):
+                if engine in args.skip:
+                    continue
                 out = work / f"match-{engine}"
                 cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--engine", engine, "--quiet", *threads]
                 engines.append((f"match --engine {engine}", cmd, out / f"pushes.{ext}"))
+            if "--tables" in help_text and "pushes" not in args.skip:
+                # Like for like with the SQL: the push list alone (the summary still counts all).
+                out = work / "match-pushes"
+                cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--tables", "pushes", "--quiet", *threads]
+                engines.append(("match --tables pushes", cmd, out / f"pushes.{ext}"))
         else:
             out = work / "match"
             cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--quiet", *threads]

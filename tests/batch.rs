@@ -403,3 +403,35 @@ fn a_previous_list_out_of_order_is_refused_with_its_line() {
     assert!(!out_dir.exists(), "no output folder after a failed run");
     assert_no_partial(tmp.path());
 }
+
+#[test]
+fn tables_writes_only_the_result_tables_asked_for_and_counts_them_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.csv", 400, 0.05);
+    let all = tmp.path().join("all");
+    let some = tmp.path().join("some");
+    assert_eq!(match_into(&input, &all, &[]).status.code(), Some(2));
+    let o = match_into(&input, &some, &["--tables", "pushes,errors"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        entries(&some),
+        ["errors.csv", "pushes.csv", "rejects.csv", "summary.json"]
+    );
+    for file in ["errors.csv", "pushes.csv", "rejects.csv"] {
+        assert_eq!(read(&some.join(file)), read(&all.join(file)), "{file}");
+    }
+    let (mut a, mut b) = (summary(&all), summary(&some));
+    a["timings_ms"] = serde_json::Value::Null;
+    b["timings_ms"] = serde_json::Value::Null;
+    assert_eq!(a, b, "the summary counts every table");
+
+    let o = match_into(&input, &tmp.path().join("bad"), &["--tables", "push"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("did you mean `pushes`?"), "{e}");
+}

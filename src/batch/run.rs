@@ -44,6 +44,9 @@ impl OutFormat {
     }
 }
 
+/// The result tables `match` can write; `rejects` and `summary.json` are always written.
+pub const RESULT_TABLES: [&str; 5] = ["pushes", "grants", "near_misses", "undetermined", "errors"];
+
 #[derive(Debug, Clone)]
 pub struct MatchOptions {
     pub enterprises: PathBuf,
@@ -57,6 +60,10 @@ pub struct MatchOptions {
     /// Decide pairs that fail two base tag tests from bitset words alone; the outputs are
     /// the same either way.
     pub prefilter: bool,
+    /// The result tables to write, from [`RESULT_TABLES`] (`None`: all). The others are
+    /// still counted in the summary; `rejects` and `summary.json` are always written, and
+    /// `pushes_new` / `pushes_revoked` whenever there is a previous run.
+    pub tables: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -793,12 +800,23 @@ fn fill_and_write(
     // list is read in step: both are in (enterprise_id, measure_id) order, so one pass
     // finds what is new and what was revoked.
     let table = |name, columns| TableWriter::create(out, name, columns, opts.format);
+    let result = |name: &'static str, columns| {
+        let wanted = opts
+            .tables
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|n| n == name));
+        if wanted {
+            table(name, columns)
+        } else {
+            Ok(TableWriter::counting(name))
+        }
+    };
     let mut w = Writers {
-        pushes: table("pushes", PUSH_COLUMNS)?,
-        grants: table("grants", GRANT_COLUMNS)?,
-        near_misses: table("near_misses", NEAR_MISS_COLUMNS)?,
-        undetermined: table("undetermined", UNDETERMINED_COLUMNS)?,
-        errors: table("errors", ERROR_COLUMNS)?,
+        pushes: result("pushes", PUSH_COLUMNS)?,
+        grants: result("grants", GRANT_COLUMNS)?,
+        near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,
+        undetermined: result("undetermined", UNDETERMINED_COLUMNS)?,
+        errors: result("errors", ERROR_COLUMNS)?,
         diff: match previous {
             Some(mut prev) => Some(Diff {
                 head: prev.next()?,
@@ -873,6 +891,18 @@ struct TableWriter {
 }
 
 impl TableWriter {
+    /// A table that is not written: its rows are only counted, for the summary.
+    fn counting(name: &'static str) -> TableWriter {
+        TableWriter {
+            file: name.to_owned(),
+            csv: None,
+            line: Vec::new(),
+            #[cfg(feature = "polars")]
+            parquet: None,
+            rows: 0,
+        }
+    }
+
     fn create(
         out: &OutDir,
         name: &'static str,

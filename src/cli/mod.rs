@@ -149,6 +149,10 @@ enum Command {
         /// Evaluate every pair in full, without the tag-word prefilter (same outputs).
         #[arg(long)]
         no_prefilter: bool,
+        /// Write only these result tables (comma-separated): pushes, grants, near_misses,
+        /// undetermined, errors. The summary still counts them all; rejects are always written.
+        #[arg(long, value_name = "TABLES", value_delimiter = ',', value_parser = table_arg)]
+        tables: Option<Vec<String>>,
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
@@ -193,6 +197,21 @@ enum Emit {
 enum OutFormatArg {
     Csv,
     Parquet,
+}
+
+fn table_arg(s: &str) -> Result<String, String> {
+    let tables = crate::batch::run::RESULT_TABLES;
+    if tables.contains(&s) {
+        Ok(s.to_owned())
+    } else {
+        let hint = crate::diag::did_you_mean(s, tables)
+            .map(|t| format!("; did you mean `{t}`?"))
+            .unwrap_or_default();
+        Err(format!(
+            "`{s}` is not a result table ({}){hint}",
+            tables.join(", ")
+        ))
+    }
 }
 
 fn date_arg(s: &str) -> Result<Date, String> {
@@ -422,6 +441,7 @@ fn dispatch(cli: &Cli) -> u8 {
             chunk_rows,
             engine,
             no_prefilter,
+            tables,
             quiet,
         } => {
             let opts = crate::batch::run::MatchOptions {
@@ -437,6 +457,7 @@ fn dispatch(cli: &Cli) -> u8 {
                 chunk_rows: *chunk_rows,
                 engine: *engine,
                 prefilter: !no_prefilter,
+                tables: tables.clone(),
             };
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads.unwrap_or(0))
