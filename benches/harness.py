@@ -74,7 +74,7 @@ def main():
     ap.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="output format of every engine")
     ap.add_argument("--keep-dir", type=Path, default=None, help="work in this folder and keep it (default: a temporary folder, removed)")
     ap.add_argument("--binary", type=Path, default=REPO / "target" / "release" / "policy-match")
-    ap.add_argument("--skip", action="append", default=[], choices=["native", "rhai", "pushes"], help="leave out a `match` row (repeatable): native, rhai, or pushes (`--tables pushes`)")
+    ap.add_argument("--skip", action="append", default=[], choices=["native", "rhai", "pushes", "push_ids"], help="leave out a `match` row (repeatable): native, rhai, pushes (`--tables pushes`) or push_ids (`--tables push_ids`)")
     ap.add_argument("--sql", type=Path, default=None, help="run this query instead of `compile --emit sql` (same catalog and --as-of)")
     ap.add_argument("--duckdb-worker", nargs=5, metavar=("POP", "SQL", "OUT", "THREADS", "FORMAT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -121,11 +121,14 @@ def main():
                 out = work / f"match-{engine}"
                 cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--engine", engine, "--quiet", *threads]
                 engines.append((f"match --engine {engine}", cmd, out / f"pushes.{ext}"))
-            if "--tables" in help_text and "pushes" not in args.skip:
-                # Like for like with the SQL: the push list alone (the summary still counts all).
-                out = work / "match-pushes"
-                cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--tables", "pushes", "--quiet", *threads]
-                engines.append(("match --tables pushes", cmd, out / f"pushes.{ext}"))
+            if "--tables" in help_text:
+                # The push table alone, and (like for like with the SQL) its two id columns.
+                for table in ("pushes", "push_ids"):
+                    if table in args.skip:
+                        continue
+                    out = work / f"match-{table}"
+                    cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--tables", table, "--quiet", *threads]
+                    engines.append((f"match --tables {table}", cmd, out / f"{table}.{ext}"))
         else:
             out = work / "match"
             cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--quiet", *threads]

@@ -430,6 +430,36 @@ fn tables_writes_only_the_result_tables_asked_for_and_counts_them_all() {
     b["timings_ms"] = serde_json::Value::Null;
     assert_eq!(a, b, "the summary counts every table");
 
+    // The push list as ids alone: the id columns of `pushes`, row for row.
+    let ids = tmp.path().join("ids");
+    assert_eq!(
+        match_into(&input, &ids, &["--tables", "push_ids"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        entries(&ids),
+        ["push_ids.csv", "rejects.csv", "summary.json"]
+    );
+    let column = |path: &Path, names: [&str; 2]| -> Vec<(String, String)> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let header = r.headers().unwrap().clone();
+        let at = names.map(|n| header.iter().position(|h| h == n).unwrap());
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                (rec[at[0]].to_owned(), rec[at[1]].to_owned())
+            })
+            .collect()
+    };
+    let want = column(&all.join("pushes.csv"), ["enterprise_id", "measure_id"]);
+    assert!(want.len() > 1000);
+    assert_eq!(
+        column(&ids.join("push_ids.csv"), ["enterprise_id", "measure_id"]),
+        want
+    );
+
     let o = match_into(&input, &tmp.path().join("bad"), &["--tables", "push"]);
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);

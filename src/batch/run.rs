@@ -45,7 +45,16 @@ impl OutFormat {
 }
 
 /// The result tables `match` can write; `rejects` and `summary.json` are always written.
-pub const RESULT_TABLES: [&str; 5] = ["pushes", "grants", "near_misses", "undetermined", "errors"];
+/// `push_ids` (the push list as two id columns, for warehouses that join the measure texts
+/// themselves) is written only when asked for.
+pub const RESULT_TABLES: [&str; 6] = [
+    "pushes",
+    "push_ids",
+    "grants",
+    "near_misses",
+    "undetermined",
+    "errors",
+];
 
 #[derive(Debug, Clone)]
 pub struct MatchOptions {
@@ -60,7 +69,7 @@ pub struct MatchOptions {
     /// Decide pairs that fail two base tag tests from bitset words alone; the outputs are
     /// the same either way.
     pub prefilter: bool,
-    /// The result tables to write, from [`RESULT_TABLES`] (`None`: all). The others are
+    /// The result tables to write, from [`RESULT_TABLES`] (`None`: all but `push_ids`). The others are
     /// still counted in the summary; `rejects` and `summary.json` are always written, and
     /// `pushes_new` / `pushes_revoked` whenever there is a previous run.
     pub tables: Option<Vec<String>>,
@@ -463,6 +472,7 @@ fn evaluate_chunk(catalog: &Catalog, opts: &MatchOptions, profiles: &[Profile]) 
 /// The output tables, written as the merged results stream by.
 struct Writers {
     pushes: TableWriter,
+    push_ids: TableWriter,
     grants: TableWriter,
     near_misses: TableWriter,
     undetermined: TableWriter,
@@ -519,6 +529,12 @@ impl Writers {
                 let fragments: [&[u8]; 3] = [&enterprise_fragment, measure_part, reasons_part];
                 let fragments = self.csv.then_some(&fragments[..]);
                 self.pushes.write(&cells, fragments)?;
+                if self.push_ids.enabled() {
+                    // A measure id is `M` and three digits: nothing to quote.
+                    let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
+                    self.push_ids
+                        .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
+                }
                 if let Some(Diff {
                     head,
                     prev,
@@ -801,10 +817,10 @@ fn fill_and_write(
     // finds what is new and what was revoked.
     let table = |name, columns| TableWriter::create(out, name, columns, opts.format);
     let result = |name: &'static str, columns| {
-        let wanted = opts
-            .tables
-            .as_ref()
-            .is_none_or(|t| t.iter().any(|n| n == name));
+        let wanted = match &opts.tables {
+            Some(t) => t.iter().any(|n| n == name),
+            None => name != "push_ids",
+        };
         if wanted {
             table(name, columns)
         } else {
@@ -813,6 +829,7 @@ fn fill_and_write(
     };
     let mut w = Writers {
         pushes: result("pushes", PUSH_COLUMNS)?,
+        push_ids: result("push_ids", REVOKED_COLUMNS)?,
         grants: result("grants", GRANT_COLUMNS)?,
         near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,
         undetermined: result("undetermined", UNDETERMINED_COLUMNS)?,
@@ -859,7 +876,14 @@ fn fill_and_write(
     sum.near_misses = w.near_misses.rows;
     sum.undetermined = w.undetermined.rows;
     sum.errors = w.errors.rows;
-    for t in [w.pushes, w.grants, w.near_misses, w.undetermined, w.errors] {
+    for t in [
+        w.pushes,
+        w.push_ids,
+        w.grants,
+        w.near_misses,
+        w.undetermined,
+        w.errors,
+    ] {
         t.finish(out)?;
     }
     std::fs::remove_dir(&runs).map_err(io_to_output(out, ".runs"))?;
@@ -891,6 +915,14 @@ struct TableWriter {
 }
 
 impl TableWriter {
+    fn enabled(&self) -> bool {
+        #[cfg(feature = "polars")]
+        if self.parquet.is_some() {
+            return true;
+        }
+        self.csv.is_some()
+    }
+
     /// A table that is not written: its rows are only counted, for the summary.
     fn counting(name: &'static str) -> TableWriter {
         TableWriter {
