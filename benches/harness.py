@@ -114,25 +114,23 @@ def main():
         threads = [] if args.threads is None else ["--threads", str(args.threads)]
         ext = args.format
         engines = []  # (label, command, push list file)
+
+        def match_row(name, extra, table="pushes"):
+            out = work / f"match-{name}"
+            cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, *extra, "--quiet", *threads]
+            engines.append((" ".join(["match", *extra]), cmd, out / f"{table}.{ext}"))
+
         if "--engine" in help_text:
             for engine in ("native", "rhai"):
-                if engine in args.skip:
-                    continue
-                out = work / f"match-{engine}"
-                cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--engine", engine, "--quiet", *threads]
-                engines.append((f"match --engine {engine}", cmd, out / f"pushes.{ext}"))
+                if engine not in args.skip:
+                    match_row(engine, ["--engine", engine])
             if "--tables" in help_text:
                 # The push table alone, and (like for like with the SQL) its two id columns.
                 for table in ("pushes", "push_ids"):
-                    if table in args.skip:
-                        continue
-                    out = work / f"match-{table}"
-                    cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--tables", table, "--quiet", *threads]
-                    engines.append((f"match --tables {table}", cmd, out / f"{table}.{ext}"))
+                    if table not in args.skip:
+                        match_row(table, ["--tables", table], table)
         else:
-            out = work / "match"
-            cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, "--quiet", *threads]
-            engines.append(("match", cmd, out / f"pushes.{ext}"))
+            match_row("default", [])
         duck_out = work / f"duckdb-pushes.{ext}"
         cmd = [sys.executable, __file__, "--duckdb-worker", pop, sql_file, duck_out, str(args.threads or 0), ext]
         engines.append(("duckdb (emitted SQL)", cmd, duck_out))

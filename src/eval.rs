@@ -68,8 +68,6 @@ pub struct MeasureResult {
     /// lists them. Masks rather than a list: a result then allocates nothing unless it
     /// has something to report.
     pub marks: Marks,
-    /// How many conditions the measure has.
-    pub conditions: usize,
     /// The message of each condition that raised an error, by condition index.
     pub errors: Vec<(usize, String)>,
     /// Fields whose absence left a condition or the benefit undetermined, sorted.
@@ -107,9 +105,9 @@ impl MeasureResult {
         self.marks.passed.count_ones() as usize
     }
 
-    /// One status per condition of the measure, in order.
-    pub fn statuses(&self) -> Vec<Status> {
-        self.marks.statuses(self.conditions, &self.errors)
+    /// One status per condition of `m` (the measure of this result), in order.
+    pub fn statuses(&self, m: &CompiledMeasure) -> Vec<Status> {
+        self.marks.statuses(m.conditions.len(), &self.errors)
     }
 }
 
@@ -620,7 +618,6 @@ impl<'c> Subject<'_, 'c, '_> {
             amount: pair.amount,
             in_effect: pair.in_effect,
             marks: self.ev.marks,
-            conditions: self.ev.catalog.measures[index].conditions.len(),
             errors: self.ev.errors.clone(),
             missing_fields: self
                 .missing_fields()

@@ -104,7 +104,7 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
         conditions: cm
             .conditions
             .iter()
-            .zip(r.statuses())
+            .zip(r.statuses(cm))
             .map(|(c, s)| ConditionJson {
                 label: &c.label,
                 group: c.group,
@@ -182,7 +182,7 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
             continue;
         }
         let mut group = 0;
-        for (c, st) in cm.conditions.iter().zip(r.statuses()) {
+        for (c, st) in cm.conditions.iter().zip(r.statuses(cm)) {
             if c.group != group {
                 group = c.group;
                 let label = m.eligibility.alternatives[group - 1]

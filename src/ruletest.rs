@@ -58,7 +58,7 @@ pub fn run(catalog: &Catalog, today: Date) -> Report {
             report.examples += 1;
             let prepared = catalog.prepare(&ex.profile);
             let r = ev.evaluate(prepared.row(), mi, ex.as_of.unwrap_or(today));
-            for (s, (t, f)) in r.statuses().iter().zip(seen.iter_mut()) {
+            for (s, (t, f)) in r.statuses(cm).iter().zip(seen.iter_mut()) {
                 *t |= *s == Status::Passed;
                 *f |= *s == Status::Failed;
             }

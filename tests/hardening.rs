@@ -4,6 +4,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/fuzz_entry.rs"]
+mod entry;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -25,14 +27,8 @@ fn hostile(dir: &str) -> PathBuf {
 }
 
 /// The measure id a fixture file declares (`id = "M9xx"`).
-fn declared_id(text: &str) -> String {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("id = "))
-        .expect("an id");
-    line.trim_start_matches("id = ")
-        .trim_matches('"')
-        .to_owned()
+fn declared_id(text: &str) -> &str {
+    entry::measure_id(text).expect("a fixture declares its id")
 }
 
 /// A rules folder: the real schema and centre, the built-in measures if asked, and

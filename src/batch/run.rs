@@ -44,16 +44,19 @@ impl OutFormat {
     }
 }
 
-/// The result tables `match` can write; `rejects` and `summary.json` are always written.
-/// `push_ids` (the push list as two id columns, for warehouses that join the measure texts
-/// themselves) is written only when asked for.
+/// The result tables `match` writes unless told otherwise; `rejects` and `summary.json`
+/// are always written.
+pub const DEFAULT_TABLES: [&str; 5] = ["pushes", "grants", "near_misses", "undetermined", "errors"];
+
+/// Every result table `match` can write: the defaults, and `push_ids` (the push list as
+/// two id columns, for warehouses that join the measure texts themselves).
 pub const RESULT_TABLES: [&str; 6] = [
-    "pushes",
+    DEFAULT_TABLES[0],
+    DEFAULT_TABLES[1],
+    DEFAULT_TABLES[2],
+    DEFAULT_TABLES[3],
+    DEFAULT_TABLES[4],
     "push_ids",
-    "grants",
-    "near_misses",
-    "undetermined",
-    "errors",
 ];
 
 #[derive(Debug, Clone)]
@@ -69,7 +72,7 @@ pub struct MatchOptions {
     /// Decide pairs that fail two base tag tests from bitset words alone; the outputs are
     /// the same either way.
     pub prefilter: bool,
-    /// The result tables to write, from [`RESULT_TABLES`] (`None`: all but `push_ids`). The others are
+    /// The result tables to write, from [`RESULT_TABLES`] (`None`: [`DEFAULT_TABLES`]). The others are
     /// still counted in the summary; `rejects` and `summary.json` are always written, and
     /// `pushes_new` / `pushes_revoked` whenever there is a previous run.
     pub tables: Option<Vec<String>>,
@@ -79,6 +82,9 @@ pub struct MatchOptions {
 pub enum MatchError {
     #[error("cannot read enterprises file `{path}`: {message}")]
     Input { path: PathBuf, message: String },
+    /// A reader's own error, which already names the file.
+    #[error("cannot read enterprises file {0}")]
+    Read(String),
     #[error("cannot read previous run `{path}`: {message}")]
     Previous { path: PathBuf, message: String },
     #[error(transparent)]
@@ -211,20 +217,17 @@ pub(crate) fn read_chunks(
         .to_ascii_lowercase();
     let fail = |message: String| MatchError::Input {
         path: path.to_owned(),
-        // The readers name the file themselves; the error names it once.
-        message: message
-            .strip_prefix(&format!("`{}`: ", path.display()))
-            .map_or_else(|| message.clone(), str::to_owned),
+        message,
     };
     match ext.as_str() {
         "jsonl" | "ndjson" => {
             super::population::read_jsonl(path, &catalog.schema, chunk_rows, sink)
-                .map_err(|e| fail(e.to_string()))
+                .map_err(|e| MatchError::Read(e.to_string()))
         }
         #[cfg(feature = "polars")]
         "csv" | "parquet" => {
             crate::tabular::read_population(path, &catalog.schema, chunk_rows, sink)
-                .map_err(|e| fail(e.to_string()))
+                .map_err(|e| MatchError::Read(e.to_string()))
         }
         #[cfg(not(feature = "polars"))]
         "csv" | "parquet" => Err(fail(
@@ -819,7 +822,7 @@ fn fill_and_write(
     let result = |name: &'static str, columns| {
         let wanted = match &opts.tables {
             Some(t) => t.iter().any(|n| n == name),
-            None => name != "push_ids",
+            None => DEFAULT_TABLES.contains(&name),
         };
         if wanted {
             table(name, columns)

@@ -81,7 +81,7 @@ pub fn rules(data: &[u8]) {
 
 /// The id a measure file declares, when it is a well-formed one: the file is named after
 /// it, so that a mutated built-in measure replaces the original instead of clashing.
-fn measure_id(text: &str) -> Option<&str> {
+pub fn measure_id(text: &str) -> Option<&str> {
     let id = text
         .lines()
         .find_map(|l| l.strip_prefix("id = \""))?
