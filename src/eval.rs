@@ -86,7 +86,8 @@ impl MeasureResult {
         if !self.in_effect {
             return vec![crate::check::OUT_OF_WINDOW];
         }
-        let alts_failed = m.groups > 1 && self.marks.alternatives(&group_masks(m)) == Tri::False;
+        let alts_failed =
+            m.groups > 1 && self.marks.alternatives(&group_masks(m)[1..]) == Tri::False;
         m.conditions
             .iter()
             .enumerate()
@@ -180,8 +181,7 @@ impl Marks {
 
     /// The verdict of the alternatives together: true when there are none.
     #[inline]
-    fn alternatives(&self, groups: &[u64]) -> Tri {
-        let alts = &groups[1..];
+    fn alternatives(&self, alts: &[u64]) -> Tri {
         if alts.is_empty() {
             return Tri::True;
         }
@@ -199,7 +199,9 @@ impl Marks {
     /// The one failed condition of a group whose every other condition held.
     fn single_failure(&self, group: u64) -> Option<usize> {
         let f = self.failed & group;
-        (f.count_ones() == 1 && (self.passed | f) & group == group)
+        // Exactly one bit, without `count_ones` (nor `is_power_of_two`, which calls it):
+        // the baseline x86-64 target has no popcount instruction, and this runs per pair.
+        (f != 0 && f & (f - 1) == 0 && (self.passed | f) & group == group)
             .then(|| f.trailing_zeros() as usize)
     }
 }
@@ -207,7 +209,8 @@ impl Marks {
 /// The eligibility outcome and near miss decided by condition statuses alone.
 /// Errors take precedence: a pair whose evaluation failed is never granted nor denied.
 pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usize>) {
-    decide_marks(&group_masks(m), &Marks::of(statuses))
+    let groups = group_masks(m);
+    decide_marks(groups[0], &groups[1..], &Marks::of(statuses))
 }
 
 /// For each group of a measure, the bits of its conditions.
@@ -219,14 +222,14 @@ fn group_masks(m: &CompiledMeasure) -> Vec<u64> {
     groups
 }
 
-/// [`decide`] on marks, given the measure's group masks (base group first).
+/// [`decide`] on marks, given the measure's group masks: the base group, the alternatives.
 #[inline(always)]
-fn decide_marks(groups: &[u64], marks: &Marks) -> (Outcome, Option<usize>) {
+fn decide_marks(base_group: u64, alt_groups: &[u64], marks: &Marks) -> (Outcome, Option<usize>) {
     if marks.error != 0 {
         return (Outcome::Error, None);
     }
-    let base = marks.verdict(groups[0]);
-    let alts = marks.alternatives(groups);
+    let base = marks.verdict(base_group);
+    let alts = marks.alternatives(alt_groups);
     let outcome = match (base, alts) {
         (Tri::False, _) | (_, Tri::False) => Outcome::NotEligible,
         (Tri::True, Tri::True) => Outcome::Eligible,
@@ -234,8 +237,8 @@ fn decide_marks(groups: &[u64], marks: &Marks) -> (Outcome, Option<usize>) {
     };
     // A near miss: exactly one failure, and everything else known to hold.
     let near = match (base, alts) {
-        (Tri::False, Tri::True) => marks.single_failure(groups[0]),
-        (Tri::True, Tri::False) => groups[1..].iter().find_map(|&g| marks.single_failure(g)),
+        (Tri::False, Tri::True) => marks.single_failure(base_group),
+        (Tri::True, Tri::False) => alt_groups.iter().find_map(|&g| marks.single_failure(g)),
         _ => None,
     };
     (outcome, near)
@@ -500,39 +503,43 @@ impl<'c> Subject<'_, 'c, '_> {
         }
         let row = self.row;
         if self.ev.prefilter {
-            let certain_failures: u32 = program
-                .prefilter(e)
-                .iter()
-                .map(|w| {
-                    let t = row.tags.get(w.word).copied().unwrap_or(0);
-                    (w.required & !t).count_ones() + (w.forbidden & t).count_ones()
-                })
-                .sum();
-            if certain_failures >= 2 {
+            // Two certain failures, counted without a popcount (see `single_failure`).
+            let (mut some, mut two) = (false, false);
+            for w in program.prefilter(e) {
+                let t = row.tags.get(w.word).copied().unwrap_or(0);
+                let f = (w.required & !t) | (w.forbidden & t);
+                two |= (some && f != 0) || (f & f.wrapping_sub(1)) != 0;
+                some |= f != 0;
+            }
+            if two {
                 return pair;
             }
         }
-        let mut marks = Marks::default();
+        // Without a branch on the outcome of each test: which tests hold is data.
+        let mut passed = 0;
         for t in program.tags(e) {
             let held = match t.kind {
                 TagKind::Has => row.has(t.bit as usize),
                 TagKind::Lacks => !row.has(t.bit as usize),
                 TagKind::Any => program.any_bits(t).iter().any(|&b| row.has(b as usize)),
             };
-            let bit = 1 << t.condition;
-            if held {
-                marks.passed |= bit;
-            } else {
-                marks.failed |= bit;
-            }
+            passed |= u64::from(held) << t.condition;
         }
-        let groups = program.groups(e);
-        let cm: &'c CompiledMeasure = &catalog.measures[index];
-        if e.has_whens && marks.failed & groups[0] == 0 {
-            for (i, c) in cm.conditions.iter().enumerate() {
-                if let CondKind::When(x) = &c.kind
-                    && marks.failed & groups[c.group] == 0
-                {
+        let mut marks = Marks {
+            passed,
+            failed: e.tag_conditions & !passed,
+            ..Marks::default()
+        };
+        let whens = program.whens(e);
+        if !whens.is_empty() && marks.failed & e.base_group == 0 {
+            let groups = program.groups(e);
+            let cm: &'c CompiledMeasure = &catalog.measures[index];
+            for w in whens {
+                if marks.failed & groups[w.group as usize] == 0 {
+                    let i = w.condition as usize;
+                    let CondKind::When(x) = &cm.conditions[i].kind else {
+                        unreachable!("the program lists `when` clauses only")
+                    };
                     let bit = 1 << i;
                     match self.when(x) {
                         Status::Passed => marks.passed |= bit,
@@ -553,11 +560,16 @@ impl<'c> Subject<'_, 'c, '_> {
             }
         }
         self.ev.marks = marks;
-        let (outcome, near) = decide_marks(groups, &marks);
+        let (outcome, near) = decide_marks(e.base_group, program.alternatives(e), &marks);
         pair.outcome = outcome;
         pair.near_miss = near;
-        pair.error = self.ev.errors.first().map(|(_, e)| e.clone());
+        if marks.error != 0 {
+            pair.error = self.ev.errors.first().map(|(_, e)| e.clone());
+        }
+        // The compiled measure is large and far away: read only when there is a benefit.
         if outcome == Outcome::Eligible
+            && e.has_benefit
+            && let cm = &catalog.measures[index]
             && let (Some(b), Some(decl)) = (&cm.benefit, &cm.measure.benefit)
         {
             if !self.all_present(&b.fields) {
@@ -612,21 +624,101 @@ impl<'c> Subject<'_, 'c, '_> {
     /// One measure decided, with everything an explanation needs.
     pub fn result(&mut self, index: usize) -> MeasureResult {
         let pair = self.pair(index);
+        let (errors, missing_fields) = self.reported();
         MeasureResult {
             measure: index,
             outcome: pair.outcome,
             amount: pair.amount,
             in_effect: pair.in_effect,
             marks: self.ev.marks,
-            errors: self.ev.errors.clone(),
-            missing_fields: self
-                .missing_fields()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            errors,
+            missing_fields,
             near_miss: pair.near_miss,
             error: pair.error,
         }
+    }
+
+    /// The last pair's error texts and missing field names, owned.
+    fn reported(&self) -> (Vec<(usize, String)>, Vec<String>) {
+        // Most pairs have neither: skip the generic paths that find so.
+        let errors = if self.ev.errors.is_empty() {
+            Vec::new()
+        } else {
+            self.ev.errors.clone()
+        };
+        let missing = if self.ev.missing.is_empty() {
+            Vec::new()
+        } else {
+            self.missing_fields()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        };
+        (errors, missing)
+    }
+
+    /// Every measure decided and ranked: eligible (by amount in yuan, then specificity),
+    /// undetermined, near misses, other not-eligible, errors; ties by measure index.
+    /// Amounts are compared only between benefits in yuan.
+    fn ranked(&mut self) -> Vec<MeasureResult> {
+        let catalog = self.ev.catalog;
+        let n = catalog.measures.len();
+        // Each pair kept as plain data until its place is known, its rare owned parts
+        // aside: moving whole results through a sort costs more than deciding them.
+        let mut decided: Vec<(Pair, Marks, usize)> = Vec::with_capacity(n);
+        let mut extras: Vec<(Vec<(usize, String)>, Vec<String>)> = Vec::new();
+        for i in 0..n {
+            let pair = self.pair(i);
+            let extra = if self.ev.errors.is_empty() && self.ev.missing.is_empty() {
+                usize::MAX
+            } else {
+                extras.push(self.reported());
+                extras.len() - 1
+            };
+            decided.push((pair, self.ev.marks, extra));
+        }
+        let yuan = |p: &Pair| catalog.measures[p.measure].measure.yuan(p.amount);
+        // The distinct amounts in yuan, largest first. An amount enters its result's key
+        // as its place in this list, so that the whole key is one small integer.
+        let mut amounts: Vec<f64> = decided.iter().filter_map(|(p, ..)| yuan(p)).collect();
+        amounts.sort_unstable_by(|a, b| b.total_cmp(a));
+        amounts.dedup_by(|a, b| a.total_cmp(b).is_eq());
+        // The rank, then the amount's place (none last), then the score descending (7 bits:
+        // at most 64 conditions), then the measure index, which makes every key distinct.
+        let mut keys: Vec<u64> = decided
+            .iter()
+            .map(|(p, marks, _)| {
+                let place = yuan(p).map_or(amounts.len(), |a| {
+                    amounts.partition_point(|x| x.total_cmp(&a).is_gt())
+                }) as u64;
+                let score_desc = 127 - u64::from(marks.passed.count_ones().min(127));
+                (u64::from(rank(p.outcome, p.near_miss)) << 48)
+                    | (place << 39)
+                    | (score_desc << 32)
+                    | p.measure as u64
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.iter()
+            .map(|k| {
+                let (pair, marks, extra) = &mut decided[(k & u64::from(u32::MAX)) as usize];
+                let (errors, missing_fields) = extras
+                    .get_mut(*extra)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                MeasureResult {
+                    measure: pair.measure,
+                    outcome: pair.outcome,
+                    amount: pair.amount,
+                    in_effect: pair.in_effect,
+                    marks: *marks,
+                    errors,
+                    missing_fields,
+                    near_miss: pair.near_miss,
+                    error: pair.error.take(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -663,53 +755,14 @@ pub struct Recommendation {
     pub results: Vec<MeasureResult>,
 }
 
-fn rank(r: &MeasureResult) -> u8 {
-    match (r.outcome, r.near_miss) {
+fn rank(outcome: Outcome, near_miss: Option<usize>) -> u8 {
+    match (outcome, near_miss) {
         (Outcome::Eligible, _) => 0,
         (Outcome::Undetermined, _) => 1,
         (Outcome::NotEligible, Some(_)) => 2,
         (Outcome::NotEligible, None) => 3,
         (Outcome::Error, _) => 4,
     }
-}
-
-/// Ranks results; amounts are compared only between benefits in yuan.
-fn ranked(catalog: &Catalog, results: Vec<MeasureResult>) -> Vec<MeasureResult> {
-    let yuan = |r: &MeasureResult| {
-        r.amount_yuan(&catalog.measures[r.measure].measure)
-            .unwrap_or(-1.0)
-    };
-    // The float as an unsigned integer of the same order (f64::total_cmp's).
-    let ordered = |x: f64| {
-        let bits = x.to_bits() as i64;
-        ((bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64) ^ (1 << 63)
-    };
-    // One integer per result, compared in one instruction: rank (3 bits), then the amount
-    // descending (64), then the score descending (7: at most 64 conditions), then the
-    // measure index (20), then the position in `results` (20), to move each result once.
-    const FIELD: u128 = (1 << 20) - 1;
-    assert!(results.len() as u128 <= FIELD && catalog.measures.len() as u128 <= FIELD);
-    let mut keys: Vec<u128> = results
-        .iter()
-        .enumerate()
-        .map(|(at, r)| {
-            let score_desc = 127 - r.score().min(127) as u128;
-            (u128::from(rank(r)) << 125)
-                | (u128::from(!ordered(yuan(r))) << 61)
-                | (score_desc << 54)
-                | ((r.measure as u128) << 20)
-                | at as u128
-        })
-        .collect();
-    keys.sort_unstable();
-    let mut slots: Vec<Option<MeasureResult>> = results.into_iter().map(Some).collect();
-    keys.iter()
-        .map(|k| {
-            slots[(k & FIELD) as usize]
-                .take()
-                .expect("each position once")
-        })
-        .collect()
 }
 
 impl Catalog {
@@ -726,10 +779,9 @@ impl Catalog {
         engine: EngineKind,
     ) -> Recommendation {
         let prepared = self.prepare(profile);
-        let results = ranked(
-            self,
-            Evaluator::with_options(self, engine, false).evaluate_all(prepared.row(), as_of),
-        );
+        let results = Evaluator::with_options(self, engine, false)
+            .subject(prepared.row(), as_of)
+            .ranked();
         Recommendation {
             enterprise_id: profile.id.clone(),
             as_of,
@@ -910,7 +962,7 @@ mod tests {
     }
 
     #[test]
-    fn the_packed_ranking_key_orders_as_the_plain_tuple() {
+    fn the_ranking_key_orders_as_the_plain_tuple() {
         let c = Catalog::builtin().expect("built-in");
         let lines = include_str!("../fixtures/enterprises.jsonl");
         let as_of = jiff::civil::date(2025, 6, 30);
@@ -924,8 +976,8 @@ mod tests {
                     .unwrap_or(-1.0)
             };
             plain.sort_by(|a, b| {
-                rank(a)
-                    .cmp(&rank(b))
+                rank(a.outcome, a.near_miss)
+                    .cmp(&rank(b.outcome, b.near_miss))
                     .then(yuan(b).total_cmp(&yuan(a)))
                     .then(b.score().cmp(&a.score()))
                     .then(a.measure.cmp(&b.measure))

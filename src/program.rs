@@ -23,8 +23,13 @@ pub struct Entry {
     prefilter: (u32, u32),
     tags: (u32, u32),
     groups: (u32, u32),
-    /// Whether any condition is a `when` clause.
-    pub has_whens: bool,
+    whens: (u32, u32),
+    /// The conditions decided by tag tests.
+    pub tag_conditions: u64,
+    /// The conditions of the base group (also the first of `groups`, kept here so that a
+    /// measure without alternatives reads no other array).
+    pub base_group: u64,
+    pub has_benefit: bool,
 }
 
 /// A bitset word in which the base group requires bits (`has`) and forbids bits (`lacks`).
@@ -46,6 +51,13 @@ pub struct TagTest {
     pub len: u32,
 }
 
+/// A `when` clause: its condition index and group.
+#[derive(Debug, Clone, Copy)]
+pub struct WhenRef {
+    pub condition: u8,
+    pub group: u8,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagKind {
     Has,
@@ -59,6 +71,7 @@ pub struct Program {
     prefilter: Vec<PreWord>,
     tags: Vec<TagTest>,
     any_bits: Vec<u32>,
+    whens: Vec<WhenRef>,
     /// For each group of each measure, the bits of its conditions.
     groups: Vec<u64>,
 }
@@ -78,9 +91,14 @@ impl Program {
         let mut p = Program::default();
         for cm in measures {
             let m = &cm.measure;
-            let (pre0, tags0, groups0) = (p.prefilter.len(), p.tags.len(), p.groups.len());
+            let (pre0, tags0, groups0, whens0) = (
+                p.prefilter.len(),
+                p.tags.len(),
+                p.groups.len(),
+                p.whens.len(),
+            );
             p.groups.extend(std::iter::repeat_n(0, cm.groups));
-            let mut has_whens = false;
+            let mut tag_conditions = 0;
             for (i, c) in cm.conditions.iter().enumerate() {
                 p.groups[groups0 + c.group] |= 1 << i;
                 let (kind, bit, len) = match &c.kind {
@@ -92,10 +110,14 @@ impl Program {
                         (TagKind::Any, start, bs.len())
                     }
                     CondKind::When(_) => {
-                        has_whens = true;
+                        p.whens.push(WhenRef {
+                            condition: i as u8,
+                            group: c.group as u8,
+                        });
                         continue;
                     }
                 };
+                tag_conditions |= 1 << i;
                 p.tags.push(TagTest {
                     condition: i as u8,
                     kind,
@@ -129,7 +151,10 @@ impl Program {
                 prefilter: span(pre0, p.prefilter.len()),
                 tags: span(tags0, p.tags.len()),
                 groups: span(groups0, p.groups.len()),
-                has_whens,
+                whens: span(whens0, p.whens.len()),
+                tag_conditions,
+                base_group: p.groups[groups0],
+                has_benefit: cm.benefit.is_some(),
             });
         }
         p
@@ -145,6 +170,20 @@ impl Program {
 
     pub fn any_bits(&self, t: &TagTest) -> &[u32] {
         &self.any_bits[t.bit as usize..(t.bit + t.len) as usize]
+    }
+
+    /// The `when` clauses of a measure, in condition order.
+    pub fn whens(&self, e: &Entry) -> &[WhenRef] {
+        &self.whens[range(e.whens)]
+    }
+
+    /// The group masks of a measure's alternatives.
+    pub fn alternatives(&self, e: &Entry) -> &[u64] {
+        if e.groups.1 - e.groups.0 > 1 {
+            &self.groups[e.groups.0 as usize + 1..e.groups.1 as usize]
+        } else {
+            &[]
+        }
     }
 
     /// The group masks of a measure: the base group first, then each alternative.

@@ -65,7 +65,8 @@ pub struct Schema {
     pub namespaces: BTreeMap<String, Namespace>,
     /// Fields in index order.
     pub fields: Vec<FieldDef>,
-    by_name: BTreeMap<String, usize>,
+    // Hashed: looked up for every field of every profile read.
+    by_name: rustc_hash::FxHashMap<String, usize>,
 }
 
 /// Why a tag is not in the vocabulary; rendered by the caller with its own location.

@@ -1,15 +1,16 @@
 //! Tag interning: every tag a catalog tests gets a bit; a profile becomes a bitset.
 
-use std::collections::BTreeMap;
-
 use fixedbitset::FixedBitSet;
+use rustc_hash::FxHashMap;
 
 use crate::schema::Schema;
 
 /// The tags a catalog tests, each with its bit.
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
-    bits: BTreeMap<String, usize>,
+    // Hashed, not ordered: a profile looks up every tag and every prefix of a
+    // hierarchical one, and nothing iterates the map.
+    bits: FxHashMap<String, usize>,
 }
 
 impl Interner {
