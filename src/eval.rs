@@ -382,6 +382,9 @@ impl<'c> Evaluator<'c> {
     }
 }
 
+/// A pair's error texts by condition, and its missing field names.
+type Reported = (Vec<(usize, String)>, Vec<String>);
+
 /// An evaluator working on one enterprise: its rhai scope is filled at most once, and
 /// only if some expression needs rhai.
 pub struct Subject<'e, 'c, 'r> {
@@ -639,7 +642,7 @@ impl<'c> Subject<'_, 'c, '_> {
     }
 
     /// The last pair's error texts and missing field names, owned.
-    fn reported(&self) -> (Vec<(usize, String)>, Vec<String>) {
+    fn reported(&self) -> Reported {
         // Most pairs have neither: skip the generic paths that find so.
         let errors = if self.ev.errors.is_empty() {
             Vec::new()
@@ -666,7 +669,7 @@ impl<'c> Subject<'_, 'c, '_> {
         // Each pair kept as plain data until its place is known, its rare owned parts
         // aside: moving whole results through a sort costs more than deciding them.
         let mut decided: Vec<(Pair, Marks, usize)> = Vec::with_capacity(n);
-        let mut extras: Vec<(Vec<(usize, String)>, Vec<String>)> = Vec::new();
+        let mut extras: Vec<Reported> = Vec::new();
         for i in 0..n {
             let pair = self.pair(i);
             let extra = if self.ev.errors.is_empty() && self.ev.missing.is_empty() {
