@@ -347,6 +347,35 @@ fn measure_texts(catalog: &Catalog) -> Vec<MeasureText> {
         .collect()
 }
 
+/// What the tables being written need from each enterprise: the spool carries no more,
+/// and the summary's counts come from the tallies, never from the rows written.
+#[derive(Debug, Clone, Copy)]
+struct Needs {
+    /// Eligible pairs of measures delivered by push (`pushes`, `push_ids`, a diff).
+    pushes: bool,
+    /// Eligible pairs of measures granted without application (`grants`).
+    grants: bool,
+    /// The conditions that held (the reasons of `pushes`, the basis of `grants`).
+    reasons: bool,
+    near_misses: bool,
+    undetermined: bool,
+    errors: bool,
+}
+
+impl Needs {
+    fn of(tables: &[&str], previous: bool) -> Needs {
+        let has = |name| tables.contains(&name);
+        Needs {
+            pushes: has("pushes") || has("push_ids") || previous,
+            grants: has("grants"),
+            reasons: has("pushes") || has("grants") || previous,
+            near_misses: has("near_misses"),
+            undetermined: has("undetermined"),
+            errors: has("errors"),
+        }
+    }
+}
+
 /// Enterprises evaluated together by one worker: what each has to report, encoded for
 /// the spool (in enterprise order), and their counts.
 struct Block {
@@ -386,6 +415,7 @@ impl Block {
     /// Adds one pair: its count, and what it has to report.
     fn add(
         &mut self,
+        needs: Needs,
         cm: &CompiledMeasure,
         row: usize,
         p: &Profile,
@@ -417,35 +447,50 @@ impl Block {
                 if m.auto_grant() {
                     self.grant_amounts.extend(m.yuan(pair.amount));
                 }
-                r.eligible.push(Eligible {
-                    measure,
-                    passed: subject.passed(),
-                    amount: pair.amount,
-                });
+                if (needs.pushes && m.delivery.contains(&Delivery::Push))
+                    || (needs.grants && m.auto_grant())
+                {
+                    r.eligible.push(Eligible {
+                        measure,
+                        passed: if needs.reasons { subject.passed() } else { 0 },
+                        amount: pair.amount,
+                    });
+                }
             }
             Outcome::NotEligible => {
                 counts.not_eligible += 1;
                 if let Some(c) = pair.near_miss {
                     counts.near_misses += 1;
-                    r.near_misses.push((measure, c as u8));
+                    if needs.near_misses {
+                        r.near_misses.push((measure, c as u8));
+                    }
                 }
             }
             Outcome::Undetermined => {
                 counts.undetermined += 1;
-                r.undetermined
-                    .push((measure, subject.missing_fields().join(",")));
+                if needs.undetermined {
+                    r.undetermined
+                        .push((measure, subject.missing_fields().join(",")));
+                }
             }
             Outcome::Error => {
                 counts.error += 1;
-                r.errors
-                    .push((measure, pair.error.clone().unwrap_or_default()));
+                if needs.errors {
+                    r.errors
+                        .push((measure, pair.error.clone().unwrap_or_default()));
+                }
             }
         }
     }
 }
 
 /// Evaluates one chunk (sorted by id) in blocks on every worker; blocks come back in order.
-fn evaluate_chunk(catalog: &Catalog, opts: &MatchOptions, profiles: &[Profile]) -> Vec<Block> {
+fn evaluate_chunk(
+    catalog: &Catalog,
+    opts: &MatchOptions,
+    needs: Needs,
+    profiles: &[Profile],
+) -> Vec<Block> {
     let columns = Columns::new(catalog, profiles);
     let sweep = SweepOptions {
         as_of: opts.as_of,
@@ -458,6 +503,7 @@ fn evaluate_chunk(catalog: &Catalog, opts: &MatchOptions, profiles: &[Profile]) 
         || Block::new(catalog.measures.len()),
         |block, i, pair, subject| {
             block.add(
+                needs,
                 &catalog.measures[pair.measure],
                 i,
                 &profiles[i],
@@ -512,7 +558,15 @@ impl Writers {
             let m = &cm.measure;
             // The reasons as text, for the rows not built from fragments.
             let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
-            if m.delivery.contains(&Delivery::Push) {
+            if m.delivery.contains(&Delivery::Push) && self.push_ids.enabled() {
+                // A measure id is `M` and three digits: nothing to quote.
+                let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
+                self.push_ids
+                    .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
+            }
+            if m.delivery.contains(&Delivery::Push)
+                && (self.pushes.enabled() || self.diff.is_some())
+            {
                 let t = &texts[mi];
                 let score = e.passed.count_ones().to_string();
                 let reasons_text = if self.csv { String::new() } else { reasons() };
@@ -531,12 +585,8 @@ impl Writers {
                 let [measure_part, reasons_part] = self.fragments.push(catalog, mi, e.passed);
                 let fragments: [&[u8]; 3] = [&enterprise_fragment, measure_part, reasons_part];
                 let fragments = self.csv.then_some(&fragments[..]);
-                self.pushes.write(&cells, fragments)?;
-                if self.push_ids.enabled() {
-                    // A measure id is `M` and three digits: nothing to quote.
-                    let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
-                    self.push_ids
-                        .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
+                if self.pushes.enabled() {
+                    self.pushes.write(&cells, fragments)?;
                 }
                 if let Some(Diff {
                     head,
@@ -573,7 +623,7 @@ impl Writers {
                     }
                 }
             }
-            if m.auto_grant() {
+            if m.auto_grant() && self.grants.enabled() {
                 let yuan = m.yuan(e.amount);
                 let basis = match (&m.benefit, e.amount) {
                     (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
@@ -624,6 +674,13 @@ fn tally(catalog: &Catalog, sum: &mut Summary, by_measure: &[MeasureCounts], pus
                 *sum.outcomes.entry(outcome.as_str()).or_insert(0) += k;
             }
         }
+        sum.near_misses += c.near_misses as usize;
+        sum.undetermined += c.undetermined as usize;
+        sum.errors += c.error as usize;
+        if m.auto_grant() {
+            sum.grants += c.eligible as usize;
+        }
+        sum.pushes += n;
         sum.by_measure.insert(m.id.clone(), c.clone());
         if n == 0 {
             continue;
@@ -718,6 +775,14 @@ fn fill_and_write(
     let mut spool = Spool::new(runs.clone());
     let mut seen: HashSet<String> = HashSet::new();
     let texts = measure_texts(catalog);
+    let selected: Vec<&str> = RESULT_TABLES
+        .into_iter()
+        .filter(|name| match &opts.tables {
+            Some(t) => t.iter().any(|n| n == name),
+            None => DEFAULT_TABLES.contains(name),
+        })
+        .collect();
+    let needs = Needs::of(&selected, previous.is_some());
     let mut by_measure = vec![MeasureCounts::default(); catalog.measures.len()];
     let mut pushes_by_measure = vec![0usize; catalog.measures.len()];
     let mut evaluate_ms = 0u128;
@@ -758,7 +823,7 @@ fn fill_and_write(
             // Each chunk becomes one sorted run of the spool.
             profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
-            let blocks = evaluate_chunk(catalog, opts, &profiles);
+            let blocks = evaluate_chunk(catalog, opts, needs, &profiles);
             evaluate_ms += t0.elapsed().as_millis();
             let write_run = || -> std::io::Result<()> {
                 spool.start_run()?;
@@ -820,14 +885,10 @@ fn fill_and_write(
     // finds what is new and what was revoked.
     let table = |name, columns| TableWriter::create(out, name, columns, opts.format);
     let result = |name: &'static str, columns| {
-        let wanted = match &opts.tables {
-            Some(t) => t.iter().any(|n| n == name),
-            None => DEFAULT_TABLES.contains(&name),
-        };
-        if wanted {
+        if selected.contains(&name) {
             table(name, columns)
         } else {
-            Ok(TableWriter::counting(name))
+            Ok(TableWriter::skipped(name))
         }
     };
     let mut w = Writers {
@@ -874,11 +935,6 @@ fn fill_and_write(
         new.finish(out)?;
         revoked.finish(out)?;
     }
-    sum.pushes = w.pushes.rows;
-    sum.grants = w.grants.rows;
-    sum.near_misses = w.near_misses.rows;
-    sum.undetermined = w.undetermined.rows;
-    sum.errors = w.errors.rows;
     for t in [
         w.pushes,
         w.push_ids,
@@ -926,8 +982,8 @@ impl TableWriter {
         self.csv.is_some()
     }
 
-    /// A table that is not written: its rows are only counted, for the summary.
-    fn counting(name: &'static str) -> TableWriter {
+    /// A table that is not written.
+    fn skipped(name: &'static str) -> TableWriter {
         TableWriter {
             file: name.to_owned(),
             csv: None,

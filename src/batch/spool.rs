@@ -26,10 +26,15 @@ pub struct Results {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Eligible {
     pub measure: u16,
-    /// The conditions that held (bit `i` is condition `i`).
+    /// The conditions that held (bit `i` is condition `i`); 0 when no table being written
+    /// shows them, and then not spooled.
     pub passed: u64,
     pub amount: Option<f64>,
 }
+
+/// Flags of an encoded [`Eligible`].
+const HAS_AMOUNT: u8 = 1;
+const HAS_PASSED: u8 = 2;
 
 impl Results {
     /// Appends the binary form: lengths as u32, numbers little-endian.
@@ -44,13 +49,14 @@ impl Results {
         count(out, self.eligible.len());
         for e in &self.eligible {
             out.extend(e.measure.to_le_bytes());
-            out.extend(e.passed.to_le_bytes());
-            match e.amount {
-                Some(a) => {
-                    out.push(1);
-                    out.extend(a.to_le_bytes());
-                }
-                None => out.push(0),
+            let flags = if e.amount.is_some() { HAS_AMOUNT } else { 0 }
+                | if e.passed != 0 { HAS_PASSED } else { 0 };
+            out.push(flags);
+            if e.passed != 0 {
+                out.extend(e.passed.to_le_bytes());
+            }
+            if let Some(a) = e.amount {
+                out.extend(a.to_le_bytes());
             }
         }
         count(out, self.near_misses.len());
@@ -85,12 +91,16 @@ impl Results {
         };
         for _ in 0..read_u32(r)? {
             let measure = read_u16(r)?;
+            let mut flags = [0u8; 1];
+            r.read_exact(&mut flags)?;
             let mut eight = [0u8; 8];
-            r.read_exact(&mut eight)?;
-            let passed = u64::from_le_bytes(eight);
-            let mut flag = [0u8; 1];
-            r.read_exact(&mut flag)?;
-            let amount = if flag[0] == 1 {
+            let passed = if flags[0] & HAS_PASSED != 0 {
+                r.read_exact(&mut eight)?;
+                u64::from_le_bytes(eight)
+            } else {
+                0
+            };
+            let amount = if flags[0] & HAS_AMOUNT != 0 {
                 r.read_exact(&mut eight)?;
                 Some(f64::from_le_bytes(eight))
             } else {
@@ -218,11 +228,19 @@ mod tests {
         Results {
             id: id.into(),
             name: format!("企业{id}"),
-            eligible: vec![Eligible {
-                measure: 3,
-                passed: 0b101,
-                amount: Some(1234.56),
-            }],
+            eligible: vec![
+                Eligible {
+                    measure: 3,
+                    passed: 0b101,
+                    amount: Some(1234.56),
+                },
+                // What a run that writes no reasons and no amounts spools.
+                Eligible {
+                    measure: 4,
+                    passed: 0,
+                    amount: None,
+                },
+            ],
             near_misses: vec![(7, 2)],
             undetermined: vec![(9, "employees,founded".into())],
             errors: vec![(11, "division by zero".into())],
