@@ -18,7 +18,7 @@ use crate::columns::{Columns, Row};
 use crate::compile::{CompiledExpr, CompiledMeasure, CondKind, Lowered};
 use crate::engine::Ctx;
 use crate::profile::Profile;
-use crate::program::TagKind;
+use crate::program::{Entry, TagKind};
 use crate::schema::FieldType;
 use crate::{dates, native};
 
@@ -490,7 +490,6 @@ impl<'c> Subject<'_, 'c, '_> {
         let catalog: &'c Catalog = self.ev.catalog;
         let program = &catalog.program;
         let e = &program.entries[index];
-        self.ev.marks = Marks::default();
         self.ev.errors.clear();
         self.ev.missing.clear();
         let mut pair = Pair {
@@ -501,38 +500,58 @@ impl<'c> Subject<'_, 'c, '_> {
             amount: None,
             error: None,
         };
-        if !pair.in_effect {
+        if !pair.in_effect || (self.ev.prefilter && self.prefiltered(e)) {
+            self.ev.marks = Marks::default();
             return pair;
-        }
-        let row = self.row;
-        if self.ev.prefilter {
-            // Two certain failures, counted without a popcount (see `single_failure`).
-            let (mut some, mut two) = (false, false);
-            for w in program.prefilter(e) {
-                let t = row.tags.get(w.word).copied().unwrap_or(0);
-                let f = (w.required & !t) | (w.forbidden & t);
-                two |= (some && f != 0) || (f & f.wrapping_sub(1)) != 0;
-                some |= f != 0;
-            }
-            if two {
-                return pair;
-            }
         }
         // Without a branch on the outcome of each test: which tests hold is data.
         let mut passed = 0;
         for t in program.tags(e) {
             let held = match t.kind {
-                TagKind::Has => row.has(t.bit as usize),
-                TagKind::Lacks => !row.has(t.bit as usize),
-                TagKind::Any => program.any_bits(t).iter().any(|&b| row.has(b as usize)),
+                TagKind::Has => self.row.has(t.bit as usize),
+                TagKind::Lacks => !self.row.has(t.bit as usize),
+                TagKind::Any => program
+                    .any_bits(t)
+                    .iter()
+                    .any(|&b| self.row.has(b as usize)),
             };
             passed |= u64::from(held) << t.condition;
         }
-        let mut marks = Marks {
+        let marks = Marks {
             passed,
             failed: e.tag_conditions & !passed,
             ..Marks::default()
         };
+        if e.tags_decide {
+            // Most measures: one group of tag tests, no clause, no benefit.
+            self.ev.marks = marks;
+            (pair.outcome, pair.near_miss) = decide_marks(e.base_group, &[], &marks);
+            return pair;
+        }
+        self.rest(e, marks, pair)
+    }
+
+    /// Whether the prefilter decides the pair: two certain failures among the base tag
+    /// tests, counted without a popcount (see `single_failure`).
+    fn prefiltered(&self, e: &Entry) -> bool {
+        let (mut some, mut two) = (false, false);
+        for w in self.ev.catalog.program.prefilter(e) {
+            let t = self.row.tags.get(w.word).copied().unwrap_or(0);
+            let f = (w.required & !t) | (w.forbidden & t);
+            two |= (some && f != 0) || (f & f.wrapping_sub(1)) != 0;
+            some |= f != 0;
+        }
+        two
+    }
+
+    /// The `when` clauses, the alternatives and the benefit, after the tag tests: out of
+    /// line, so that the common pair's code stays small.
+    #[inline(never)]
+    fn rest(&mut self, e: &Entry, mut marks: Marks, mut pair: Pair) -> Pair {
+        let catalog: &'c Catalog = self.ev.catalog;
+        let program = &catalog.program;
+        let index = pair.measure;
+        let row = self.row;
         let whens = program.whens(e);
         if !whens.is_empty() && marks.failed & e.base_group == 0 {
             let groups = program.groups(e);

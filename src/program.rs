@@ -30,6 +30,8 @@ pub struct Entry {
     /// measure without alternatives reads no other array).
     pub base_group: u64,
     pub has_benefit: bool,
+    /// One group of tag tests alone, no benefit: the tag words decide the pair.
+    pub tags_decide: bool,
 }
 
 /// A bitset word in which the base group requires bits (`has`) and forbids bits (`lacks`).
@@ -145,6 +147,16 @@ impl Program {
                     }
                 }
             }
+            // The prefilter decides a pair only on two certain failures: a measure with
+            // fewer than two base `has`/`lacks` tests could never be decided by it.
+            let base_words = cm
+                .conditions
+                .iter()
+                .filter(|c| c.group == 0 && matches!(c.kind, CondKind::Has(_) | CondKind::Lacks(_)))
+                .count();
+            if base_words < 2 {
+                p.prefilter.truncate(pre0);
+            }
             p.entries.push(Entry {
                 from: m.valid_from.map_or(i64::MIN, dates::to_days),
                 until: m.valid_until.map_or(i64::MAX, dates::to_days),
@@ -155,6 +167,7 @@ impl Program {
                 tag_conditions,
                 base_group: p.groups[groups0],
                 has_benefit: cm.benefit.is_some(),
+                tags_decide: cm.groups == 1 && p.whens.len() == whens0 && cm.benefit.is_none(),
             });
         }
         p
