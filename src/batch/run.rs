@@ -239,6 +239,32 @@ pub(crate) fn read_chunks(
     }
 }
 
+/// [`read_chunks`] on a thread of its own, one chunk ahead of `sink`: reading the next
+/// chunk overlaps checking, evaluating and spooling this one. Chunks reach `sink` in file
+/// order, as from `read_chunks`.
+fn read_ahead(
+    catalog: &Catalog,
+    path: &Path,
+    chunk_rows: usize,
+    sink: &mut dyn FnMut(Vec<RawRecord>),
+) -> Result<usize, MatchError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            read_chunks(catalog, path, chunk_rows, &mut |chunk| {
+                // The receiver is gone only when `sink` panicked: the rest is not needed.
+                let _ = tx.send(chunk);
+            })
+        });
+        for chunk in rx {
+            sink(chunk);
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// A previous run's push list, read in step with this run's: both are in
 /// (enterprise_id, measure_id) order, so memory does not grow with its length.
 enum Previous {
@@ -788,7 +814,7 @@ fn fill_and_write(
     let mut evaluate_ms = 0u128;
     let mut rejects: Vec<Reject> = Vec::new();
     let mut failure: Option<std::io::Error> = None;
-    let rows = read_chunks(
+    let rows = read_ahead(
         catalog,
         &opts.enterprises,
         opts.chunk_rows.max(1),
