@@ -150,7 +150,9 @@ enum Command {
         #[arg(long)]
         no_prefilter: bool,
         /// Write only these result tables (comma-separated): pushes, grants, near_misses,
-        /// undetermined, errors. The summary still counts them all; rejects are always written.
+        /// undetermined, errors (the default), and push_ids (the push list as its two id
+        /// columns). Only what they need is kept while running; the summary still counts
+        /// everything, and rejects are always written.
         #[arg(long, value_name = "TABLES", value_delimiter = ',', value_parser = table_arg)]
         tables: Option<Vec<String>>,
         /// Print nothing but errors.
