@@ -909,11 +909,15 @@ impl OutColumn {
 }
 
 /// A Parquet file written a row group at a time: rows are appended to the columns, and
-/// every `row_group_rows` rows are written out as one row group and dropped.
+/// every `row_group_rows` rows are handed out as one row group and dropped. Row groups are
+/// encoded and written on a thread of their own while the next one is filled.
 struct RowGroups {
     path: PathBuf,
     columns: Vec<OutColumn>,
-    writer: polars::io::parquet::write::BatchedWriter<BufWriter<File>>,
+    /// To the writing thread: a row group and the context of its errors. `None` once the
+    /// file is finished.
+    batches: Option<std::sync::mpsc::SyncSender<(String, pl::DataFrame)>>,
+    writer: Option<std::thread::JoinHandle<Result<(), TabularError>>>,
     row_group_rows: usize,
     /// Rows appended to `columns` and not written yet.
     buffered: usize,
@@ -944,13 +948,25 @@ impl RowGroups {
         }
         let file = File::create(path).map_err(io_err(path))?;
         // Compression and statistics are polars' defaults, as for `ParquetWriter::finish`.
-        let writer = guarded(path, "", || {
+        let mut writer = guarded(path, "", || {
             pl::ParquetWriter::new(BufWriter::new(file)).batched(&schema)
         })?;
+        // One row group waits while another is written: memory stays at two row groups.
+        let (batches, incoming) = std::sync::mpsc::sync_channel::<(String, pl::DataFrame)>(1);
+        let file_path = path.to_owned();
+        let writer = std::thread::spawn(move || {
+            for (context, df) in incoming {
+                guarded(&file_path, &context, || writer.write_batch(&df))?;
+            }
+            // Reached also when the table is dropped unfinished, after an error elsewhere:
+            // the partial output folder holding it is removed then.
+            guarded(&file_path, "", || writer.finish()).map(drop)
+        });
         Ok(RowGroups {
             path: path.to_owned(),
             columns,
-            writer,
+            batches: Some(batches),
+            writer: Some(writer),
             row_group_rows,
             buffered: 0,
             written: 0,
@@ -990,19 +1006,50 @@ impl RowGroups {
             self.written + self.buffered
         );
         // Each column is one chunk, so the batch is one row group.
-        let writer = &mut self.writer;
-        guarded(path, &context, || writer.write_batch(&df))?;
+        let sent = self
+            .batches
+            .as_ref()
+            .is_some_and(|b| b.send((context, df)).is_ok());
+        if !sent {
+            // The writing thread stopped on an error: that error is the answer.
+            let stopped = TabularError::Polars {
+                path: show(path),
+                message: "the writing thread stopped".into(),
+            };
+            return self.join().and(Err(stopped));
+        }
         self.written += self.buffered;
         self.buffered = 0;
         Ok(())
     }
 
+    /// Waits for the writing thread to write what it was given, and the footer.
+    fn join(&mut self) -> Result<(), TabularError> {
+        self.batches = None;
+        match self.writer.take() {
+            Some(w) => w
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Ok(()),
+        }
+    }
+
     /// Writes the last row group and the footer; returns the number of rows.
     fn finish(mut self) -> Result<usize, TabularError> {
         self.flush()?;
-        let writer = &self.writer;
-        guarded(&self.path, "", || writer.finish())?;
+        self.join()?;
         Ok(self.written)
+    }
+}
+
+impl Drop for RowGroups {
+    /// A table dropped unfinished (a failed run) still waits for its writing thread, so
+    /// that no thread writes into an output folder being removed.
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
     }
 }
 
