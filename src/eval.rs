@@ -486,25 +486,41 @@ impl<'c> Subject<'_, 'c, '_> {
 
     /// Decides one measure. The statuses are complete unless the evaluator prefilters and
     /// the pair was decided by its tag words alone.
+    ///
+    /// Inlined where it is called: most measures (one group of tag tests, no clause, no
+    /// benefit) are decided here in a few dozen instructions, the rest out of line. Those
+    /// measures skip the prefilter, which could save them nothing.
+    #[inline]
     pub fn pair(&mut self, index: usize) -> Pair {
-        let catalog: &'c Catalog = self.ev.catalog;
-        let program = &catalog.program;
-        let e = &program.entries[index];
+        let e = &self.ev.catalog.program.entries[index];
+        if !(e.tags_decide && (e.from..=e.until).contains(&self.as_of_days)) {
+            return self.pair_in_full(index);
+        }
         self.ev.errors.clear();
         self.ev.missing.clear();
-        let mut pair = Pair {
+        let passed = self.tag_tests(e);
+        let marks = Marks {
+            passed,
+            failed: e.tag_conditions & !passed,
+            ..Marks::default()
+        };
+        self.ev.marks = marks;
+        let (outcome, near_miss) = decide_marks(e.base_group, &[], &marks);
+        Pair {
             measure: index,
-            outcome: Outcome::NotEligible,
-            in_effect: (e.from..=e.until).contains(&self.as_of_days),
-            near_miss: None,
+            outcome,
+            in_effect: true,
+            near_miss,
             amount: None,
             error: None,
-        };
-        if !pair.in_effect || (self.ev.prefilter && self.prefiltered(e)) {
-            self.ev.marks = Marks::default();
-            return pair;
         }
-        // Without a branch on the outcome of each test: which tests hold is data.
+    }
+
+    /// The conditions whose tag tests hold, without a branch on the outcome of each test:
+    /// which tests hold is data.
+    #[inline(always)]
+    fn tag_tests(&self, e: &Entry) -> u64 {
+        let program = &self.ev.catalog.program;
         let mut passed = 0;
         for t in program.tags(e) {
             let held = match t.kind {
@@ -517,17 +533,34 @@ impl<'c> Subject<'_, 'c, '_> {
             };
             passed |= u64::from(held) << t.condition;
         }
+        passed
+    }
+
+    /// [`Subject::pair`] for every other measure, and out of its effective window.
+    #[inline(never)]
+    fn pair_in_full(&mut self, index: usize) -> Pair {
+        let catalog: &'c Catalog = self.ev.catalog;
+        let e = &catalog.program.entries[index];
+        self.ev.errors.clear();
+        self.ev.missing.clear();
+        let pair = Pair {
+            measure: index,
+            outcome: Outcome::NotEligible,
+            in_effect: (e.from..=e.until).contains(&self.as_of_days),
+            near_miss: None,
+            amount: None,
+            error: None,
+        };
+        if !pair.in_effect || (self.ev.prefilter && self.prefiltered(e)) {
+            self.ev.marks = Marks::default();
+            return pair;
+        }
+        let passed = self.tag_tests(e);
         let marks = Marks {
             passed,
             failed: e.tag_conditions & !passed,
             ..Marks::default()
         };
-        if e.tags_decide {
-            // Most measures: one group of tag tests, no clause, no benefit.
-            self.ev.marks = marks;
-            (pair.outcome, pair.near_miss) = decide_marks(e.base_group, &[], &marks);
-            return pair;
-        }
         self.rest(e, marks, pair)
     }
 
@@ -544,9 +577,7 @@ impl<'c> Subject<'_, 'c, '_> {
         two
     }
 
-    /// The `when` clauses, the alternatives and the benefit, after the tag tests: out of
-    /// line, so that the common pair's code stays small.
-    #[inline(never)]
+    /// The `when` clauses, the alternatives and the benefit, after the tag tests.
     fn rest(&mut self, e: &Entry, mut marks: Marks, mut pair: Pair) -> Pair {
         let catalog: &'c Catalog = self.ev.catalog;
         let program = &catalog.program;

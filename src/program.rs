@@ -78,6 +78,7 @@ pub struct Program {
     groups: Vec<u64>,
 }
 
+#[inline]
 fn range(r: (u32, u32)) -> Range<usize> {
     r.0 as usize..r.1 as usize
 }
@@ -147,14 +148,16 @@ impl Program {
                     }
                 }
             }
+            let tags_decide = cm.groups == 1 && p.whens.len() == whens0 && cm.benefit.is_none();
             // The prefilter decides a pair only on two certain failures: a measure with
-            // fewer than two base `has`/`lacks` tests could never be decided by it.
+            // fewer than two base `has`/`lacks` tests could never be decided by it, and one
+            // that tag tests alone decide costs no more to decide in full.
             let base_words = cm
                 .conditions
                 .iter()
                 .filter(|c| c.group == 0 && matches!(c.kind, CondKind::Has(_) | CondKind::Lacks(_)))
                 .count();
-            if base_words < 2 {
+            if base_words < 2 || tags_decide {
                 p.prefilter.truncate(pre0);
             }
             p.entries.push(Entry {
@@ -167,30 +170,35 @@ impl Program {
                 tag_conditions,
                 base_group: p.groups[groups0],
                 has_benefit: cm.benefit.is_some(),
-                tags_decide: cm.groups == 1 && p.whens.len() == whens0 && cm.benefit.is_none(),
+                tags_decide,
             });
         }
         p
     }
 
+    #[inline]
     pub fn prefilter(&self, e: &Entry) -> &[PreWord] {
         &self.prefilter[range(e.prefilter)]
     }
 
+    #[inline]
     pub fn tags(&self, e: &Entry) -> &[TagTest] {
         &self.tags[range(e.tags)]
     }
 
+    #[inline]
     pub fn any_bits(&self, t: &TagTest) -> &[u32] {
         &self.any_bits[t.bit as usize..(t.bit + t.len) as usize]
     }
 
     /// The `when` clauses of a measure, in condition order.
+    #[inline]
     pub fn whens(&self, e: &Entry) -> &[WhenRef] {
         &self.whens[range(e.whens)]
     }
 
     /// The group masks of a measure's alternatives.
+    #[inline]
     pub fn alternatives(&self, e: &Entry) -> &[u64] {
         if e.groups.1 - e.groups.0 > 1 {
             &self.groups[e.groups.0 as usize + 1..e.groups.1 as usize]
@@ -200,6 +208,7 @@ impl Program {
     }
 
     /// The group masks of a measure: the base group first, then each alternative.
+    #[inline]
     pub fn groups(&self, e: &Entry) -> &[u64] {
         &self.groups[range(e.groups)]
     }
