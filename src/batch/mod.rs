@@ -8,5 +8,6 @@ pub mod record;
 pub mod render;
 pub mod run;
 pub mod shard;
+pub mod sink;
 pub mod spool;
 pub mod table;

@@ -992,7 +992,7 @@ fn fill_and_write(
 /// row group at a time.
 struct TableWriter {
     file: String,
-    csv: Option<std::io::BufWriter<std::fs::File>>,
+    csv: Option<super::sink::ThreadedFile>,
     line: Vec<u8>,
     #[cfg(feature = "polars")]
     parquet: Option<crate::tabular::TableParquetWriter>,
@@ -1033,8 +1033,8 @@ impl TableWriter {
         }
         let csv = match format {
             OutFormat::Csv => {
-                let f = std::fs::File::create(out.path(&file)).map_err(io_to_output(out, &file))?;
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                let mut w = super::sink::ThreadedFile::create(&out.path(&file))
+                    .map_err(io_to_output(out, &file))?;
                 let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
                 let mut header = render::fields(&names);
                 header.push(b'\n');
@@ -1085,8 +1085,8 @@ impl TableWriter {
     }
 
     fn finish(self, out: &OutDir) -> Result<(), MatchError> {
-        if let Some(mut w) = self.csv {
-            w.flush().map_err(io_to_output(out, &self.file))?;
+        if let Some(w) = self.csv {
+            w.finish().map_err(io_to_output(out, &self.file))?;
             out.sync(&self.file)?;
         }
         #[cfg(feature = "polars")]
