@@ -37,8 +37,11 @@ const HAS_AMOUNT: u8 = 1;
 const HAS_PASSED: u8 = 2;
 
 impl Results {
-    /// Appends the binary form: lengths as u32, numbers little-endian.
+    /// Appends the binary form: the record's length, then its fields; lengths as u32,
+    /// numbers little-endian.
     pub fn encode(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend([0; 4]);
         let text = |out: &mut Vec<u8>, s: &str| {
             out.extend((s.len() as u32).to_le_bytes());
             out.extend(s.as_bytes());
@@ -71,80 +74,105 @@ impl Results {
                 text(out, s);
             }
         }
+        let len = (out.len() - start - 4) as u32;
+        out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     }
 
-    /// Reads one record; `None` at the end of the run.
-    fn decode(r: &mut impl Read) -> io::Result<Option<Results>> {
+    /// Reads the next record of a run into `self`, reusing its buffers (`record` holds
+    /// the record's bytes); false at the end of the run.
+    fn decode_into(&mut self, r: &mut impl Read, record: &mut Vec<u8>) -> io::Result<bool> {
         let mut four = [0u8; 4];
         match r.read_exact(&mut four) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
             Err(e) => return Err(e),
         }
-        let id = read_text(r, u32::from_le_bytes(four))?;
-        let len = read_u32(r)?;
-        let name = read_text(r, len)?;
-        let mut x = Results {
-            id,
-            name,
-            ..Results::default()
-        };
-        for _ in 0..read_u32(r)? {
-            let measure = read_u16(r)?;
-            let mut flags = [0u8; 1];
-            r.read_exact(&mut flags)?;
-            let mut eight = [0u8; 8];
-            let passed = if flags[0] & HAS_PASSED != 0 {
-                r.read_exact(&mut eight)?;
-                u64::from_le_bytes(eight)
-            } else {
-                0
-            };
-            let amount = if flags[0] & HAS_AMOUNT != 0 {
-                r.read_exact(&mut eight)?;
-                Some(f64::from_le_bytes(eight))
+        record.resize(u32::from_le_bytes(four) as usize, 0);
+        r.read_exact(record)?;
+        let mut c = Cursor(record);
+        c.text_into(&mut self.id)?;
+        c.text_into(&mut self.name)?;
+        self.eligible.clear();
+        for _ in 0..c.u32()? {
+            let measure = c.u16()?;
+            let flags = c.u8()?;
+            let passed = if flags & HAS_PASSED != 0 { c.u64()? } else { 0 };
+            let amount = if flags & HAS_AMOUNT != 0 {
+                Some(f64::from_bits(c.u64()?))
             } else {
                 None
             };
-            x.eligible.push(Eligible {
+            self.eligible.push(Eligible {
                 measure,
                 passed,
                 amount,
             });
         }
-        for _ in 0..read_u32(r)? {
-            let m = read_u16(r)?;
-            let mut c = [0u8; 1];
-            r.read_exact(&mut c)?;
-            x.near_misses.push((m, c[0]));
+        self.near_misses.clear();
+        for _ in 0..c.u32()? {
+            self.near_misses.push((c.u16()?, c.u8()?));
         }
-        for list in [&mut x.undetermined, &mut x.errors] {
-            for _ in 0..read_u32(r)? {
-                let m = read_u16(r)?;
-                let len = read_u32(r)?;
-                list.push((m, read_text(r, len)?));
+        for list in [&mut self.undetermined, &mut self.errors] {
+            list.clear();
+            for _ in 0..c.u32()? {
+                let m = c.u16()?;
+                let mut text = String::new();
+                c.text_into(&mut text)?;
+                list.push((m, text));
             }
         }
-        Ok(Some(x))
+        if c.0.is_empty() {
+            Ok(true)
+        } else {
+            Err(invalid("a spool record is longer than its fields"))
+        }
     }
 }
 
-fn read_u32(r: &mut impl Read) -> io::Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_le_bytes(b))
+fn invalid(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
-fn read_u16(r: &mut impl Read) -> io::Result<u16> {
-    let mut b = [0u8; 2];
-    r.read_exact(&mut b)?;
-    Ok(u16::from_le_bytes(b))
-}
+/// The unread rest of one spool record.
+struct Cursor<'a>(&'a [u8]);
 
-fn read_text(r: &mut impl Read, len: u32) -> io::Result<String> {
-    let mut buf = vec![0u8; len as usize];
-    r.read_exact(&mut buf)?;
-    String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+impl Cursor<'_> {
+    fn take<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<N>()
+            .ok_or_else(|| invalid("a spool record ends early"))?;
+        self.0 = rest;
+        Ok(*head)
+    }
+
+    fn u8(&mut self) -> io::Result<u8> {
+        Ok(self.take::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> io::Result<u16> {
+        self.take().map(u16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> io::Result<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> io::Result<u64> {
+        self.take().map(u64::from_le_bytes)
+    }
+
+    fn text_into(&mut self, into: &mut String) -> io::Result<()> {
+        let len = self.u32()? as usize;
+        if len > self.0.len() {
+            return Err(invalid("a spool record ends early"));
+        }
+        let (text, rest) = self.0.split_at(len);
+        self.0 = rest;
+        into.clear();
+        into.push_str(std::str::from_utf8(text).map_err(|e| invalid(&e.to_string()))?);
+        Ok(())
+    }
 }
 
 /// The sorted runs of one match, in a folder inside the partial output.
@@ -195,22 +223,19 @@ impl Spool {
         for path in &self.runs {
             readers.push(BufReader::with_capacity(1 << 16, File::open(path)?));
         }
-        let mut heads: Vec<Option<Results>> = Vec::with_capacity(readers.len());
+        // Each run's current record, its buffers reused from record to record.
+        let mut heads = vec![Results::default(); readers.len()];
+        let mut record = Vec::new();
         let mut heap = BinaryHeap::new();
         for (i, r) in readers.iter_mut().enumerate() {
-            let head = Results::decode(r)?;
-            if let Some(h) = &head {
-                heap.push(Reverse((h.id.clone(), i)));
+            if heads[i].decode_into(r, &mut record)? {
+                heap.push(Reverse((heads[i].id.clone(), i)));
             }
-            heads.push(head);
         }
         while let Some(Reverse((_, i))) = heap.pop() {
-            if let Some(h) = heads[i].take() {
-                sink(&h)?;
-            }
-            heads[i] = Results::decode(&mut readers[i])?;
-            if let Some(h) = &heads[i] {
-                heap.push(Reverse((h.id.clone(), i)));
+            sink(&heads[i])?;
+            if heads[i].decode_into(&mut readers[i], &mut record)? {
+                heap.push(Reverse((heads[i].id.clone(), i)));
             }
         }
         for path in &self.runs {
@@ -245,6 +270,28 @@ mod tests {
             undetermined: vec![(9, "employees,founded".into())],
             errors: vec![(11, "division by zero".into())],
         }
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_not_a_panic() {
+        let mut bytes = Vec::new();
+        results("A").encode(&mut bytes);
+        let mut into = Results::default();
+        let mut record = Vec::new();
+        // The length says more than the file holds.
+        let mut r = &bytes[..bytes.len() - 1];
+        assert!(into.decode_into(&mut r, &mut record).is_err());
+        // A record whose fields end before its length does.
+        let mut longer = bytes.clone();
+        let len = u32::from_le_bytes(longer[..4].try_into().unwrap()) + 1;
+        longer[..4].copy_from_slice(&len.to_le_bytes());
+        longer.push(0);
+        let mut r = &longer[..];
+        assert!(into.decode_into(&mut r, &mut record).is_err());
+        // The record itself reads back whole.
+        let mut r = &bytes[..];
+        assert!(into.decode_into(&mut r, &mut record).unwrap());
+        assert_eq!(into, results("A"));
     }
 
     #[test]
