@@ -19,6 +19,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Cursor};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 
 use polars::prelude as pl;
 use polars::prelude::{
@@ -26,6 +27,7 @@ use polars::prelude::{
 };
 
 use crate::batch::record::{self, RawRecord};
+use crate::batch::sink::WriterThread;
 use crate::batch::table::{Cell, ColType, Table};
 use crate::diag::did_you_mean;
 use crate::profile::{RawValue, parse_date};
@@ -914,10 +916,8 @@ impl OutColumn {
 struct RowGroups {
     path: PathBuf,
     columns: Vec<OutColumn>,
-    /// To the writing thread: a row group and the context of its errors. `None` once the
-    /// file is finished.
-    batches: Option<std::sync::mpsc::SyncSender<(String, pl::DataFrame)>>,
-    writer: Option<std::thread::JoinHandle<Result<(), TabularError>>>,
+    /// Writes each row group, given with the context of its errors, then the footer.
+    writer: WriterThread<(String, pl::DataFrame), TabularError>,
     row_group_rows: usize,
     /// Rows appended to `columns` and not written yet.
     buffered: usize,
@@ -952,10 +952,9 @@ impl RowGroups {
             pl::ParquetWriter::new(BufWriter::new(file)).batched(&schema)
         })?;
         // One row group waits while another is written: memory stays at two row groups.
-        let (batches, incoming) = std::sync::mpsc::sync_channel::<(String, pl::DataFrame)>(1);
         let file_path = path.to_owned();
-        let writer = std::thread::spawn(move || {
-            for (context, df) in incoming {
+        let writer = WriterThread::spawn(move |row_groups: Receiver<(String, pl::DataFrame)>| {
+            for (context, df) in row_groups {
                 guarded(&file_path, &context, || writer.write_batch(&df))?;
             }
             // Reached also when the table is dropped unfinished, after an error elsewhere:
@@ -965,8 +964,7 @@ impl RowGroups {
         Ok(RowGroups {
             path: path.to_owned(),
             columns,
-            batches: Some(batches),
-            writer: Some(writer),
+            writer,
             row_group_rows,
             buffered: 0,
             written: 0,
@@ -1006,50 +1004,20 @@ impl RowGroups {
             self.written + self.buffered
         );
         // Each column is one chunk, so the batch is one row group.
-        let sent = self
-            .batches
-            .as_ref()
-            .is_some_and(|b| b.send((context, df)).is_ok());
-        if !sent {
-            // The writing thread stopped on an error: that error is the answer.
-            let stopped = TabularError::Polars {
-                path: show(path),
-                message: "the writing thread stopped".into(),
-            };
-            return self.join().and(Err(stopped));
-        }
+        self.writer.send((context, df), || TabularError::Polars {
+            path: show(path),
+            message: "the writing thread stopped".into(),
+        })?;
         self.written += self.buffered;
         self.buffered = 0;
         Ok(())
     }
 
-    /// Waits for the writing thread to write what it was given, and the footer.
-    fn join(&mut self) -> Result<(), TabularError> {
-        self.batches = None;
-        match self.writer.take() {
-            Some(w) => w
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => Ok(()),
-        }
-    }
-
     /// Writes the last row group and the footer; returns the number of rows.
     fn finish(mut self) -> Result<usize, TabularError> {
         self.flush()?;
-        self.join()?;
+        self.writer.finish()?;
         Ok(self.written)
-    }
-}
-
-impl Drop for RowGroups {
-    /// A table dropped unfinished (a failed run) still waits for its writing thread, so
-    /// that no thread writes into an output folder being removed.
-    fn drop(&mut self) {
-        self.batches = None;
-        if let Some(w) = self.writer.take() {
-            let _ = w.join();
-        }
     }
 }
 

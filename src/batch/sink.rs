@@ -1,39 +1,84 @@
-//! A file written on a thread of its own: the caller fills blocks, the thread writes
-//! them, so that rendering rows and the `write` system calls (copying into the page
-//! cache) overlap. A write error is reported at the next block handed over, or at
-//! [`ThreadedFile::finish`].
+//! Output written on threads of their own: the caller renders rows while a thread
+//! writes (the `write` system calls copying into the page cache, or Parquet encoding).
+//! A write error is reported at the next block handed over, or when finishing.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
+
+/// Items consumed by a thread of its own, one waiting at most: the CSV blocks of a
+/// [`ThreadedFile`], the row groups of a Parquet table (`tabular::RowGroups`). The
+/// thread's error comes back at the next item handed over, or at [`WriterThread::finish`].
+pub struct WriterThread<T, E> {
+    /// To the thread; `None` once finished.
+    items: Option<SyncSender<T>>,
+    thread: Option<JoinHandle<Result<(), E>>>,
+}
+
+impl<T: Send + 'static, E: Send + 'static> WriterThread<T, E> {
+    /// Starts `consume` on the items to come; it ends when they do.
+    pub fn spawn(consume: impl FnOnce(Receiver<T>) -> Result<(), E> + Send + 'static) -> Self {
+        let (items, incoming) = sync_channel(1);
+        WriterThread {
+            items: Some(items),
+            thread: Some(std::thread::spawn(move || consume(incoming))),
+        }
+    }
+
+    /// Hands over one item. If the thread has stopped, its error; `stopped` if it ended
+    /// without one.
+    pub fn send(&mut self, item: T, stopped: impl FnOnce() -> E) -> Result<(), E> {
+        if self.items.as_ref().is_some_and(|i| i.send(item).is_ok()) {
+            return Ok(());
+        }
+        self.finish().and(Err(stopped()))
+    }
+
+    /// Waits until the thread has consumed every item handed over.
+    pub fn finish(&mut self) -> Result<(), E> {
+        self.items = None;
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T, E> Drop for WriterThread<T, E> {
+    /// Dropped unfinished (a failed run): still waits for the thread, so that nothing
+    /// writes into an output folder being removed.
+    fn drop(&mut self) {
+        self.items = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
 
 /// Bytes gathered before a block is handed to the writing thread.
 const BLOCK: usize = 1 << 20;
 
+/// A file written by a [`WriterThread`] in blocks.
 pub struct ThreadedFile {
     block: Vec<u8>,
-    /// To the writing thread; `None` once finished.
-    blocks: Option<SyncSender<Vec<u8>>>,
-    writer: Option<JoinHandle<io::Result<()>>>,
+    writer: WriterThread<Vec<u8>, io::Error>,
 }
 
 impl ThreadedFile {
     pub fn create(path: &Path) -> io::Result<ThreadedFile> {
         let mut file = File::create(path)?;
-        // Two blocks in flight at most: memory stays at a few MiB per table.
-        let (blocks, incoming) = sync_channel::<Vec<u8>>(1);
-        let writer = std::thread::spawn(move || {
-            for block in incoming {
-                file.write_all(&block)?;
-            }
-            Ok(())
-        });
         Ok(ThreadedFile {
             block: Vec::with_capacity(BLOCK),
-            blocks: Some(blocks),
-            writer: Some(writer),
+            writer: WriterThread::spawn(move |blocks: Receiver<Vec<u8>>| {
+                for block in blocks {
+                    file.write_all(&block)?;
+                }
+                Ok(())
+            }),
         })
     }
 
@@ -42,30 +87,14 @@ impl ThreadedFile {
             return Ok(());
         }
         let block = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
-        let sent = self.blocks.as_ref().is_some_and(|b| b.send(block).is_ok());
-        if sent {
-            Ok(())
-        } else {
-            // The writing thread stopped on an error: that error is the answer.
-            self.join()
-                .and(Err(io::Error::other("the writing thread stopped")))
-        }
-    }
-
-    fn join(&mut self) -> io::Result<()> {
-        self.blocks = None;
-        match self.writer.take() {
-            Some(w) => w
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            None => Ok(()),
-        }
+        self.writer
+            .send(block, || io::Error::other("the writing thread stopped"))
     }
 
     /// Writes what is left and waits until every byte is written.
     pub fn finish(mut self) -> io::Result<()> {
         self.hand_over()?;
-        self.join()
+        self.writer.finish()
     }
 }
 
@@ -82,17 +111,6 @@ impl Write for ThreadedFile {
     /// for them.
     fn flush(&mut self) -> io::Result<()> {
         self.hand_over()
-    }
-}
-
-impl Drop for ThreadedFile {
-    /// Dropped unfinished (a failed run): still waits for the writing thread, so that no
-    /// thread writes into an output folder being removed.
-    fn drop(&mut self) {
-        self.blocks = None;
-        if let Some(w) = self.writer.take() {
-            let _ = w.join();
-        }
     }
 }
 
