@@ -78,6 +78,22 @@ pub struct MeasureResult {
 }
 
 impl MeasureResult {
+    /// A decided pair with its marks and what it reported; the pair's error text is
+    /// taken, not copied.
+    fn of(pair: &mut Pair, marks: Marks, (errors, missing_fields): Reported) -> MeasureResult {
+        MeasureResult {
+            measure: pair.measure,
+            outcome: pair.outcome,
+            amount: pair.amount,
+            in_effect: pair.in_effect,
+            marks,
+            errors,
+            missing_fields,
+            near_miss: pair.near_miss,
+            error: pair.error.take(),
+        }
+    }
+
     /// Labels of the conditions that decided a `not_eligible` outcome.
     pub fn failed_labels<'c>(&self, m: &'c CompiledMeasure) -> Vec<&'c str> {
         if self.outcome != Outcome::NotEligible {
@@ -676,19 +692,8 @@ impl<'c> Subject<'_, 'c, '_> {
 
     /// One measure decided, with everything an explanation needs.
     pub fn result(&mut self, index: usize) -> MeasureResult {
-        let pair = self.pair(index);
-        let (errors, missing_fields) = self.reported();
-        MeasureResult {
-            measure: index,
-            outcome: pair.outcome,
-            amount: pair.amount,
-            in_effect: pair.in_effect,
-            marks: self.ev.marks,
-            errors,
-            missing_fields,
-            near_miss: pair.near_miss,
-            error: pair.error,
-        }
+        let mut pair = self.pair(index);
+        MeasureResult::of(&mut pair, self.ev.marks, self.reported())
     }
 
     /// The last pair's error texts and missing field names, owned.
@@ -755,21 +760,11 @@ impl<'c> Subject<'_, 'c, '_> {
         keys.iter()
             .map(|k| {
                 let (pair, marks, extra) = &mut decided[(k & u64::from(u32::MAX)) as usize];
-                let (errors, missing_fields) = extras
+                let reported = extras
                     .get_mut(*extra)
                     .map(std::mem::take)
                     .unwrap_or_default();
-                MeasureResult {
-                    measure: pair.measure,
-                    outcome: pair.outcome,
-                    amount: pair.amount,
-                    in_effect: pair.in_effect,
-                    marks: *marks,
-                    errors,
-                    missing_fields,
-                    near_miss: pair.near_miss,
-                    error: pair.error.take(),
-                }
+                MeasureResult::of(pair, *marks, reported)
             })
             .collect()
     }

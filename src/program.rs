@@ -200,11 +200,7 @@ impl Program {
     /// The group masks of a measure's alternatives.
     #[inline]
     pub fn alternatives(&self, e: &Entry) -> &[u64] {
-        if e.groups.1 - e.groups.0 > 1 {
-            &self.groups[e.groups.0 as usize + 1..e.groups.1 as usize]
-        } else {
-            &[]
-        }
+        &self.groups(e)[1..]
     }
 
     /// The group masks of a measure: the base group first, then each alternative.

@@ -467,15 +467,14 @@ impl Block {
         match pair.outcome {
             Outcome::Eligible => {
                 counts.eligible += 1;
-                if m.delivery.contains(&Delivery::Push) {
+                let (pushed, granted) = (m.delivery.contains(&Delivery::Push), m.auto_grant());
+                if pushed {
                     self.pushes_by_measure[mi] += 1;
                 }
-                if m.auto_grant() {
+                if granted {
                     self.grant_amounts.extend(m.yuan(pair.amount));
                 }
-                if (needs.pushes && m.delivery.contains(&Delivery::Push))
-                    || (needs.grants && m.auto_grant())
-                {
+                if (needs.pushes && pushed) || (needs.grants && granted) {
                     r.eligible.push(Eligible {
                         measure,
                         passed: if needs.reasons { subject.passed() } else { 0 },
@@ -584,15 +583,14 @@ impl Writers {
             let m = &cm.measure;
             // The reasons as text, for the rows not built from fragments.
             let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
-            if m.delivery.contains(&Delivery::Push) && self.push_ids.enabled() {
+            let pushed = m.delivery.contains(&Delivery::Push);
+            if pushed && self.push_ids.enabled() {
                 // A measure id is `M` and three digits: nothing to quote.
                 let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
                 self.push_ids
                     .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
             }
-            if m.delivery.contains(&Delivery::Push)
-                && (self.pushes.enabled() || self.diff.is_some())
-            {
+            if pushed && (self.pushes.enabled() || self.diff.is_some()) {
                 let t = &texts[mi];
                 let score = e.passed.count_ones().to_string();
                 let reasons_text = if self.csv { String::new() } else { reasons() };
