@@ -8,11 +8,15 @@ use std::sync::LazyLock;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::civil::{Date, date};
-use policy_match::batch::record::RawRecord;
-use policy_match::columns::Columns;
-use policy_match::eval::{EngineKind, SweepOptions};
-use policy_match::synth::{self, GenOptions};
-use policy_match::{Catalog, Outcome, Profile};
+use policy_match::Catalog;
+use policy_match::Outcome;
+use policy_match::Profile;
+use policy_match::eval::EngineKind;
+use policy_match::eval::SweepOptions;
+use policy_match::eval::columns::Columns;
+use policy_match::profile::record::RawRecord;
+use policy_match::synth;
+use policy_match::synth::GenOptions;
 
 const AS_OF: Date = date(2025, 6, 30);
 

@@ -43,11 +43,12 @@ fn civil_from_days(z: i64) -> Option<(i64, i64, i64)> {
     Some((y, m, d))
 }
 
-/// Today in China Standard Time (UTC+8), the default `as_of`.
-pub fn today() -> Date {
-    let now = jiff::Timestamp::now();
-    now.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .date()
+/// Parses `YYYY-MM-DD` strictly: ten characters, a valid civil date.
+pub fn parse_date(s: &str) -> Option<Date> {
+    if s.len() != 10 {
+        return None;
+    }
+    s.parse::<Date>().ok()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+use miette::LabeledSpan;
 use serde::Serialize;
 
 /// The stable code of a diagnostic: scripts and tests match on these.
@@ -144,17 +144,11 @@ impl Diagnostic {
         self
     }
 
-    /// Renders the diagnostic as miette draws it, without colour, for terminals and snapshots.
-    pub fn render(&self) -> String {
-        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_links(false);
-        let mut out = String::new();
-        let report = Rendered(self);
-        if handler.render_report(&mut out, &report).is_err() {
-            out = format!("{self}\n");
-        }
-        out
+    /// The diagnostic as a [`miette::Diagnostic`] with its source snippet, for a
+    /// renderer of the caller's choice (the command line draws it with miette's
+    /// graphical handler).
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
     }
 }
 
@@ -189,16 +183,17 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Adapter that lets miette draw a [`Diagnostic`] with its source snippet.
-struct Rendered<'a>(&'a Diagnostic);
+/// Adapter that lets miette draw a [`Diagnostic`] with its source snippet: the measure
+/// and message as the headline, the code, the help line and the labelled span.
+pub struct Report<'a>(&'a Diagnostic);
 
-impl fmt::Debug for Rendered<'_> {
+impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.0, f)
     }
 }
 
-impl fmt::Display for Rendered<'_> {
+impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0.measure {
             Some(m) => write!(f, "{}: {}", m, self.0.message),
@@ -207,9 +202,9 @@ impl fmt::Display for Rendered<'_> {
     }
 }
 
-impl std::error::Error for Rendered<'_> {}
+impl std::error::Error for Report<'_> {}
 
-impl miette::Diagnostic for Rendered<'_> {
+impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(self.0.code.as_str()))
     }

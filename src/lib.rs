@@ -1,9 +1,10 @@
 //! policy-match: finds, for every measure of Keqiao's "民营经济32条", the enterprises it
 //! is meant for (政策找企业), and decides the benefits that need no application (免申即享).
 //!
-//! Stages, as in the code map of ARCHITECTURE.md: rule text ([`syntax`]) → checked IR
-//! ([`check`] into [`ir`]) → compiled form ([`compile`], rhai ASTs and tag bits) →
-//! evaluation ([`eval`]) → explanations ([`explain`]).
+//! Stages, as in the code map of ARCHITECTURE.md: enterprise profiles ([`profile`]) and
+//! rule text ([`rules`]) → checked IR, with every expression parsed and typed once
+//! ([`lang`]) → compiled form ([`compile`]: tag bits, rhai ASTs, native trees) →
+//! evaluation ([`eval`]) → explanations and views ([`report`]).
 //!
 //! ```
 //! use policy_match::{Catalog, Profile, RawValue};
@@ -27,42 +28,26 @@
 //! assert_eq!(m017.outcome, policy_match::Outcome::Eligible);
 //! ```
 
-pub mod batch;
-pub mod catalog;
-pub mod centre;
-pub mod check;
-pub mod columns;
 pub mod compile;
 pub mod dates;
 pub mod diag;
-pub mod engine;
 pub mod eval;
-pub mod explain;
-pub mod ir;
-pub mod native;
-pub mod parquet_footer;
+pub mod lang;
+mod load;
+pub mod names;
 pub mod profile;
-pub mod program;
-pub mod ruletest;
-pub mod schema;
+pub mod report;
+pub mod rules;
 pub mod sql;
-pub mod syntax;
 pub mod synth;
-#[cfg(feature = "polars")]
-pub mod tabular;
-pub mod tags;
-pub mod typing;
-pub mod uscc;
-pub mod views;
-
-#[cfg(feature = "cli")]
-pub mod cli;
 
 /// The README's examples compile and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use catalog::{Catalog, LoadError, SharedCatalog, Sources};
+pub use compile::catalog::Catalog;
 pub use eval::{EngineKind, MeasureResult, Outcome, Recommendation, Status};
+pub use load::{LoadError, SharedCatalog};
 pub use profile::{FieldValue, Profile, RawValue};
+pub use rules::sources::Sources;

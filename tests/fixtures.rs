@@ -6,8 +6,11 @@
 use std::path::Path;
 
 use jiff::civil::Date;
-use policy_match::profile::read_jsonl;
-use policy_match::{Catalog, MeasureResult, Outcome, Profile};
+use policy_match::Catalog;
+use policy_match::MeasureResult;
+use policy_match::Outcome;
+use policy_match::Profile;
+use policy_match::profile::jsonl::read_jsonl;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

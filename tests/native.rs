@@ -5,9 +5,14 @@
 use std::sync::{Arc, LazyLock};
 
 use jiff::civil::{Date, date};
-use policy_match::batch::record::RawRecord;
-use policy_match::synth::{self, GenOptions};
-use policy_match::{Catalog, EngineKind, Profile, RawValue, Sources};
+use policy_match::Catalog;
+use policy_match::EngineKind;
+use policy_match::Profile;
+use policy_match::RawValue;
+use policy_match::Sources;
+use policy_match::profile::record::RawRecord;
+use policy_match::synth;
+use policy_match::synth::GenOptions;
 use proptest::prelude::*;
 
 static BUILTIN: LazyLock<Catalog> = LazyLock::new(|| Catalog::builtin().expect("built-in catalog"));

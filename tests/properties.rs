@@ -4,8 +4,12 @@
 //! 1 and on 2 threads.
 
 use jiff::civil::{Date, date};
-use policy_match::schema::{FieldType, Values};
-use policy_match::{Catalog, Outcome, Profile, RawValue};
+use policy_match::Catalog;
+use policy_match::Outcome;
+use policy_match::Profile;
+use policy_match::RawValue;
+use policy_match::profile::schema::FieldType;
+use policy_match::profile::schema::Values;
 use proptest::prelude::*;
 use std::sync::LazyLock;
 

@@ -4,7 +4,12 @@
 use std::path::Path;
 
 use jiff::civil::date;
-use policy_match::{Catalog, Outcome, Profile, RawValue, SharedCatalog, Sources};
+use policy_match::Catalog;
+use policy_match::Outcome;
+use policy_match::Profile;
+use policy_match::RawValue;
+use policy_match::SharedCatalog;
+use policy_match::Sources;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,7 +18,7 @@ fn root() -> &'static Path {
 #[test]
 fn every_rule_example_passes_with_full_condition_coverage() {
     let catalog = Catalog::builtin().expect("built-in catalog");
-    let report = policy_match::ruletest::run(&catalog, date(2025, 6, 30));
+    let report = policy_match::report::ruletest::run(&catalog, date(2025, 6, 30));
     assert!(
         report.examples >= 3 * catalog.measures.len() - 2,
         "only {} examples",
@@ -27,14 +32,14 @@ fn every_rule_example_passes_with_full_condition_coverage() {
     );
     for cm in &catalog.measures {
         let m = &cm.measure;
-        let has = |e: policy_match::ir::Expect| m.examples.iter().any(|x| x.expect == e);
+        let has = |e: policy_match::rules::ir::Expect| m.examples.iter().any(|x| x.expect == e);
         assert!(
-            has(policy_match::ir::Expect::Eligible),
+            has(policy_match::rules::ir::Expect::Eligible),
             "{}: no eligible example",
             m.id
         );
         assert!(
-            has(policy_match::ir::Expect::NotEligible),
+            has(policy_match::rules::ir::Expect::NotEligible),
             "{}: no not_eligible example",
             m.id
         );
@@ -43,7 +48,7 @@ fn every_rule_example_passes_with_full_condition_coverage() {
             .iter()
             .any(|c| matches!(c.kind, policy_match::compile::CondKind::When(_)));
         assert!(
-            !reads_fields || has(policy_match::ir::Expect::Undetermined),
+            !reads_fields || has(policy_match::rules::ir::Expect::Undetermined),
             "{}: no undetermined example",
             m.id
         );

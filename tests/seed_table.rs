@@ -370,7 +370,8 @@ fn every_transcribed_column_matches_the_seed_table_or_says_why_not() {
                 problems.push(format!("{id}: {what} differs from the seed table"));
             }
         };
-        use policy_match::ir::Implementation::{Local, Provincial};
+        use policy_match::rules::ir::Implementation::Local;
+        use policy_match::rules::ir::Implementation::Provincial;
         diff("article", m.article == row.article_no);
         diff("text", m.text == row.measure_text);
         diff(

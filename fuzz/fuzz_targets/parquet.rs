@@ -1,6 +1,6 @@
 #![no_main]
 
-#[path = "../../tests/support/fuzz_entry.rs"]
+#[path = "../../crates/cli/tests/it/support/fuzz_entry.rs"]
 mod entry;
 
 libfuzzer_sys::fuzz_target!(

@@ -1,0 +1,482 @@
+//! The nightly batch as a scheduler runs it: `gen` a population, `match` it, and check
+//! what lands in the output folder.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::support::cli::*;
+
+#[test]
+fn csv_parquet_and_json_lines_give_byte_identical_pushes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut pushes = Vec::new();
+    for file in ["pop.jsonl", "pop.csv", "pop.parquet"] {
+        let input = generate(tmp.path(), file, 600, 0.0);
+        let out = tmp.path().join(format!("out-{file}"));
+        let o = match_into(&input, &out, &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        pushes.push((file, read(&out.join("pushes.csv"))));
+    }
+    assert!(
+        pushes[0].1.lines().count() > 600,
+        "a realistic population gets many pushes"
+    );
+    for (file, text) in &pushes[1..] {
+        assert!(text == &pushes[0].1, "{file} differs from {}", pushes[0].0);
+    }
+}
+
+#[test]
+fn bad_rows_are_rejected_with_row_and_reason_and_the_rest_is_matched() {
+    let tmp = tempfile::tempdir().unwrap();
+    for file in ["bad.jsonl", "bad.csv"] {
+        let input = generate(tmp.path(), file, 1000, 0.05);
+        let out = tmp.path().join(format!("out-{file}"));
+        let o = match_into(&input, &out, &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "completed with rejects: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let s = summary(&out);
+        let rejects = s["rejects"].as_u64().unwrap();
+        assert!(
+            (20..=90).contains(&rejects),
+            "{file}: {rejects} rejects of 1000 at 5%"
+        );
+        assert_eq!(s["input_rows"].as_u64().unwrap(), 1000);
+        assert_eq!(
+            s["enterprises_matched"].as_u64().unwrap() + rejects,
+            1000,
+            "{file}: nothing dropped"
+        );
+        let text = read(&out.join("rejects.csv"));
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("row,enterprise_id,reason"));
+        for line in lines {
+            let row: usize = line.split(',').next().unwrap().parse().expect("row number");
+            assert!((1..=1000).contains(&row), "{line}");
+            assert!(
+                line.split(',').nth(2).is_some_and(|r| !r.is_empty()),
+                "{line}"
+            );
+        }
+        for why in [
+            "check character",
+            "duplicate id",
+            "unknown tag namespace",
+            "outside",
+            "not",
+        ] {
+            assert!(
+                text.contains(why),
+                "{file}: no reject mentions `{why}`:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn one_and_two_threads_write_identical_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.csv", 800, 0.02);
+    let (a, b) = (tmp.path().join("t1"), tmp.path().join("t2"));
+    match_into(&input, &a, &["--threads", "1", "--chunk-rows", "97"]);
+    match_into(&input, &b, &["--threads", "2", "--chunk-rows", "300"]);
+    assert_eq!(tables(&a), tables(&b));
+    let (mut sa, mut sb) = (summary(&a), summary(&b));
+    sa["timings_ms"] = serde_json::Value::Null;
+    sb["timings_ms"] = serde_json::Value::Null;
+    assert_eq!(sa, sb);
+}
+
+/// The native engine and rhai, with the prefilter and without, write the same bytes:
+/// every table and the summary but its timings.
+#[test]
+fn engines_and_prefilter_write_identical_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 1500, 0.02);
+    let runs = [
+        ("native", &["--engine", "native"][..]),
+        ("rhai", &["--engine", "rhai"][..]),
+        ("native_full", &["--engine", "native", "--no-prefilter"][..]),
+        ("rhai_full", &["--engine", "rhai", "--no-prefilter"][..]),
+    ];
+    let mut seen = Vec::new();
+    for (name, args) in runs {
+        let dir = tmp.path().join(name);
+        let out = match_into(&input, &dir, args);
+        assert_eq!(out.status.code(), Some(2), "rejects expected: {out:?}");
+        let mut sum = summary(&dir);
+        assert_eq!(sum["engine"], name.trim_end_matches("_full"));
+        sum["timings_ms"] = serde_json::Value::Null;
+        sum["engine"] = serde_json::Value::Null;
+        seen.push((name, tables(&dir), sum));
+    }
+    let (_, tables0, sum0) = &seen[0];
+    // Every table is well-formed CSV with its header's width, and a push's score is the
+    // number of reasons it gives.
+    for (name, text) in tables0 {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let width = r.headers().unwrap().len();
+        for rec in r.records() {
+            let rec = rec.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(rec.len(), width, "{name}: {rec:?}");
+            if name == "pushes.csv" {
+                let reasons = rec[9].split('；').count();
+                assert_eq!(rec[8].parse::<usize>().unwrap(), reasons, "{rec:?}");
+            }
+        }
+    }
+    assert!(sum0["pushes"].as_u64().unwrap() > 1000, "{sum0}");
+    assert!(sum0["near_misses"].as_u64().unwrap() > 1000, "{sum0}");
+    assert!(sum0["undetermined"].as_u64().unwrap() > 10, "{sum0}");
+    for (name, t, sum) in &seen[1..] {
+        assert!(t == tables0, "{name} differs from native");
+        assert_eq!(sum, sum0, "{name}");
+    }
+}
+
+#[test]
+fn the_union_of_four_shards_is_the_single_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 700, 0.03);
+    let whole = tmp.path().join("whole");
+    match_into(&input, &whole, &[]);
+    let rows = |dir: &Path, file: &str| -> BTreeSet<String> {
+        read(&dir.join(file))
+            .lines()
+            .skip(1)
+            .map(str::to_owned)
+            .collect()
+    };
+    for file in [
+        "pushes.csv",
+        "grants.csv",
+        "near_misses.csv",
+        "undetermined.csv",
+        "rejects.csv",
+    ] {
+        let mut union = BTreeSet::new();
+        let mut total = 0;
+        for k in 0..4 {
+            let dir = tmp.path().join(format!("shard{k}"));
+            match_into(&input, &dir, &["--shard", &format!("{k}/4")]);
+            let part = rows(&dir, file);
+            total += part.len();
+            union.extend(part);
+        }
+        assert_eq!(total, union.len(), "{file}: shards overlap");
+        assert_eq!(union, rows(&whole, file), "{file}");
+    }
+}
+
+#[test]
+fn previous_run_gives_new_and_revoked_pushes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let before = generate(tmp.path(), "before.jsonl", 300, 0.0);
+    let yesterday = tmp.path().join("yesterday");
+    match_into(&before, &yesterday, &[]);
+    // Tonight: the same population a year later — M072-like windows close, years pass.
+    let today = tmp.path().join("today");
+    let o = run(&[
+        "match",
+        "--enterprises",
+        p(&before),
+        "--out",
+        p(&today),
+        "--as-of",
+        "2028-03-01",
+        "--previous",
+        p(&yesterday),
+        "--quiet",
+    ]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 2)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let set = |dir: &Path, file: &str| -> BTreeSet<(String, String)> {
+        read(&dir.join(file))
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let mut f = l.split(',');
+                let e = f.next().unwrap().to_owned();
+                let m = if file == "pushes_revoked.csv" {
+                    f.next()
+                } else {
+                    f.nth(1)
+                };
+                (e, m.unwrap().to_owned())
+            })
+            .collect()
+    };
+    let (old, new) = (set(&yesterday, "pushes.csv"), set(&today, "pushes.csv"));
+    let added: BTreeSet<_> = new.difference(&old).cloned().collect();
+    let removed: BTreeSet<_> = old.difference(&new).cloned().collect();
+    assert_eq!(set(&today, "pushes_new.csv"), added);
+    assert_eq!(set(&today, "pushes_revoked.csv"), removed);
+    assert!(
+        !removed.is_empty(),
+        "M047 ends 2027-12-31: its pushes are revoked by 2028"
+    );
+    // Run again against itself: nothing new, nothing revoked.
+    let again = tmp.path().join("again");
+    run(&[
+        "match",
+        "--enterprises",
+        p(&before),
+        "--out",
+        p(&again),
+        "--as-of",
+        "2028-03-01",
+        "--previous",
+        p(&today),
+        "--quiet",
+    ]);
+    assert_eq!(summary(&again)["pushes_new"], 0);
+    assert_eq!(summary(&again)["pushes_revoked"], 0);
+}
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 3000, 0.0);
+    let out = tmp.path().join("out");
+    let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 6;
+    // First, a folder killed before it ever completed must not exist.
+    let bin = assert_cmd::cargo::cargo_bin("policy-match");
+    let spawn = || {
+        std::process::Command::new(&bin)
+            .args([
+                "match",
+                "--enterprises",
+                p(&input),
+                "--out",
+                p(&out),
+                "--as-of",
+                "2025-06-30",
+                "--quiet",
+            ])
+            .spawn()
+            .expect("spawn")
+    };
+    let mut child = spawn();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !out.exists() || complete(&out),
+        "a partial folder under the final name"
+    );
+    // Then a complete run, and kills of later runs at 24 random moments (the seed is
+    // printed, to replay a failure).
+    assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
+    let reference = tables(&out);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.subsec_nanos() as u64 | 1);
+    let mut state = seed;
+    for i in 0..24 {
+        // xorshift64: good enough to spread the moments over a run's ~400 ms.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let wait = 5 + state % 400;
+        let mut child = spawn();
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            complete(&out),
+            "seed {seed}, kill {i} at {wait} ms: the previous folder is gone or partial"
+        );
+        assert_eq!(
+            tables(&out),
+            reference,
+            "seed {seed}, kill {i} at {wait} ms: the folder changed"
+        );
+    }
+    // What the killed runs left behind is hidden, and the next run clears it.
+    assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
+    assert_eq!(
+        entries(tmp.path()),
+        ["out", "pop.jsonl"],
+        "leftovers of killed runs"
+    );
+}
+
+#[test]
+fn audit_finds_benefits_missed_and_benefits_wrongly_enjoyed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 500, 0.0);
+    let matched = tmp.path().join("matched");
+    match_into(&input, &matched, &[]);
+    let grants: Vec<(String, String)> = read(&matched.join("grants.csv"))
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_owned(), f[1].to_owned())
+        })
+        .collect();
+    assert!(grants.len() > 10, "the population gets 免申即享 grants");
+    // Claims: every grant but the first three, plus one benefit no one is entitled to:
+    // M072's exhibition subsidy ended on 2023-12-31.
+    let mut claims = String::from("enterprise_id,measure_id,amount_yuan\n");
+    for (e, m) in &grants[3..] {
+        claims.push_str(&format!("{e},{m},\n"));
+    }
+    claims.push_str(&format!("{},M072,5000\n", grants[0].0));
+    let claims_path = tmp.path().join("claims.csv");
+    std::fs::write(&claims_path, claims).unwrap();
+    let out = tmp.path().join("audit");
+    let o = run(&[
+        "audit",
+        "--enterprises",
+        p(&input),
+        "--claims",
+        p(&claims_path),
+        "--out",
+        p(&out),
+        "--as-of",
+        "2025-06-30",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let missed = read(&out.join("should_enjoy_not_enjoyed.csv"));
+    for (e, m) in &grants[..3] {
+        assert!(
+            missed.contains(&format!("{e},{m},")),
+            "应享未享 misses {e} {m}:\n{missed}"
+        );
+    }
+    for (e, m) in &grants[3..] {
+        assert!(
+            !missed.contains(&format!("{e},{m},")),
+            "{e} {m} was claimed"
+        );
+    }
+    let wrongly = read(&out.join("enjoyed_not_eligible.csv"));
+    assert_eq!(wrongly.lines().count(), 2, "{wrongly}");
+    assert!(
+        wrongly.contains(&format!("{},M072,", grants[0].0)) && wrongly.contains("不在政策有效期内"),
+        "{wrongly}"
+    );
+}
+
+/// The previous push list is read in step with tonight's, so it must be in order: a list
+/// out of order fails the run naming the file and line, and leaves no output folder.
+#[test]
+fn a_previous_list_out_of_order_is_refused_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 50, 0.0);
+    let prev = tmp.path().join("prev");
+    std::fs::create_dir(&prev).unwrap();
+    std::fs::write(
+        prev.join("pushes.csv"),
+        "enterprise_id,enterprise_name,measure_id\n92330603X,b,M002\n91330603Y,a,M001\n",
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let o = match_into(&input, &out_dir, &["--previous", p(&prev)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("pushes.csv") && stderr.contains("line 3") && stderr.contains("out of"),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists(), "no output folder after a failed run");
+    assert_no_partial(tmp.path());
+}
+
+#[test]
+fn tables_writes_only_the_result_tables_asked_for_and_counts_them_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.csv", 400, 0.05);
+    let all = tmp.path().join("all");
+    let some = tmp.path().join("some");
+    assert_eq!(match_into(&input, &all, &[]).status.code(), Some(2));
+    let o = match_into(&input, &some, &["--tables", "pushes,errors"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        entries(&some),
+        ["errors.csv", "pushes.csv", "rejects.csv", "summary.json"]
+    );
+    for file in ["errors.csv", "pushes.csv", "rejects.csv"] {
+        assert_eq!(read(&some.join(file)), read(&all.join(file)), "{file}");
+    }
+    // Only what the tables written need is spooled; the summary still counts it all.
+    let counts = |dir: &Path| {
+        let mut s = summary(dir);
+        s["timings_ms"] = serde_json::Value::Null;
+        s
+    };
+    assert_eq!(
+        counts(&all),
+        counts(&some),
+        "the summary counts every table"
+    );
+    let other = tmp.path().join("other");
+    match_into(
+        &input,
+        &other,
+        &["--tables", "grants,near_misses,undetermined"],
+    );
+    for file in ["grants.csv", "near_misses.csv", "undetermined.csv"] {
+        assert_eq!(read(&other.join(file)), read(&all.join(file)), "{file}");
+    }
+    assert_eq!(counts(&all), counts(&other));
+
+    // The push list as ids alone: the id columns of `pushes`, row for row.
+    let ids = tmp.path().join("ids");
+    assert_eq!(
+        match_into(&input, &ids, &["--tables", "push_ids"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        entries(&ids),
+        ["push_ids.csv", "rejects.csv", "summary.json"]
+    );
+    assert_eq!(counts(&all), counts(&ids));
+    let column = |path: &Path, names: [&str; 2]| -> Vec<(String, String)> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let header = r.headers().unwrap().clone();
+        let at = names.map(|n| header.iter().position(|h| h == n).unwrap());
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                (rec[at[0]].to_owned(), rec[at[1]].to_owned())
+            })
+            .collect()
+    };
+    let want = column(&all.join("pushes.csv"), ["enterprise_id", "measure_id"]);
+    assert!(want.len() > 1000);
+    assert_eq!(
+        column(&ids.join("push_ids.csv"), ["enterprise_id", "measure_id"]),
+        want
+    );
+
+    let o = match_into(&input, &tmp.path().join("bad"), &["--tables", "push"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("did you mean `pushes`?"), "{e}");
+}

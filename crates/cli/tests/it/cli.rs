@@ -1,0 +1,337 @@
+//! The command line as a scheduler and an officer see it: exit codes, located
+//! diagnostics (snapshot of the rendered output), explanations and scripts.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> std::path::PathBuf {
+    crate::support::root()
+}
+
+fn cmd() -> Command {
+    crate::support::cli::cmd()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("utf-8")
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8(out.stderr.clone()).expect("utf-8")
+}
+
+/// `fixtures/broken_rules` beside copies of the real schema and centre, in a temporary directory.
+fn broken_rules() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in ["schema.toml", "centre.toml"] {
+        std::fs::copy(root().join("rules").join(file), dir.path().join(file)).expect("copy");
+    }
+    copy_tree(
+        &root().join("fixtures/broken_rules/measures"),
+        &dir.path().join("measures"),
+    );
+    let path = dir.path().to_owned();
+    (dir, path)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn check_accepts_the_builtin_catalog() {
+    let out = cmd().arg("check").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("ok: ") && text.contains(" measures, 0 errors, 0 warnings"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_reports_every_problem_of_a_broken_directory_with_its_place() {
+    let (_guard, dir) = broken_rules();
+    let out = cmd()
+        .args(["check", "--rules"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).is_empty());
+    insta::assert_snapshot!("broken_rules_human", stderr(&out));
+}
+
+#[test]
+fn check_json_errors_carry_file_line_code_and_measure() {
+    let (_guard, dir) = broken_rules();
+    let out = cmd()
+        .args(["check", "--error-format", "json", "--rules"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    let diags: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let codes: std::collections::BTreeSet<&str> =
+        diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    for want in [
+        "rule::unknown_tag",
+        "rule::unknown_field",
+        "rule::type_mismatch",
+        "rule::bad_expr",
+        "rule::duplicate_id",
+        "rule::empty_eligibility",
+        "rule::dates_out_of_order",
+        "rule::syntax",
+        "rule::empty_label",
+    ] {
+        assert!(codes.contains(want), "no {want} in {codes:?}");
+    }
+    for d in &diags {
+        assert!(
+            d["file"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("measures/")),
+            "{d}"
+        );
+        assert!(
+            d["line"].as_u64().is_some() && d["measure"].as_str().is_some(),
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_rules_directory_is_fatal_and_named() {
+    let out = cmd()
+        .args(["check", "--rules", "no/such/dir"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no/such/dir"), "{}", stderr(&out));
+}
+
+const PROFILES: &str = "fixtures/enterprises.jsonl";
+/// 永丰印染: energy intensity exactly 0.52, no basic-research figure.
+const YONGFENG: &str = "91330603MA2D3LX08L";
+
+fn explain(id: &str, format: &str) -> std::process::Output {
+    cmd()
+        .current_dir(root())
+        .args([
+            "explain",
+            "--enterprises",
+            PROFILES,
+            "--id",
+            id,
+            "--as-of",
+            "2025-06-30",
+            "--format",
+            format,
+        ])
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn explain_json_has_one_result_per_measure_and_keeps_missing_data_apart() {
+    let out = explain(YONGFENG, "json");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["enterprise_id"], YONGFENG);
+    assert_eq!(v["as_of"], "2025-06-30");
+    assert_eq!(v["catalog_hash"].as_str().map(str::len), Some(16));
+    let catalog = policy_match::Catalog::builtin().unwrap();
+    let results = v["results"].as_array().expect("results");
+    assert_eq!(results.len(), catalog.measures.len());
+    let by_id = |id: &str| {
+        results
+            .iter()
+            .find(|r| r["measure_id"] == id)
+            .expect("present")
+    };
+
+    // 0.52 is not 低于 0.52: a failed condition, named.
+    let m017 = by_id("M017");
+    assert_eq!(m017["outcome"], "not_eligible");
+    assert_eq!(
+        m017["failed"],
+        serde_json::json!(["单位工业增加值能耗低于0.52吨标准煤/万元"])
+    );
+    // No basic-research figure: undetermined, with the field, never not_eligible.
+    let m041 = by_id("M041");
+    assert_eq!(m041["outcome"], "undetermined");
+    assert_eq!(
+        m041["missing_fields"],
+        serde_json::json!(["basic_research_donation_yuan"])
+    );
+    assert_eq!(m041["failed"], serde_json::json!([]));
+    for r in results {
+        for key in [
+            "measure_id",
+            "title",
+            "outcome",
+            "amount_yuan",
+            "failed",
+            "missing_fields",
+        ] {
+            assert!(r.get(key).is_some(), "{key} missing in {r}");
+        }
+    }
+}
+
+#[test]
+fn explain_text_shows_each_condition_passed_and_failed() {
+    let out = explain(YONGFENG, "text");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::with_settings!({ filters => vec![(r"catalog [0-9a-f]{16}", "catalog [hash]")] }, {
+        insta::assert_snapshot!("explain_yongfeng", stdout(&out));
+    });
+}
+
+#[test]
+fn explain_of_an_unknown_enterprise_is_fatal() {
+    let out = explain("91110000802100433B", "text");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
+}
+
+#[test]
+fn compile_prints_the_generated_script() {
+    let out = cmd().args(["compile", "M017"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let script = stdout(&out);
+    assert!(script.contains("(energy_intensity < 0.52)"), "{script}");
+    assert!(script.contains("p.present("), "{script}");
+    let out = cmd().args(["compile", "M17"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean `M017`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn test_command_runs_the_rule_examples() {
+    let out = cmd()
+        .args(["test", "--as-of", "2025-06-30"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(" failed; condition coverage"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn list_json_gives_every_measure_with_routing() {
+    let out = cmd()
+        .args(["list", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let items = v.as_array().expect("array");
+    let m072 = items
+        .iter()
+        .find(|m| m["id"] == "M072")
+        .expect("M072 listed");
+    assert_eq!(m072["window"], "涉外经营服务");
+    assert_eq!(m072["valid_until"], "2023-12-31");
+    assert_eq!(m072["delivery"], serde_json::json!(["push", "auto_grant"]));
+}
+
+#[test]
+fn list_by_zone_partitions_the_catalog_into_the_eight_zones() {
+    let out = cmd()
+        .args(["list", "--by", "zone", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let counts: std::collections::BTreeMap<String, usize> =
+        serde_json::from_slice(&out.stdout).expect("json");
+    let catalog = policy_match::Catalog::builtin().unwrap();
+    assert_eq!(counts.values().sum::<usize>(), catalog.measures.len());
+    let zones: Vec<&str> = catalog
+        .centre
+        .zones
+        .iter()
+        .map(|z| z.name.as_str())
+        .collect();
+    assert_eq!(zones.len(), 8);
+    assert!(
+        counts.keys().all(|k| zones.contains(&k.as_str())),
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn calendar_lists_windows_closing_within_the_period_inclusive() {
+    let events = |days: &str| -> Vec<serde_json::Value> {
+        let out = cmd()
+            .args([
+                "calendar",
+                "--as-of",
+                "2027-12-01",
+                "--days",
+                days,
+                "--format",
+                "json",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    // M047's policy runs until 2027-12-31 (延续执行至2027年12月31日): 30 days after 12-01.
+    let in_30 = events("30");
+    assert!(
+        in_30.iter().any(|e| e["measure_id"] == "M047"
+            && e["event"] == "closes"
+            && e["date"] == "2027-12-31"),
+        "{in_30:?}"
+    );
+    assert!(events("29").iter().all(|e| e["measure_id"] != "M047"));
+}
+
+#[test]
+fn a_failing_rule_example_names_measure_and_example_and_exits_4() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in ["schema.toml", "centre.toml"] {
+        std::fs::copy(root().join("rules").join(file), dir.path().join(file)).expect("copy");
+    }
+    std::fs::create_dir(dir.path().join("measures")).expect("mkdir");
+    let m017 = std::fs::read_to_string(root().join("rules/measures/M017.toml")).expect("read");
+    // The officer got the inclusivity wrong in the example: 0.52 is not 低于 0.52.
+    let wrong = m017.replacen("expect = \"not_eligible\"", "expect = \"eligible\"", 1);
+    std::fs::write(dir.path().join("measures/M017.toml"), wrong).expect("write");
+    let out = cmd()
+        .args(["test", "--as-of", "2025-06-30", "--rules"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(4));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "FAIL M017 example `能耗恰为0.52不属于低于`: expected eligible, got not_eligible"
+        ),
+        "{text}"
+    );
+}

@@ -1,0 +1,321 @@
+//! Stage 3: checked IR to compiled form.
+//!
+//! Tag tests become bit indices, decided on bitsets before any script runs. Each `when`
+//! clause and the benefit become one rhai AST, compiled once and shared by all threads.
+//! Each measure also gets one whole rhai script that computes every condition and the
+//! benefit on its own: `policy-match compile` prints it, and a property test proves the
+//! staged path (bitsets, then clause ASTs) decides exactly as that script does.
+//!
+//! Officer text is checked as a standalone expression first (`typing`), holds no
+//! comments, and is only ever placed inside parentheses on a line of its own, so it
+//! cannot change the structure of the generated script.
+
+pub mod catalog;
+pub mod engine;
+pub mod native;
+pub mod program;
+pub mod tags;
+
+use once_cell::sync::Lazy;
+use std::fmt::Write as _;
+
+use regex::Regex;
+use rhai::{AST, Dynamic, Engine, Scope};
+
+use crate::compile::engine::Ctx;
+use crate::compile::tags::Interner;
+use crate::lang::typing::Ty;
+use crate::profile::schema::FieldType;
+use crate::profile::schema::Schema;
+use crate::rules::ir::Expr;
+use crate::rules::ir::Measure;
+use crate::rules::ir::Test;
+
+#[derive(Debug, Clone)]
+pub struct CompiledMeasure {
+    pub measure: Measure,
+    /// Every condition in order, base group first (group 0), then the alternatives.
+    pub conditions: Vec<CompiledCondition>,
+    /// Number of groups: 1 + the number of alternatives.
+    pub groups: usize,
+    pub benefit: Option<CompiledExpr>,
+    /// The whole-measure script and its AST.
+    pub script: String,
+    pub script_ast: AST,
+}
+
+impl CompiledMeasure {
+    /// The labels of the conditions in `mask` (bit `i` is condition `i`), in order.
+    pub fn labels(&self, mask: u64) -> impl Iterator<Item = &str> {
+        self.conditions
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| mask & (1 << i) != 0)
+            .map(|(_, c)| c.label.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledCondition {
+    pub group: usize,
+    pub label: String,
+    pub kind: CondKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum CondKind {
+    Has(usize),
+    Any(Vec<usize>),
+    Lacks(usize),
+    When(CompiledExpr),
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledExpr {
+    /// The officer's expression with `has("…")` rewritten to bit tests.
+    pub source: String,
+    pub ast: AST,
+    /// Schema indices of the fields read; the clause runs only when all are present.
+    pub fields: Vec<usize>,
+    /// The same expression lowered for the native evaluator, when the lowering covers it.
+    pub native: Option<Lowered>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Lowered {
+    Bool(native::Bool),
+    Num(native::Num),
+}
+
+/// The one place a generated script failed to compile: that is a bug in this crate,
+/// not in the rule, and is reported as such.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "internal error: the script generated for {measure} does not compile ({error}); please report this bug"
+)]
+pub struct CompileBug {
+    pub measure: String,
+    pub error: String,
+}
+
+static HAS_CALL: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r#"\bhas\s*\(\s*"([^"]*)"\s*\)"#).expect("static regex"));
+
+/// A scope holding every name a script may read, with a value of its type; compiling
+/// against it lets strict-variables mode reject anything else. Values, never constants,
+/// so the optimiser cannot fold per-enterprise data.
+pub fn compile_scope(schema: &Schema) -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push(
+        "p",
+        Ctx {
+            tags: Default::default(),
+            present: Default::default(),
+        },
+    );
+    scope.push("as_of", 0 as rhai::INT);
+    for f in &schema.fields {
+        let v: Dynamic = match f.ty {
+            FieldType::Number => Dynamic::from_float(0.0),
+            FieldType::Integer | FieldType::Date => Dynamic::from_int(0),
+            FieldType::Bool => Dynamic::from_bool(false),
+        };
+        scope.push_dynamic(f.name.clone(), v);
+    }
+    scope
+}
+
+fn rewrite(expr: &Expr, interner: &Interner) -> String {
+    HAS_CALL
+        .replace_all(&expr.source, |c: &regex::Captures| {
+            match interner.bit(&c[1]) {
+                Some(b) => format!("p.has({b})"),
+                // Unreachable for checked IR: every tag in an expression was interned.
+                None => "false".to_owned(),
+            }
+        })
+        .into_owned()
+}
+
+fn comment(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+pub fn measure(
+    engine: &Engine,
+    scope: &Scope,
+    schema: &Schema,
+    interner: &Interner,
+    m: Measure,
+) -> Result<CompiledMeasure, CompileBug> {
+    let bug = |e: rhai::ParseError| CompileBug {
+        measure: m.id.clone(),
+        error: e.to_string(),
+    };
+    let bits = |t: &str| {
+        interner
+            .bit(t)
+            .expect("catalog tags are interned before compiling")
+    };
+    let compile_expr = |e: &Expr, want: Ty| -> Result<CompiledExpr, rhai::ParseError> {
+        let native = match want {
+            Ty::Bool => native::lower_bool(schema, interner, &e.source).map(Lowered::Bool),
+            _ => native::lower_num(schema, interner, &e.source).map(Lowered::Num),
+        };
+        let source = rewrite(e, interner);
+        let ast = engine.compile_expression_with_scope(scope, &source)?;
+        let fields = e
+            .fields
+            .iter()
+            .filter_map(|f| schema.field(f))
+            .map(|f| f.index)
+            .collect();
+        Ok(CompiledExpr {
+            source,
+            ast,
+            fields,
+            native,
+        })
+    };
+
+    let mut conditions = Vec::new();
+    for (group, c) in m.conditions() {
+        let kind = match &c.test {
+            Test::Has(t) => CondKind::Has(bits(t)),
+            Test::Any(ts) => CondKind::Any(ts.iter().map(|t| bits(t)).collect()),
+            Test::Lacks(t) => CondKind::Lacks(bits(t)),
+            Test::When(e) => CondKind::When(compile_expr(e, Ty::Bool).map_err(bug)?),
+        };
+        conditions.push(CompiledCondition {
+            group,
+            label: c.label.clone(),
+            kind,
+        });
+    }
+    let benefit = m
+        .benefit
+        .as_ref()
+        .map(|b| compile_expr(&b.expr, Ty::Num))
+        .transpose()
+        .map_err(bug)?;
+
+    let script = script(&m, &conditions, benefit.as_ref(), schema);
+    let script_ast = engine
+        .compile_expression_with_scope(scope, &script)
+        .map_err(bug)?;
+    Ok(CompiledMeasure {
+        groups: 1 + m.eligibility.alternatives.len(),
+        measure: m,
+        conditions,
+        benefit,
+        script,
+        script_ast,
+    })
+}
+
+fn guard(fields: &[usize]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("p.present({f})"))
+        .collect::<Vec<_>>()
+        .join(" && ")
+}
+
+fn guarded(fields: &[usize], body: &str) -> String {
+    if fields.is_empty() {
+        format!("({body})")
+    } else {
+        format!("if {} {{ ({body}) }} else {{ () }}", guard(fields))
+    }
+}
+
+/// The whole-measure script: an array with one entry per condition — `true`, `false`,
+/// or `()` when a field it reads is missing — and, when the measure has a benefit, the
+/// uncapped amount (or `()`) last.
+fn script(
+    m: &Measure,
+    conds: &[CompiledCondition],
+    benefit: Option<&CompiledExpr>,
+    schema: &Schema,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "// {} {}（第{}条）— generated by policy-match from {}",
+        m.id,
+        comment(&m.article_title),
+        m.article,
+        comment(&m.file)
+    );
+    let _ = writeln!(
+        s,
+        "// One entry per condition: true holds, false fails, () a field it reads is missing."
+    );
+    if benefit.is_some() {
+        let _ = writeln!(
+            s,
+            "// Last: the benefit amount before its cap, or () when a field it reads is missing."
+        );
+    }
+    let fields_note = |fs: &[usize]| {
+        let names: Vec<&str> = fs.iter().map(|&i| schema.fields[i].name.as_str()).collect();
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" · reads {}", names.join(", "))
+        }
+    };
+    s.push_str("[\n");
+    for (i, c) in conds.iter().enumerate() {
+        let group = if c.group == 0 {
+            "base".to_owned()
+        } else {
+            format!("alternative {}", c.group)
+        };
+        let (what, body) = match &c.kind {
+            CondKind::Has(b) => (format!("has {}", tag_name(m, i)), format!("p.has({b})")),
+            CondKind::Any(bs) => (
+                format!("any of {}", tag_name(m, i)),
+                format!(
+                    "({})",
+                    bs.iter()
+                        .map(|b| format!("p.has({b})"))
+                        .collect::<Vec<_>>()
+                        .join(" || ")
+                ),
+            ),
+            CondKind::Lacks(b) => (format!("lacks {}", tag_name(m, i)), format!("!p.has({b})")),
+            CondKind::When(e) => (
+                format!("when{}", fields_note(&e.fields)),
+                guarded(&e.fields, &e.source),
+            ),
+        };
+        let _ = writeln!(
+            s,
+            "  // [{i}] {group} · {} · {}",
+            comment(&what),
+            comment(&c.label)
+        );
+        let _ = writeln!(s, "  {body},");
+    }
+    if let (Some(b), Some(decl)) = (benefit, &m.benefit) {
+        let _ = writeln!(
+            s,
+            "  // benefit · {} ({}){}",
+            comment(&decl.label),
+            decl.unit.as_str(),
+            fields_note(&b.fields)
+        );
+        let _ = writeln!(s, "  {},", guarded(&b.fields, &b.source));
+    }
+    s.push(']');
+    s
+}
+
+fn tag_name(m: &Measure, index: usize) -> String {
+    match m.conditions().nth(index).map(|(_, c)| &c.test) {
+        Some(Test::Has(t) | Test::Lacks(t)) => t.clone(),
+        Some(Test::Any(ts)) => ts.join(", "),
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,91 @@
+//! Views of the catalog for officers and the 驾驶舱: counts by zone, window, scenario,
+//! department or article, and the service calendar (企业服务日历).
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::compile::catalog::Catalog;
+
+/// What to count measures by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Zone,
+    Window,
+    Scenario,
+    Department,
+    Article,
+}
+
+/// The key a measure with no 一类事 is counted under.
+pub const NO_SCENARIO: &str = "（未纳入一类事）";
+
+/// Measure counts per key, in key order. A measure with two lead departments counts once
+/// under each; every other view partitions the catalog.
+pub fn counts(catalog: &Catalog, by: By) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for cm in &catalog.measures {
+        let m = &cm.measure;
+        let keys: Vec<String> = match by {
+            By::Zone => vec![m.zone.clone()],
+            By::Window => vec![m.window.clone()],
+            By::Scenario => vec![
+                m.scenario_name
+                    .clone()
+                    .unwrap_or_else(|| NO_SCENARIO.to_owned()),
+            ],
+            By::Department => m.lead_departments.clone(),
+            By::Article => vec![format!("{:02} {}", m.article, m.article_title)],
+        };
+        for k in keys {
+            *out.entry(k).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// The effective window opens (valid_from).
+    Opens,
+    /// The effective window closes (valid_until): the last day it applies.
+    Closes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarEntry {
+    pub date: Date,
+    pub event: Event,
+    pub measure_id: String,
+    pub title: String,
+    pub zone: String,
+    pub window: String,
+}
+
+/// Measures whose effective window opens or closes in `[as_of, as_of + days]`, by date.
+pub fn calendar(catalog: &Catalog, as_of: Date, days: i32) -> Vec<CalendarEntry> {
+    let end = as_of.saturating_add(jiff::Span::new().days(days));
+    let mut out = Vec::new();
+    for cm in &catalog.measures {
+        let m = &cm.measure;
+        for (date, event) in [(m.valid_from, Event::Opens), (m.valid_until, Event::Closes)] {
+            if let Some(d) = date
+                && d >= as_of
+                && d <= end
+            {
+                out.push(CalendarEntry {
+                    date: d,
+                    event,
+                    measure_id: m.id.clone(),
+                    title: crate::report::explain::title(m),
+                    zone: m.zone.clone(),
+                    window: m.window.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.date, a.event, &a.measure_id).cmp(&(b.date, b.event, &b.measure_id)));
+    out
+}

@@ -1,0 +1,141 @@
+//! Stage 2: a checked measure. Every tag is in the vocabulary, every expression is typed
+//! and reads only known fields; the compiler turns this into rhai.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::profile::enterprise::Profile;
+pub use crate::rules::syntax::Delivery;
+pub use crate::rules::syntax::Implementation;
+pub use crate::rules::syntax::Unit;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Measure {
+    pub id: String,
+    pub article: u32,
+    pub article_title: String,
+    pub text: String,
+    pub implementation: Vec<Implementation>,
+    pub basic_services: String,
+    pub value_added_services: String,
+    pub channels: String,
+    /// 纳入一类事或下步改革, verbatim.
+    pub scenario: Option<String>,
+    /// The canonical 一类事 the scenario column resolves to; `None` for 下步改革 or none.
+    pub scenario_name: Option<String>,
+    /// 承接窗口, verbatim, and the zone (专区) that holds it.
+    pub window: String,
+    pub zone: String,
+    pub lead_departments: Vec<String>,
+    pub topics: Vec<String>,
+    pub delivery: Vec<Delivery>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    #[serde(skip)]
+    pub eligibility: Eligibility,
+    #[serde(skip)]
+    pub benefit: Option<Benefit>,
+    #[serde(skip)]
+    pub examples: Vec<Example>,
+    /// Path of the rule file, relative to the rules directory.
+    pub file: String,
+}
+
+impl Measure {
+    pub fn auto_grant(&self) -> bool {
+        self.delivery.contains(&Delivery::AutoGrant)
+    }
+
+    /// A benefit amount of this measure, kept only when it is counted in yuan (not 亩 or
+    /// a plot ratio).
+    pub fn yuan(&self, amount: Option<f64>) -> Option<f64> {
+        amount.filter(|_| self.benefit.as_ref().is_some_and(|b| b.unit == Unit::Yuan))
+    }
+
+    /// Whether `as_of` falls in the effective window (both ends inclusive).
+    pub fn in_effect(&self, as_of: Date) -> bool {
+        self.valid_from.is_none_or(|d| as_of >= d) && self.valid_until.is_none_or(|d| as_of <= d)
+    }
+
+    /// Every condition in evaluation order: the base group, then each alternative.
+    pub fn conditions(&self) -> impl Iterator<Item = (usize, &Condition)> {
+        std::iter::once(&self.eligibility.base)
+            .chain(&self.eligibility.alternatives)
+            .enumerate()
+            .flat_map(|(g, group)| group.conditions.iter().map(move |c| (g, c)))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Eligibility {
+    pub base: Group,
+    /// When non-empty, at least one must hold besides the base group.
+    pub alternatives: Vec<Group>,
+}
+
+/// A conjunction of labelled conditions; tag tests first, then `when` clauses.
+#[derive(Debug, Clone, Default)]
+pub struct Group {
+    pub label: Option<String>,
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub label: String,
+    pub test: Test,
+}
+
+#[derive(Debug, Clone)]
+pub enum Test {
+    /// The tag (or, in a hierarchical namespace, a tag below it) is present.
+    Has(String),
+    /// At least one of the tags is present.
+    Any(Vec<String>),
+    /// The tag is absent.
+    Lacks(String),
+    /// A boolean rhai expression over fields.
+    When(Expr),
+}
+
+impl Test {
+    pub fn is_tag(&self) -> bool {
+        !matches!(self, Test::When(_))
+    }
+}
+
+/// A checked rhai expression as the officer wrote it, with what it reads.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub source: String,
+    /// Field names read, sorted, without duplicates.
+    pub fields: Vec<String>,
+    /// Tags tested with `has("…")`, in order of appearance.
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Benefit {
+    pub expr: Expr,
+    pub unit: Unit,
+    pub label: String,
+    pub cap: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    Eligible,
+    NotEligible,
+    Undetermined,
+}
+
+/// A rule test: a profile the measure must (or must not) find.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub name: String,
+    pub expect: Expect,
+    pub as_of: Option<Date>,
+    pub profile: Profile,
+    pub amount: Option<f64>,
+}

@@ -1,0 +1,9 @@
+//! Rule text to checked IR (stages 1 and 2): the rules directory's files (`sources`),
+//! the measure file as written (`syntax`), the service centre (`centre`), the validator
+//! (`check`) and the checked measure it produces (`ir`).
+
+pub mod centre;
+pub mod check;
+pub mod ir;
+pub mod sources;
+pub mod syntax;
