@@ -21,7 +21,8 @@ use crate::profile::record::field_rank;
 use crate::profile::schema::FieldType;
 use crate::profile::schema::Schema;
 
-const SHAPE: &str = "not a JSON object with `id`, `name`, `tags` and `fields`";
+/// The start of the problem of a line that is not a profile object.
+pub const SHAPE: &str = "not a JSON object with `id`, `name`, `tags` and `fields`";
 
 /// `"id": "…"` in a line that is not JSON, so that its reject can still name the enterprise.
 fn scan_id(line: &str) -> Option<String> {

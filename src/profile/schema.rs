@@ -312,9 +312,10 @@ impl Schema {
     }
 }
 
-/// The built-in schema, for unit tests of the modules that read profiles.
-#[cfg(test)]
-pub(crate) fn builtin_for_tests() -> Schema {
+/// The built-in schema (`rules/schema.toml`), for the unit tests of the modules that read
+/// profiles, in this crate and the batch crate.
+#[doc(hidden)]
+pub fn builtin_for_tests() -> Schema {
     let text: Arc<str> = include_str!("../../rules/schema.toml").into();
     Schema::parse("schema.toml", &text).expect("rules/schema.toml parses")
 }

@@ -225,9 +225,12 @@ pub fn write_csv(
 mod tests {
     use std::collections::HashSet;
 
+    use std::path::Path;
+
     use super::*;
-    use policy_match::profile::record::parse_cell;
+    use policy_match::profile::jsonl::{SHAPE, read_records as read_jsonl};
     use policy_match::profile::record::split_tags;
+    use policy_match::profile::record::{cell_problem, parse_cell};
     use policy_match::synth;
     use policy_match::synth::BadKind;
     use policy_match::synth::GenOptions;
@@ -489,7 +492,7 @@ mod tests {
     #[test]
     fn the_fixture_round_trips_through_write_jsonl() {
         let schema = schema();
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/enterprises.jsonl");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/enterprises.jsonl");
         let (chunks, _) = read_all(&path, &schema, 100);
         let records: Vec<RawRecord> = chunks.into_iter().flatten().collect();
         let (_dir, copy) = write_file(&schema, &records);
