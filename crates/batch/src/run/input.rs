@@ -1,0 +1,60 @@
+//! The population read in chunks, by file extension, one chunk ahead of evaluation.
+
+use super::*;
+
+/// Reads the population in chunks, in file order.
+pub(crate) fn read_chunks(
+    catalog: &Catalog,
+    path: &Path,
+    chunk_rows: usize,
+    sink: &mut dyn FnMut(Vec<RawRecord>),
+) -> Result<usize, MatchError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let fail = |message: String| MatchError::Input {
+        path: path.to_owned(),
+        message,
+    };
+    match ext.as_str() {
+        "jsonl" | "ndjson" => {
+            policy_match::profile::jsonl::read_records(path, &catalog.schema, chunk_rows, sink)
+                .map_err(MatchError::ReadJsonl)
+        }
+        "csv" | "parquet" => {
+            crate::tabular::read_population(path, &catalog.schema, chunk_rows, sink)
+                .map_err(MatchError::ReadTable)
+        }
+        _ => Err(fail(format!(
+            "unknown extension `.{ext}`: expected .csv, .parquet or .jsonl"
+        ))),
+    }
+}
+
+/// [`read_chunks`] on a thread of its own, one chunk ahead of `sink`: reading the next
+/// chunk overlaps checking, evaluating and spooling this one. Chunks reach `sink` in file
+/// order, as from `read_chunks`.
+pub(super) fn read_ahead(
+    catalog: &Catalog,
+    path: &Path,
+    chunk_rows: usize,
+    sink: &mut dyn FnMut(Vec<RawRecord>),
+) -> Result<usize, MatchError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            read_chunks(catalog, path, chunk_rows, &mut |chunk| {
+                // The receiver is gone only when `sink` panicked: the rest is not needed.
+                let _ = tx.send(chunk);
+            })
+        });
+        for chunk in rx {
+            sink(chunk);
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}

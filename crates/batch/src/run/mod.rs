@@ -1,0 +1,332 @@
+//! `policy-match match`: read a population in chunks, evaluate every enterprise against
+//! every measure in parallel, and write the push list, the no-application grants, near
+//! misses, undetermined pairs, errors, rejects and a summary — all at once, or nothing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::outdir::OutDir;
+
+use crate::outdir::OutDirError;
+use crate::render;
+use crate::render::Fragments;
+use crate::shard::Shard;
+use crate::spool::Eligible;
+use crate::spool::Results;
+use crate::spool::Spool;
+use crate::table::Cell;
+use crate::table::ColType;
+use crate::table::Table;
+use policy_match::compile::CompiledMeasure;
+use policy_match::compile::catalog::Catalog;
+use policy_match::eval::EngineKind;
+use policy_match::eval::Outcome;
+use policy_match::eval::Pair;
+use policy_match::eval::Subject;
+use policy_match::eval::SweepOptions;
+use policy_match::eval::columns::Columns;
+use policy_match::profile::enterprise::Profile;
+use policy_match::profile::record::{RawRecord, Reject};
+use policy_match::rules::syntax::Delivery;
+
+mod evaluate;
+mod input;
+mod options;
+mod previous;
+mod summary;
+mod table_writer;
+mod writers;
+
+use evaluate::*;
+pub(crate) use input::read_chunks;
+use input::*;
+use previous::*;
+use summary::*;
+use table_writer::*;
+use writers::*;
+
+pub use options::{
+    DEFAULT_CHUNK_ROWS, DEFAULT_TABLES, MatchError, MatchOptions, OutFormat, RESULT_TABLES,
+};
+pub use summary::{MeasureCounts, Summary};
+
+/// Runs a whole match. The output folder appears complete, or the previous one stays.
+pub fn run_match(catalog: &Catalog, opts: &MatchOptions) -> Result<Summary, MatchError> {
+    run_match_with_progress(catalog, opts, &mut |_| {})
+}
+
+/// [`run_match`], calling `progress` with the number of input rows read after each chunk.
+pub fn run_match_with_progress(
+    catalog: &Catalog,
+    opts: &MatchOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Summary, MatchError> {
+    let started = Instant::now();
+    let sum = Summary {
+        catalog_hash: catalog.hash.clone(),
+        as_of: opts.as_of.to_string(),
+        input: opts.enterprises.display().to_string(),
+        shard: opts.shard.map(|s| s.to_string()),
+        engine: opts.engine.as_str(),
+        input_rows: 0,
+        enterprises_matched: 0,
+        rejects: 0,
+        measures: catalog.measures.len(),
+        pairs_evaluated: 0,
+        outcomes: BTreeMap::new(),
+        pushes: 0,
+        grants: 0,
+        grants_amount_yuan: 0.0,
+        near_misses: 0,
+        undetermined: 0,
+        errors: 0,
+        pushes_new: None,
+        pushes_revoked: None,
+        by_measure: catalog
+            .measures
+            .iter()
+            .map(|m| (m.measure.id.clone(), MeasureCounts::default()))
+            .collect(),
+        pushes_by_zone: BTreeMap::new(),
+        pushes_by_window: BTreeMap::new(),
+        pushes_by_scenario: BTreeMap::new(),
+        pushes_by_department: BTreeMap::new(),
+        timings_ms: BTreeMap::new(),
+    };
+    let previous = opts.previous.as_deref().map(Previous::open).transpose()?;
+    let out = OutDir::create(&opts.out)?;
+    let sum = fill_and_write(catalog, opts, &out, previous, sum, started, progress)?;
+    out.commit()?;
+    Ok(sum)
+}
+
+fn io_to_output(out: &OutDir, file: &str) -> impl Fn(std::io::Error) -> MatchError {
+    let path = out.path(file);
+    move |source| {
+        MatchError::Output(OutDirError::Io {
+            path: path.clone(),
+            source,
+        })
+    }
+}
+
+/// Reads, evaluates and spools chunk by chunk, then merges every table into `out`.
+fn fill_and_write(
+    catalog: &Catalog,
+    opts: &MatchOptions,
+    out: &OutDir,
+    previous: Option<Previous>,
+    mut sum: Summary,
+    started: Instant,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Summary, MatchError> {
+    let mut rows_read = 0;
+    let mut timings = BTreeMap::new();
+    let runs = out.path(".runs");
+    std::fs::create_dir(&runs).map_err(io_to_output(out, ".runs"))?;
+    let mut spool = Spool::new(runs.clone());
+    // Every id read so far, packed (ids are checked 统一社会信用代码 by now): the one
+    // structure that grows with the population, 16 bytes an id instead of some 64.
+    let mut seen: HashSet<u128> = HashSet::new();
+    let texts = measure_texts(catalog);
+    let selected: Vec<&str> = RESULT_TABLES
+        .into_iter()
+        .filter(|name| match &opts.tables {
+            Some(t) => t.iter().any(|n| n == name),
+            None => DEFAULT_TABLES.contains(name),
+        })
+        .collect();
+    let needs = Needs::of(&selected, previous.is_some());
+    let mut by_measure = vec![MeasureCounts::default(); catalog.measures.len()];
+    let mut pushes_by_measure = vec![0usize; catalog.measures.len()];
+    let mut evaluate_ms = 0u128;
+    let mut rejects: Vec<Reject> = Vec::new();
+    let mut failure: Option<std::io::Error> = None;
+    let rows = read_ahead(
+        catalog,
+        &opts.enterprises,
+        opts.chunk_rows.max(1),
+        &mut |chunk: Vec<RawRecord>| {
+            if failure.is_some() {
+                return;
+            }
+            rows_read += chunk.len();
+            let mut profiles = Vec::with_capacity(chunk.len());
+            // Checked in parallel, kept in file order.
+            let checked: Vec<(usize, Result<Profile, Reject>)> = chunk
+                .into_par_iter()
+                // Rows without a readable id hash as the empty id, so that the union of
+                // the shards' rejects is the single run's.
+                .filter(|rec| {
+                    opts.shard
+                        .is_none_or(|shard| shard.contains(rec.id.as_deref().unwrap_or("")))
+                })
+                .map(|rec| (rec.row, rec.into_profile(&catalog.schema)))
+                .collect();
+            for (row, checked) in checked {
+                match checked {
+                    Ok(p) => match policy_match::profile::uscc::pack(&p.id) {
+                        Some(key) if seen.insert(key) => profiles.push(p),
+                        Some(_) => rejects.push(Reject {
+                            row,
+                            id: Some(p.id.clone()),
+                            reason: format!("duplicate id `{}`", p.id),
+                        }),
+                        // Not reached: `into_profile` accepts checked codes only.
+                        None => rejects.push(Reject {
+                            row,
+                            id: Some(p.id.clone()),
+                            reason: format!("`{}` is not a 统一社会信用代码", p.id),
+                        }),
+                    },
+                    Err(r) => rejects.push(r),
+                }
+            }
+            // Each chunk becomes one sorted run of the spool.
+            profiles.sort_by(|a, b| a.id.cmp(&b.id));
+            let t0 = Instant::now();
+            let blocks = evaluate_chunk(catalog, opts, needs, &profiles);
+            evaluate_ms += t0.elapsed().as_millis();
+            let write_run = || -> std::io::Result<()> {
+                spool.start_run()?;
+                for block in blocks {
+                    for (mi, c) in block.by_measure.iter().enumerate() {
+                        by_measure[mi].add(c);
+                        pushes_by_measure[mi] += block.pushes_by_measure[mi];
+                    }
+                    for a in &block.grant_amounts {
+                        sum.grants_amount_yuan += a;
+                    }
+                    spool.append(&block.encoded)?;
+                }
+                spool.end_run()
+            };
+            failure = write_run().err();
+            sum.enterprises_matched += profiles.len();
+            tracing::debug!(
+                rows_read,
+                enterprises = profiles.len(),
+                "chunk evaluated and spooled"
+            );
+            progress(rows_read);
+        },
+    )?;
+    if let Some(e) = failure {
+        return Err(io_to_output(out, ".runs")(e));
+    }
+    sum.input_rows = rows;
+    tally(catalog, &mut sum, &by_measure, &pushes_by_measure);
+    timings.insert(
+        "read_check_evaluate_spool",
+        started.elapsed().as_millis() as u64,
+    );
+    timings.insert("of_which_evaluate", evaluate_ms as u64);
+    tracing::info!(
+        rows,
+        matched = sum.enterprises_matched,
+        rejects = rejects.len(),
+        "input read and evaluated"
+    );
+
+    let t1 = Instant::now();
+    rejects.sort_by_key(|r| r.row);
+    let mut reject_table = Table::new("rejects", REJECT_COLUMNS);
+    for r in &rejects {
+        reject_table.push(vec![
+            Cell::Int(r.row as i64),
+            s(r.id.clone().unwrap_or_default()),
+            s(&r.reason),
+        ]);
+    }
+    write_table(out, &reject_table, opts.format)?;
+    sum.rejects = rejects.len();
+    sum.grants_amount_yuan = (sum.grants_amount_yuan * 100.0).round() / 100.0;
+
+    // Every table in one pass over the merged results. With a previous run, its push
+    // list is read in step: both are in (enterprise_id, measure_id) order, so one pass
+    // finds what is new and what was revoked.
+    let table = |name, columns| TableWriter::create(out, name, columns, opts.format);
+    let result = |name: &'static str, columns| {
+        if selected.contains(&name) {
+            table(name, columns)
+        } else {
+            Ok(TableWriter::skipped(name))
+        }
+    };
+    let mut w = Writers {
+        pushes: result("pushes", PUSH_COLUMNS)?,
+        push_ids: result("push_ids", REVOKED_COLUMNS)?,
+        grants: result("grants", GRANT_COLUMNS)?,
+        near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,
+        undetermined: result("undetermined", UNDETERMINED_COLUMNS)?,
+        errors: result("errors", ERROR_COLUMNS)?,
+        diff: match previous {
+            Some(mut prev) => Some(Diff {
+                head: prev.next()?,
+                prev,
+                new: table("pushes_new", PUSH_COLUMNS)?,
+                revoked: table("pushes_revoked", REVOKED_COLUMNS)?,
+            }),
+            None => None,
+        },
+        csv: opts.format == OutFormat::Csv,
+        fragments: Fragments::new(catalog),
+    };
+    let mut previous_failure: Option<MatchError> = None;
+    let merged = spool.merge(&mut |r| w.write(catalog, &texts, r, &mut previous_failure));
+    if let Some(e) = previous_failure {
+        return Err(e);
+    }
+    merged.map_err(io_to_output(out, ".runs"))?;
+    if let Some(Diff {
+        mut head,
+        mut prev,
+        new,
+        mut revoked,
+    }) = w.diff.take()
+    {
+        while let Some(old) = head {
+            let file = revoked.file.clone();
+            revoked
+                .write(&[&old.0, &old.1], None)
+                .map_err(io_to_output(out, &file))?;
+            head = prev.next()?;
+        }
+        sum.pushes_new = Some(new.rows);
+        sum.pushes_revoked = Some(revoked.rows);
+        new.finish(out)?;
+        revoked.finish(out)?;
+    }
+    for t in [
+        w.pushes,
+        w.push_ids,
+        w.grants,
+        w.near_misses,
+        w.undetermined,
+        w.errors,
+    ] {
+        t.finish(out)?;
+    }
+    std::fs::remove_dir(&runs).map_err(io_to_output(out, ".runs"))?;
+    timings.insert("merge_and_write", t1.elapsed().as_millis() as u64);
+    tracing::info!(
+        pushes = sum.pushes,
+        grants = sum.grants,
+        "outputs merged and written"
+    );
+    timings.insert("total", started.elapsed().as_millis() as u64);
+    sum.timings_ms = timings;
+    let summary = serde_json::to_string_pretty(&sum).expect("plain data serialises");
+    out.write("summary.json", |w| {
+        use std::io::Write;
+        writeln!(w, "{summary}")
+    })?;
+    Ok(sum)
+}

@@ -1,0 +1,112 @@
+//! What a completed run reports (`summary.json`): counts per outcome and per measure,
+//! tallied from each block's counts.
+
+use super::*;
+
+/// What a completed run reports; `summary.json` holds the same.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub catalog_hash: String,
+    pub as_of: String,
+    pub input: String,
+    pub shard: Option<String>,
+    /// The engine that decided `when` clauses and benefits: `native` or `rhai`.
+    pub engine: &'static str,
+    pub input_rows: usize,
+    pub enterprises_matched: usize,
+    pub rejects: usize,
+    pub measures: usize,
+    pub pairs_evaluated: u64,
+    pub outcomes: BTreeMap<&'static str, u64>,
+    pub pushes: usize,
+    pub grants: usize,
+    pub grants_amount_yuan: f64,
+    pub near_misses: usize,
+    pub undetermined: usize,
+    pub errors: usize,
+    pub pushes_new: Option<usize>,
+    pub pushes_revoked: Option<usize>,
+    pub by_measure: BTreeMap<String, MeasureCounts>,
+    /// Pushes per zone, window, 一类事 scenario and lead department.
+    pub pushes_by_zone: BTreeMap<String, usize>,
+    pub pushes_by_window: BTreeMap<String, usize>,
+    pub pushes_by_scenario: BTreeMap<String, usize>,
+    pub pushes_by_department: BTreeMap<String, usize>,
+    /// Wall-clock milliseconds per phase; the only part of the output that varies between
+    /// runs on the same inputs.
+    pub timings_ms: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MeasureCounts {
+    pub eligible: u64,
+    pub not_eligible: u64,
+    pub undetermined: u64,
+    pub error: u64,
+    pub near_misses: u64,
+}
+
+impl MeasureCounts {
+    pub(super) fn add(&mut self, o: &MeasureCounts) {
+        self.eligible += o.eligible;
+        self.not_eligible += o.not_eligible;
+        self.undetermined += o.undetermined;
+        self.error += o.error;
+        self.near_misses += o.near_misses;
+    }
+}
+
+impl Summary {
+    /// Exit status for a scheduler: 0 clean, 2 completed with rejects or per-pair errors.
+    pub fn exit_code(&self) -> u8 {
+        if self.rejects > 0 || self.errors > 0 {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+/// The summary's counts, from the per-measure tallies.
+pub(super) fn tally(
+    catalog: &Catalog,
+    sum: &mut Summary,
+    by_measure: &[MeasureCounts],
+    pushes: &[usize],
+) {
+    for ((cm, c), &n) in catalog.measures.iter().zip(by_measure).zip(pushes) {
+        let m = &cm.measure;
+        for (outcome, k) in [
+            (Outcome::Eligible, c.eligible),
+            (Outcome::NotEligible, c.not_eligible),
+            (Outcome::Undetermined, c.undetermined),
+            (Outcome::Error, c.error),
+        ] {
+            sum.pairs_evaluated += k;
+            if k > 0 {
+                *sum.outcomes.entry(outcome.as_str()).or_insert(0) += k;
+            }
+        }
+        sum.near_misses += c.near_misses as usize;
+        sum.undetermined += c.undetermined as usize;
+        sum.errors += c.error as usize;
+        if m.auto_grant() {
+            sum.grants += c.eligible as usize;
+        }
+        sum.pushes += n;
+        sum.by_measure.insert(m.id.clone(), c.clone());
+        if n == 0 {
+            continue;
+        }
+        *sum.pushes_by_zone.entry(m.zone.clone()).or_insert(0) += n;
+        *sum.pushes_by_window.entry(m.window.clone()).or_insert(0) += n;
+        let scenario = m
+            .scenario_name
+            .clone()
+            .unwrap_or_else(|| policy_match::report::views::NO_SCENARIO.to_owned());
+        *sum.pushes_by_scenario.entry(scenario).or_insert(0) += n;
+        for d in &m.lead_departments {
+            *sum.pushes_by_department.entry(d.clone()).or_insert(0) += n;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! One output table: its columns, and its rows written as CSV or Parquet.
+
+use super::*;
+
+pub(super) const PUSH_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("enterprise_name", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("title", ColType::Str),
+    ("zone", ColType::Str),
+    ("window", ColType::Str),
+    ("scenario", ColType::Str),
+    ("lead_departments", ColType::Str),
+    ("score", ColType::Int),
+    ("reasons", ColType::Str),
+];
+
+pub(super) const GRANT_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("amount_yuan", ColType::Float),
+    ("basis", ColType::Str),
+];
+pub(super) const NEAR_MISS_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("failed_condition", ColType::Str),
+];
+pub(super) const UNDETERMINED_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("missing_fields", ColType::Str),
+];
+pub(super) const ERROR_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+    ("error", ColType::Str),
+];
+pub(super) const REJECT_COLUMNS: &[(&str, ColType)] = &[
+    ("row", ColType::Int),
+    ("enterprise_id", ColType::Str),
+    ("reason", ColType::Str),
+];
+pub(super) const REVOKED_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("measure_id", ColType::Str),
+];
+
+pub(super) fn s(x: impl Into<String>) -> Cell {
+    Cell::Str(x.into())
+}
+
+/// One output table's file being written row by row, in one format: the one place the
+/// formats differ, so that the run never branches on the format per row.
+pub(super) trait TableSink: Send {
+    /// Writes one row given its texts, and for CSV optionally its fragments already
+    /// rendered ([`render::fields`]) so that they need not be quoted again.
+    fn write_row(&mut self, texts: &[&str], fragments: Option<&[&[u8]]>) -> std::io::Result<()>;
+    /// Writes what is buffered and closes the file.
+    fn finish(self: Box<Self>) -> std::io::Result<()>;
+}
+
+/// CSV, written by a thread of its own from 1 MiB blocks.
+struct CsvSink {
+    file: crate::sink::ThreadedFile,
+    line: Vec<u8>,
+}
+
+impl TableSink for CsvSink {
+    fn write_row(&mut self, texts: &[&str], fragments: Option<&[&[u8]]>) -> std::io::Result<()> {
+        self.line.clear();
+        match fragments {
+            Some(parts) => render::row(&mut self.line, parts),
+            None => {
+                self.line.extend(render::fields(texts));
+                self.line.push(b'\n');
+            }
+        }
+        self.file.write_all(&self.line)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        self.file.finish()
+    }
+}
+
+/// Parquet, a row group at a time.
+struct ParquetSink(crate::tabular::TableParquetWriter);
+
+impl TableSink for ParquetSink {
+    fn write_row(&mut self, texts: &[&str], _: Option<&[&[u8]]>) -> std::io::Result<()> {
+        self.0.push_texts(texts).map_err(std::io::Error::other)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        self.0.finish().map(drop).map_err(std::io::Error::other)
+    }
+}
+
+/// Writes one output table from merged rows, streaming to disk through its
+/// [`TableSink`]; a table not asked for has none and counts nothing.
+pub(super) struct TableWriter {
+    pub(super) file: String,
+    sink: Option<Box<dyn TableSink>>,
+    pub(super) rows: usize,
+}
+
+impl TableWriter {
+    pub(super) fn enabled(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// A table that is not written.
+    pub(super) fn skipped(name: &'static str) -> TableWriter {
+        TableWriter {
+            file: name.to_owned(),
+            sink: None,
+            rows: 0,
+        }
+    }
+
+    pub(super) fn create(
+        out: &OutDir,
+        name: &'static str,
+        columns: &[(&'static str, ColType)],
+        format: OutFormat,
+    ) -> Result<TableWriter, MatchError> {
+        let file = format!("{name}.{}", format.ext());
+        let sink: Box<dyn TableSink> = match format {
+            OutFormat::Csv => {
+                let mut w = crate::sink::ThreadedFile::create(&out.path(&file))
+                    .map_err(io_to_output(out, &file))?;
+                let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+                let mut header = render::fields(&names);
+                header.push(b'\n');
+                w.write_all(&header).map_err(io_to_output(out, &file))?;
+                Box::new(CsvSink {
+                    file: w,
+                    line: Vec::new(),
+                })
+            }
+            OutFormat::Parquet => Box::new(ParquetSink(
+                crate::tabular::TableParquetWriter::create(&out.path(&file), columns)
+                    .map_err(|e| io_to_output(out, &file)(std::io::Error::other(e)))?,
+            )),
+        };
+        Ok(TableWriter {
+            file,
+            sink: Some(sink),
+            rows: 0,
+        })
+    }
+
+    /// Writes one row given its texts, and for CSV optionally its fragments already
+    /// rendered ([`render::fields`]) so that they need not be quoted again.
+    pub(super) fn write(
+        &mut self,
+        texts: &[&str],
+        fragments: Option<&[&[u8]]>,
+    ) -> std::io::Result<()> {
+        self.rows += 1;
+        match self.sink.as_mut() {
+            Some(sink) => sink.write_row(texts, fragments),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn finish(self, out: &OutDir) -> Result<(), MatchError> {
+        if let Some(sink) = self.sink {
+            sink.finish().map_err(io_to_output(out, &self.file))?;
+            out.sync(&self.file)?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn write_table(
+    out: &OutDir,
+    table: &Table,
+    format: OutFormat,
+) -> Result<(), MatchError> {
+    let file = format!("{}.{}", table.name, format.ext());
+    match format {
+        OutFormat::Csv => out.write(&file, |w| table.write_csv(w))?,
+        OutFormat::Parquet => {
+            crate::tabular::write_table_parquet(&out.path(&file), table).map_err(|e| {
+                MatchError::Output(OutDirError::Io {
+                    path: out.path(&file),
+                    source: std::io::Error::other(e),
+                })
+            })?;
+            out.sync(&file)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! The result tables of a run, filled enterprise by enterprise in (enterprise_id,
+//! measure_id) order, and the diff against a previous run.
+
+use super::*;
+
+/// The output tables, written as the merged results stream by.
+pub(super) struct Writers {
+    pub(super) pushes: TableWriter,
+    pub(super) push_ids: TableWriter,
+    pub(super) grants: TableWriter,
+    pub(super) near_misses: TableWriter,
+    pub(super) undetermined: TableWriter,
+    pub(super) errors: TableWriter,
+    pub(super) diff: Option<Diff>,
+    /// Whether the tables are CSV, written from pre-rendered fragments.
+    pub(super) csv: bool,
+    pub(super) fragments: Fragments,
+}
+
+/// With a previous run: its next push, the rest of it, and the two difference tables.
+pub(super) struct Diff {
+    pub(super) head: Option<(String, String)>,
+    pub(super) prev: Previous,
+    pub(super) new: TableWriter,
+    pub(super) revoked: TableWriter,
+}
+
+impl Writers {
+    /// Writes the rows of one enterprise. A failure to read the previous run is kept in
+    /// `previous_failure`, apart from failures to write.
+    pub(super) fn write(
+        &mut self,
+        catalog: &Catalog,
+        texts: &[MeasureText],
+        r: &Results,
+        previous_failure: &mut Option<MatchError>,
+    ) -> std::io::Result<()> {
+        let id_fragment = render::fields(&[&r.id]);
+        let enterprise_fragment = render::fields(&[&r.id, &r.name]);
+        for e in &r.eligible {
+            let mi = e.measure as usize;
+            let cm = &catalog.measures[mi];
+            let m = &cm.measure;
+            // The reasons as text, for the rows not built from fragments.
+            let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
+            let pushed = m.delivery.contains(&Delivery::Push);
+            if pushed && self.push_ids.enabled() {
+                // A measure id is `M` and three digits: nothing to quote.
+                let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
+                self.push_ids
+                    .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
+            }
+            if pushed && (self.pushes.enabled() || self.diff.is_some()) {
+                let t = &texts[mi];
+                let score = e.passed.count_ones().to_string();
+                let reasons_text = if self.csv { String::new() } else { reasons() };
+                let cells = [
+                    r.id.as_str(),
+                    &r.name,
+                    &m.id,
+                    &t.title,
+                    &m.zone,
+                    &m.window,
+                    &t.scenario,
+                    &t.departments,
+                    &score,
+                    &reasons_text,
+                ];
+                let [measure_part, reasons_part] = self.fragments.push(catalog, mi, e.passed);
+                let fragments: [&[u8]; 3] = [&enterprise_fragment, measure_part, reasons_part];
+                let fragments = self.csv.then_some(&fragments[..]);
+                if self.pushes.enabled() {
+                    self.pushes.write(&cells, fragments)?;
+                }
+                if let Some(Diff {
+                    head,
+                    prev,
+                    new,
+                    revoked,
+                }) = self.diff.as_mut()
+                {
+                    let key = (r.id.as_str(), m.id.as_str());
+                    let mut advance = |head: &mut Option<(String, String)>| match prev.next() {
+                        Ok(next) => {
+                            *head = next;
+                            Ok(())
+                        }
+                        Err(e) => {
+                            *previous_failure = Some(e);
+                            Err(std::io::Error::other("the previous run could not be read"))
+                        }
+                    };
+                    while let Some(old) = head
+                        .as_ref()
+                        .filter(|(e, m)| (e.as_str(), m.as_str()) < key)
+                    {
+                        revoked.write(&[&old.0, &old.1], None)?;
+                        advance(head)?;
+                    }
+                    if head
+                        .as_ref()
+                        .is_some_and(|(e, m)| (e.as_str(), m.as_str()) == key)
+                    {
+                        advance(head)?;
+                    } else {
+                        new.write(&cells, fragments)?;
+                    }
+                }
+            }
+            if m.auto_grant() && self.grants.enabled() {
+                let yuan = m.yuan(e.amount);
+                let basis = match (&m.benefit, e.amount) {
+                    (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
+                    _ => reasons(),
+                };
+                let amount = yuan.map_or_else(String::new, |a| a.to_string());
+                self.grants.write(&[&r.id, &m.id, &amount, &basis], None)?;
+            }
+        }
+        for &(mi, c) in &r.near_misses {
+            let cm = &catalog.measures[mi as usize];
+            let cells = [
+                r.id.as_str(),
+                &cm.measure.id,
+                &cm.conditions[c as usize].label,
+            ];
+            let fragments: [&[u8]; 2] = [
+                &id_fragment,
+                &self.fragments.near_miss[mi as usize][c as usize],
+            ];
+            self.near_misses
+                .write(&cells, self.csv.then_some(&fragments[..]))?;
+        }
+        for (mi, missing) in &r.undetermined {
+            let id = &catalog.measures[*mi as usize].measure.id;
+            self.undetermined.write(&[&r.id, id, missing], None)?;
+        }
+        for (mi, error) in &r.errors {
+            let id = &catalog.measures[*mi as usize].measure.id;
+            self.errors.write(&[&r.id, id, error], None)?;
+        }
+        Ok(())
+    }
+}
