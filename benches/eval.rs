@@ -55,7 +55,13 @@ fn one_enterprise(c: &mut Criterion) {
     g.throughput(Throughput::Elements(catalog.measures.len() as u64));
     for engine in [EngineKind::Native, EngineKind::Rhai] {
         g.bench_function(engine.as_str(), |b| {
-            b.iter(|| black_box(catalog.recommend_with(black_box(p), AS_OF, engine)))
+            b.iter(|| {
+                black_box(catalog.recommend_with(
+                    black_box(p),
+                    AS_OF,
+                    &policy_match::EvalOptions { engine },
+                ))
+            })
         });
     }
     g.finish();

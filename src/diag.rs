@@ -14,47 +14,67 @@ use serde::Serialize;
 /// The stable code of a diagnostic: scripts and tests match on these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Code {
+    /// The measure file is not valid TOML or not the measure file shape.
     #[serde(rename = "rule::syntax")]
     Syntax,
+    /// The measure id is not of the form `M001`, or does not match its file name.
     #[serde(rename = "rule::bad_id")]
     BadId,
+    /// Two measure files declare the same id.
     #[serde(rename = "rule::duplicate_id")]
     DuplicateId,
+    /// A tag outside the schema's vocabulary.
     #[serde(rename = "rule::unknown_tag")]
     UnknownTag,
+    /// A field the schema does not declare.
     #[serde(rename = "rule::unknown_field")]
     UnknownField,
+    /// An expression or value of the wrong type.
     #[serde(rename = "rule::type_mismatch")]
     TypeMismatch,
+    /// An expression outside the typed subset, too long or too deep.
     #[serde(rename = "rule::bad_expr")]
     BadExpr,
+    /// A measure or alternative with no condition.
     #[serde(rename = "rule::empty_eligibility")]
     EmptyEligibility,
+    /// More conditions than the evaluator's 64-bit masks hold.
     #[serde(rename = "rule::too_many_conditions")]
     TooManyConditions,
+    /// An effective window that ends before it starts.
     #[serde(rename = "rule::dates_out_of_order")]
     DatesOutOfOrder,
+    /// A rule example that is malformed or does not fit the schema.
     #[serde(rename = "rule::bad_example")]
     BadExample,
+    /// A condition without its Chinese label.
     #[serde(rename = "rule::empty_label")]
     EmptyLabel,
+    /// A service window or zone that `centre.toml` does not have.
     #[serde(rename = "rule::unknown_window")]
     UnknownWindow,
+    /// A 一类事 scenario that `centre.toml` does not have.
     #[serde(rename = "rule::unknown_scenario")]
     UnknownScenario,
+    /// A file that is missing, unreadable or too large.
     #[serde(rename = "rule::io")]
     Io,
+    /// `centre.toml` is not valid.
     #[serde(rename = "centre::syntax")]
     CentreSyntax,
+    /// `schema.toml` is not valid TOML or not the schema shape.
     #[serde(rename = "schema::syntax")]
     SchemaSyntax,
+    /// A tag namespace of the schema is malformed.
     #[serde(rename = "schema::bad_namespace")]
     SchemaBadNamespace,
+    /// A field of the schema is malformed.
     #[serde(rename = "schema::bad_field")]
     SchemaBadField,
 }
 
 impl Code {
+    /// The stable text of the code, e.g. `rule::unknown_tag`.
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Syntax => "rule::syntax",
@@ -89,19 +109,25 @@ impl fmt::Display for Code {
 /// One located problem in a rules directory.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
+    /// What kind of problem, stable for scripts.
     pub code: Code,
+    /// Lowercase, with the input in backticks.
     pub message: String,
+    /// A "did you mean" or how-to-fix line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
     /// Path relative to the rules directory, e.g. `measures/M017.toml`.
     pub file: String,
+    /// The measure id, when the file declares one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measure: Option<String>,
     /// 1-based line and column of the span start, when the problem has a place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// 1-based column (in characters) of the span start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
+    /// Byte range in the file's text.
     #[serde(skip)]
     pub span: Option<Range<usize>>,
     #[serde(skip)]
@@ -109,6 +135,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic of `file` with no place yet.
     pub fn new(code: Code, file: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
@@ -123,11 +150,13 @@ impl Diagnostic {
         }
     }
 
+    /// Adds the help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Names the measure the file declares.
     pub fn with_measure(mut self, id: Option<&str>) -> Self {
         self.measure = id.map(str::to_owned);
         self

@@ -23,14 +23,22 @@ use crate::rules::sources::Sources;
 use crate::rules::sources::SourcesError;
 
 /// Why a catalog could not be loaded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
     /// The rules directory could not be read.
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Read(#[from] SourcesError),
+    /// Rule files have problems: every diagnostic of every file, sorted by file and place.
     #[error("the catalog is invalid: {} problem(s)", .0.len())]
+    #[diagnostic(
+        code(catalog::invalid),
+        help("run `policy-match check` for every problem, located")
+    )]
     Invalid(Vec<Diagnostic>),
+    /// Checked rules failed to compile: a bug of this crate, not of the rules.
     #[error(transparent)]
+    #[diagnostic(code(catalog::internal_error))]
     Bug(#[from] compile::CompileBug),
 }
 
@@ -41,6 +49,7 @@ impl Catalog {
         Catalog::from_sources(&Sources::builtin())
     }
 
+    /// Reads a rules directory as one snapshot, checks and compiles it.
     pub fn load_dir(root: &Path) -> Result<Catalog, LoadError> {
         Catalog::from_sources(&Sources::read_dir(root)?)
     }
@@ -118,12 +127,14 @@ pub struct SharedCatalog {
 }
 
 impl SharedCatalog {
+    /// Starts serving `catalog`.
     pub fn new(catalog: Catalog) -> SharedCatalog {
         SharedCatalog {
             current: ArcSwap::from_pointee(catalog),
         }
     }
 
+    /// The catalog serving now: keep it for a whole answer.
     pub fn current(&self) -> Arc<Catalog> {
         self.current.load_full()
     }
@@ -134,6 +145,7 @@ impl SharedCatalog {
         self.reload(&Sources::read_dir(root)?)
     }
 
+    /// Compiles `sources` and swaps it in; on any error the old catalog keeps serving.
     pub fn reload(&self, sources: &Sources) -> Result<Arc<Catalog>, LoadError> {
         let next = Arc::new(Catalog::from_sources(sources)?);
         self.current.store(Arc::clone(&next));

@@ -42,7 +42,7 @@ struct Seen {
 }
 
 fn seen(catalog: &Catalog, r: &MeasureResult) -> Seen {
-    let cm = &catalog.measures[r.measure];
+    let cm = &catalog.measures[r.index];
     Seen {
         outcome: r.outcome,
         amount: r.amount,
@@ -88,7 +88,7 @@ fn check(
         .map(|(name, all)| {
             let r = all[pi]
                 .iter()
-                .find(|r| r.measure == mi)
+                .find(|r| r.index == mi)
                 .expect("one result per measure");
             (*name, seen(catalog, r))
         })

@@ -108,7 +108,7 @@ fn a_runtime_error_is_an_error_outcome_and_never_granted() {
         .position(|m| m.measure.id == "M900")
         .unwrap();
     let ok = &c.recommend(&profile(&c, 20), date(2025, 1, 1)).results;
-    let r = ok.iter().find(|r| r.measure == i).unwrap();
+    let r = ok.iter().find(|r| r.index == i).unwrap();
     assert_eq!(
         (r.outcome, r.amount),
         (Outcome::Eligible, Some(5000.0)),
@@ -116,7 +116,7 @@ fn a_runtime_error_is_an_error_outcome_and_never_granted() {
     );
     // Zero employees: division by zero inside the clause.
     let bad = &c.recommend(&profile(&c, 0), date(2025, 1, 1)).results;
-    let r = bad.iter().find(|r| r.measure == i).unwrap();
+    let r = bad.iter().find(|r| r.index == i).unwrap();
     assert_eq!(r.outcome, Outcome::Error);
     assert_eq!(r.amount, None);
     assert!(
@@ -129,7 +129,7 @@ fn a_runtime_error_is_an_error_outcome_and_never_granted() {
     // Every other measure of that enterprise is still decided.
     assert!(
         bad.iter()
-            .filter(|r| r.measure != i)
+            .filter(|r| r.index != i)
             .all(|r| r.outcome != Outcome::Error)
     );
 }

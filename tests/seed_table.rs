@@ -307,10 +307,9 @@ fn routing_of_a_measure_of_every_article_matches_the_seed() {
     let articles: std::collections::BTreeSet<u32> = PINNED.iter().map(|p| p.1).collect();
     assert_eq!(articles.len(), 32, "the pinned rows cover every article");
     for &(id, article, zone, window, scenario, departments) in PINNED {
-        let m = &catalog
+        let m = catalog
             .measure(id)
-            .unwrap_or_else(|| panic!("{id} missing"))
-            .measure;
+            .unwrap_or_else(|| panic!("{id} missing"));
         assert_eq!(m.article, article, "{id} article");
         assert_eq!(m.zone, zone, "{id} zone");
         assert_eq!(m.window, window, "{id} window");
@@ -357,11 +356,10 @@ fn every_transcribed_column_matches_the_seed_table_or_says_why_not() {
     assert_eq!(rows.len(), 145);
     for (no, row) in &rows {
         let id = format!("M{no:03}");
-        let Some(cm) = catalog.measure(&id) else {
+        let Some(m) = catalog.measure(&id) else {
             problems.push(format!("{id}: missing"));
             continue;
         };
-        let m = &cm.measure;
         // A column may differ from the extraction only where the rule file says what was
         // reconstructed and why.
         let explained = sources.files[&m.file].contains("# reconstructed:");

@@ -12,15 +12,28 @@ use crate::compile::program::Program;
 use crate::compile::tags::Interner;
 use crate::profile::schema::Schema;
 use crate::rules::centre::Centre;
+use crate::rules::id::MeasureId;
 use crate::rules::ir::Measure;
 use crate::rules::ir::Test;
 
-/// A compiled, immutable catalog. Share it behind an `Arc`; swap it with [`SharedCatalog`].
+/// A compiled, immutable catalog: load it with [`Catalog::builtin`],
+/// [`Catalog::load_dir`] or [`Catalog::from_sources`]; share it behind an `Arc`; swap it
+/// while serving with [`SharedCatalog`](crate::SharedCatalog).
+///
+/// Its fields are the batch crate's and the benches' view of the compiled form, not part
+/// of the public API: use the accessors.
 pub struct Catalog {
+    #[doc(hidden)]
     pub schema: Schema,
+    #[doc(hidden)]
     pub centre: Centre,
     /// Sorted by measure id.
+    #[doc(hidden)]
     pub measures: Vec<CompiledMeasure>,
+    /// `ids[i]` is the id of `measures[i]`.
+    #[doc(hidden)]
+    pub ids: Vec<MeasureId>,
+    #[doc(hidden)]
     pub hash: String,
     pub(crate) interner: Interner,
     pub(crate) engine: Engine,
@@ -68,12 +81,22 @@ pub(crate) fn assemble(
     }
     let engine = engine::build();
     let scope = compile::compile_scope(&schema);
+    let ids = measures
+        .iter()
+        .map(|m| {
+            MeasureId::new(&m.id).ok_or_else(|| CompileBug {
+                measure: m.id.clone(),
+                error: "a checked measure id is not of the form `M001`".into(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let measures = measures
         .into_iter()
         .map(|m| compile::measure(&engine, &scope, &schema, &interner, m))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Catalog {
         program: Program::new(&measures),
+        ids,
         schema,
         centre,
         measures,
@@ -84,10 +107,37 @@ pub(crate) fn assemble(
 }
 
 impl Catalog {
-    pub fn measure(&self, id: &str) -> Option<&CompiledMeasure> {
+    /// The content hash of the rules the catalog was built from; every answer carries it.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The profile vocabulary (`schema.toml`) profiles are checked against.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The enterprise service centre (`centre.toml`): zones, windows, 一类事 scenarios.
+    pub fn centre(&self) -> &Centre {
+        &self.centre
+    }
+
+    /// Every measure, checked, in id order.
+    pub fn measures(&self) -> impl ExactSizeIterator<Item = &Measure> + '_ {
+        self.measures.iter().map(|cm| &cm.measure)
+    }
+
+    /// The measure with this id, if the catalog has it.
+    pub fn measure(&self, id: &str) -> Option<&Measure> {
+        self.index_of(id).map(|i| &self.measures[i].measure)
+    }
+
+    /// The position of a measure in this catalog's compiled form (not stable across
+    /// catalog versions: answers name measures by id).
+    #[doc(hidden)]
+    pub fn index_of(&self, id: &str) -> Option<usize> {
         self.measures
             .binary_search_by(|m| m.measure.id.as_str().cmp(id))
             .ok()
-            .map(|i| &self.measures[i])
     }
 }

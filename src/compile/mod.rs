@@ -89,7 +89,7 @@ pub enum Lowered {
 
 /// The one place a generated script failed to compile: that is a bug in this crate,
 /// not in the rule, and is reported as such.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error(
     "internal error: the script generated for {measure} does not compile ({error}); please report this bug"
 )]

@@ -29,6 +29,7 @@ use crate::eval::columns::Columns;
 use crate::eval::columns::Row;
 use crate::profile::enterprise::Profile;
 use crate::profile::schema::FieldType;
+use crate::rules::id::MeasureId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,8 +67,12 @@ pub enum Status {
 /// The result of one (enterprise, measure) pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureResult {
-    /// Index into `Catalog::measures`.
-    pub measure: usize,
+    /// The measure, by id: look it up with [`Catalog::measure`].
+    pub measure: MeasureId,
+    /// The measure's position in the catalog that produced this result; meaningless
+    /// against another catalog version.
+    #[doc(hidden)]
+    pub index: usize,
     pub outcome: Outcome,
     /// The benefit, after its cap, rounded to 0.01, when eligible and the measure has one.
     pub amount: Option<f64>,
@@ -88,9 +93,15 @@ pub struct MeasureResult {
 impl MeasureResult {
     /// A decided pair with its marks and what it reported; the pair's error text is
     /// taken, not copied.
-    fn of(pair: &mut Pair, marks: Marks, (errors, missing_fields): Reported) -> MeasureResult {
+    fn of(
+        measure: MeasureId,
+        pair: &mut Pair,
+        marks: Marks,
+        (errors, missing_fields): Reported,
+    ) -> MeasureResult {
         MeasureResult {
-            measure: pair.measure,
+            measure,
+            index: pair.measure,
             outcome: pair.outcome,
             amount: pair.amount,
             in_effect: pair.in_effect,
@@ -297,6 +308,14 @@ impl std::str::FromStr for EngineKind {
             _ => Err(format!("unknown engine `{s}`: expected `native` or `rhai`")),
         }
     }
+}
+
+/// How [`Catalog::recommend_with`] and [`Catalog::evaluate_batch_with`] evaluate; the
+/// default is what [`Catalog::recommend`] and [`Catalog::evaluate_batch`] use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Which engine runs the `when` clauses and benefits; both give the same answers.
+    pub engine: EngineKind,
 }
 
 /// Enterprises per block of a [`Catalog::sweep`]: enough to amortise scheduling, few
@@ -701,7 +720,12 @@ impl<'c> Subject<'_, 'c, '_> {
     /// One measure decided, with everything an explanation needs.
     pub fn result(&mut self, index: usize) -> MeasureResult {
         let mut pair = self.pair(index);
-        MeasureResult::of(&mut pair, self.ev.marks, self.reported())
+        MeasureResult::of(
+            self.ev.catalog.ids[pair.measure],
+            &mut pair,
+            self.ev.marks,
+            self.reported(),
+        )
     }
 
     /// The last pair's error texts and missing field names, owned.
@@ -772,7 +796,7 @@ impl<'c> Subject<'_, 'c, '_> {
                     .get_mut(*extra)
                     .map(std::mem::take)
                     .unwrap_or_default();
-                MeasureResult::of(pair, *marks, reported)
+                MeasureResult::of(catalog.ids[pair.measure], pair, *marks, reported)
             })
             .collect()
     }
@@ -824,18 +848,18 @@ fn rank(outcome: Outcome, near_miss: Option<usize>) -> u8 {
 impl Catalog {
     /// Every measure for one enterprise, ranked, with reasons; the native engine.
     pub fn recommend(&self, profile: &Profile, as_of: Date) -> Recommendation {
-        self.recommend_with(profile, as_of, EngineKind::Native)
+        self.recommend_with(profile, as_of, &EvalOptions::default())
     }
 
-    /// [`Catalog::recommend`] with the engine chosen.
+    /// [`Catalog::recommend`] with options.
     pub fn recommend_with(
         &self,
         profile: &Profile,
         as_of: Date,
-        engine: EngineKind,
+        opts: &EvalOptions,
     ) -> Recommendation {
         let prepared = self.prepare(profile);
-        let results = Evaluator::with_options(self, engine, false)
+        let results = Evaluator::with_options(self, opts.engine, false)
             .subject(prepared.row(), as_of)
             .ranked();
         Recommendation {
@@ -849,16 +873,17 @@ impl Catalog {
     /// Every enterprise against every measure, in parallel; the results are in input
     /// order and catalog order whatever the number of threads.
     pub fn evaluate_batch(&self, profiles: &[Profile], as_of: Date) -> Vec<Vec<MeasureResult>> {
-        self.evaluate_batch_with(profiles, as_of, EngineKind::Native)
+        self.evaluate_batch_with(profiles, as_of, &EvalOptions::default())
     }
 
-    /// [`Catalog::evaluate_batch`] with the engine chosen.
+    /// [`Catalog::evaluate_batch`] with options.
     pub fn evaluate_batch_with(
         &self,
         profiles: &[Profile],
         as_of: Date,
-        engine: EngineKind,
+        opts: &EvalOptions,
     ) -> Vec<Vec<MeasureResult>> {
+        let engine = opts.engine;
         let columns = Columns::new(self, profiles);
         (0..columns.len())
             .into_par_iter()
@@ -1007,7 +1032,7 @@ mod tests {
     ) {
         for (r, g) in reference.iter().zip(got) {
             for (a, b) in r.iter().zip(g) {
-                if a.measure != bad {
+                if a.index != bad {
                     assert_eq!(a, b);
                 }
                 if b.outcome == Outcome::Error {
@@ -1027,18 +1052,16 @@ mod tests {
             let ranked = c.recommend(&p, as_of).results;
             let mut plain = ranked.clone();
             plain.reverse();
-            let yuan = |r: &MeasureResult| {
-                r.amount_yuan(&c.measures[r.measure].measure)
-                    .unwrap_or(-1.0)
-            };
+            let yuan =
+                |r: &MeasureResult| r.amount_yuan(&c.measures[r.index].measure).unwrap_or(-1.0);
             plain.sort_by(|a, b| {
                 rank(a.outcome, a.near_miss)
                     .cmp(&rank(b.outcome, b.near_miss))
                     .then(yuan(b).total_cmp(&yuan(a)))
                     .then(b.score().cmp(&a.score()))
-                    .then(a.measure.cmp(&b.measure))
+                    .then(a.index.cmp(&b.index))
             });
-            let ids = |rs: &[MeasureResult]| rs.iter().map(|r| r.measure).collect::<Vec<_>>();
+            let ids = |rs: &[MeasureResult]| rs.iter().map(|r| r.index).collect::<Vec<_>>();
             assert_eq!(ids(&ranked), ids(&plain), "{}", p.id);
         }
     }
@@ -1048,7 +1071,13 @@ mod tests {
         let reference = hostile();
         let profiles = population(&reference);
         let as_of = jiff::civil::date(2025, 6, 30);
-        let want = reference.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+        let want = reference.evaluate_batch_with(
+            &profiles,
+            as_of,
+            &EvalOptions {
+                engine: EngineKind::Rhai,
+            },
+        );
 
         let mut c = hostile();
         // Replaces the catalog's `year` with one that panics on odd days.
@@ -1057,7 +1086,13 @@ mod tests {
             2000
         });
         let bad = index(&c, "M903");
-        let got = c.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+        let got = c.evaluate_batch_with(
+            &profiles,
+            as_of,
+            &EvalOptions {
+                engine: EngineKind::Rhai,
+            },
+        );
         only_measure_affected(&want, &got, bad);
         let mut errors = 0;
         for (p, results) in profiles.iter().zip(&got) {
@@ -1087,13 +1122,25 @@ mod tests {
         let profiles = population(&reference);
         let as_of = jiff::civil::date(2025, 6, 30);
         let bad = index(&reference, "M902");
-        let want = reference.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+        let want = reference.evaluate_batch_with(
+            &profiles,
+            as_of,
+            &EvalOptions {
+                engine: EngineKind::Rhai,
+            },
+        );
         // The longest and deepest expressions a rule may hold stay far under the budget.
         assert!(want.iter().all(|r| r[bad].outcome == Outcome::Eligible));
 
         let mut c = hostile();
         c.engine.set_max_operations(100);
-        let got = c.evaluate_batch_with(&profiles, as_of, EngineKind::Rhai);
+        let got = c.evaluate_batch_with(
+            &profiles,
+            as_of,
+            &EvalOptions {
+                engine: EngineKind::Rhai,
+            },
+        );
         only_measure_affected(&want, &got, bad);
         for r in &got {
             assert_eq!(r[bad].outcome, Outcome::Error);

@@ -31,7 +31,7 @@ pub struct Profile {
 }
 
 /// Why one profile was rejected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
 pub enum ProfileError {
     #[error(transparent)]
     Id(#[from] UsccError),

@@ -29,46 +29,73 @@ pub fn title(m: &Measure) -> String {
     t
 }
 
+/// The `explain --format json` answer for one enterprise.
 #[derive(Debug, Serialize)]
 pub struct ExplainJson<'a> {
+    /// The enterprise's 统一社会信用代码.
     pub enterprise_id: &'a str,
+    /// The evaluation date, `YYYY-MM-DD`.
     pub as_of: String,
+    /// The hash of the catalog that answered.
     pub catalog_hash: &'a str,
+    /// Every measure, ranked as [`Recommendation::results`].
     pub results: Vec<ResultJson<'a>>,
 }
 
+/// One measure's outcome for the enterprise, with its reasons.
 #[derive(Debug, Serialize)]
 pub struct ResultJson<'a> {
+    /// The measure id, e.g. `M017`.
     pub measure_id: &'a str,
+    /// The measure's short title ([`title`]).
     pub title: String,
+    /// The article (条) of the 32 the measure belongs to.
     pub article: u32,
+    /// The article's title.
     pub article_title: &'a str,
+    /// Eligible, not eligible, undetermined or error.
     pub outcome: Outcome,
+    /// The benefit in yuan, when eligible and counted in yuan.
     pub amount_yuan: Option<f64>,
+    /// The benefit in its own unit, when eligible and the measure has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub benefit: Option<BenefitJson<'a>>,
+    /// Labels of the conditions that decided a `not_eligible` outcome.
     pub failed: Vec<&'a str>,
+    /// Fields whose absence left the outcome undetermined.
     pub missing_fields: Vec<String>,
+    /// The one condition whose failure alone stands in the way.
     pub near_miss: Option<&'a str>,
+    /// Whether the measure is granted without application (免申即享).
     pub auto_grant: bool,
+    /// How many conditions held (specificity, for ranking).
     pub score: usize,
+    /// Every condition with its status, in evaluation order.
     pub conditions: Vec<ConditionJson<'a>>,
+    /// The error that made the outcome `error`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
+/// A benefit amount in its unit.
 #[derive(Debug, Serialize)]
 pub struct BenefitJson<'a> {
+    /// The amount after its cap, rounded to 0.01.
     pub amount: f64,
+    /// Yuan, 亩 or a plot ratio.
     pub unit: Unit,
+    /// The benefit's Chinese label.
     pub label: &'a str,
 }
 
+/// One condition's status.
 #[derive(Debug, Serialize)]
 pub struct ConditionJson<'a> {
+    /// The condition's Chinese label.
     pub label: &'a str,
     /// 0 for the base conditions, n for the n-th alternative.
     pub group: usize,
+    /// `passed`, `failed`, `missing_data`, `not_evaluated` or `error`.
     pub status: &'static str,
 }
 
@@ -82,6 +109,8 @@ fn status_str(s: &Status) -> &'static str {
     }
 }
 
+/// One result in the `explain --format json` shape.
+#[doc(hidden)]
 pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson<'a> {
     let m = &cm.measure;
     let benefit = match (&m.benefit, r.amount) {
@@ -119,6 +148,7 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
     }
 }
 
+/// The `explain --format json` answer: every result of `rec`, in its order.
 pub fn to_json<'a>(catalog: &'a Catalog, rec: &'a Recommendation) -> ExplainJson<'a> {
     ExplainJson {
         enterprise_id: &rec.enterprise_id,
@@ -127,7 +157,7 @@ pub fn to_json<'a>(catalog: &'a Catalog, rec: &'a Recommendation) -> ExplainJson
         results: rec
             .results
             .iter()
-            .map(|r| result_json(&catalog.measures[r.measure], r))
+            .map(|r| result_json(&catalog.measures[r.index], r))
             .collect(),
     }
 }
@@ -153,7 +183,7 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
         count(Outcome::Error),
     );
     for r in &rec.results {
-        let cm = &catalog.measures[r.measure];
+        let cm = &catalog.measures[r.index];
         let m = &cm.measure;
         let mark = match r.outcome {
             Outcome::Eligible => "✔",

@@ -10,28 +10,42 @@ use crate::eval::Outcome;
 use crate::eval::Status;
 use crate::rules::ir::Expect;
 
+/// A rule example whose outcome was not the one it expects.
 #[derive(Debug, Serialize)]
 pub struct Failure {
+    /// The measure id.
     pub measure: String,
+    /// The example's name.
     pub example: String,
+    /// The outcome the example expects.
     pub expected: String,
+    /// The outcome the evaluator gave.
     pub got: String,
 }
 
+/// A condition the examples never saw both passing and failing.
 #[derive(Debug, Serialize)]
 pub struct Uncovered {
+    /// The measure id.
     pub measure: String,
+    /// The condition's label.
     pub label: String,
     /// `true` or `false`: the value no example produced.
     pub never_seen: bool,
 }
 
+/// What `policy-match test` found over every measure's examples.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
+    /// Examples run.
     pub examples: usize,
+    /// Examples whose outcome was the expected one.
     pub passed: usize,
+    /// The others.
     pub failures: Vec<Failure>,
+    /// Conditions of the catalog.
     pub conditions: usize,
+    /// Conditions not covered both ways.
     pub uncovered: Vec<Uncovered>,
 }
 

@@ -11,10 +11,15 @@ use crate::compile::catalog::Catalog;
 /// What to count measures by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum By {
+    /// By service-centre zone (专区).
     Zone,
+    /// By window (窗口).
     Window,
+    /// By 一类事 scenario.
     Scenario,
+    /// By lead department (a measure with two counts under each).
     Department,
+    /// By article (条) of the 32.
     Article,
 }
 
@@ -45,6 +50,7 @@ pub fn counts(catalog: &Catalog, by: By) -> BTreeMap<String, usize> {
     out
 }
 
+/// What happens to a measure's effective window on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
@@ -54,13 +60,20 @@ pub enum Event {
     Closes,
 }
 
+/// One day's event of the service calendar (企业服务日历).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CalendarEntry {
+    /// The day.
     pub date: Date,
+    /// Opens or closes.
     pub event: Event,
+    /// The measure id.
     pub measure_id: String,
+    /// The measure's short title.
     pub title: String,
+    /// Its zone (专区).
     pub zone: String,
+    /// Its window (窗口).
     pub window: String,
 }
 

@@ -4,6 +4,7 @@
 
 pub mod centre;
 pub mod check;
+pub mod id;
 pub mod ir;
 pub mod sources;
 pub mod syntax;

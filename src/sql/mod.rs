@@ -72,8 +72,11 @@ use crate::rules::ir::Test;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{measure}: `{expr}` has no exact SQL translation: {reason}")]
 pub struct SqlError {
+    /// The measure id.
     pub measure: String,
+    /// The expression as written.
     pub expr: String,
+    /// Why it has no exact translation.
     pub reason: String,
 }
 
@@ -1094,7 +1097,7 @@ mod tests {
             label: "c".into(),
             test,
         };
-        let mut m = catalog.measure("M017").expect("M017").measure.clone();
+        let mut m = catalog.measure("M017").expect("M017").clone();
         m.eligibility = Eligibility {
             base: Group {
                 label: None,

@@ -173,10 +173,10 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
                 let mine = claims.remove(&p.id).unwrap_or_default();
                 let claimed: HashSet<&str> = mine.iter().map(|c| c.measure.as_str()).collect();
                 for r in rs {
-                    let cm = &catalog.measures[r.measure];
+                    let cm = &catalog.measures[r.index];
                     let yuan = r.amount_yuan(&cm.measure);
                     if r.outcome == Outcome::Eligible
-                        && benefit(r.measure)
+                        && benefit(r.index)
                         && !claimed.contains(cm.measure.id.as_str())
                     {
                         missed.push(vec![

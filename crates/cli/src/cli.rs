@@ -360,7 +360,10 @@ fn dispatch(cli: &Cli) -> u8 {
             emit,
             as_of,
         } => {
-            let picked = match measure.as_deref().map(|id| (id, catalog.measure(id))) {
+            let picked = match measure
+                .as_deref()
+                .map(|id| (id, catalog.index_of(id).map(|i| &catalog.measures[i])))
+            {
                 None => None,
                 Some((_, Some(cm))) => Some(cm),
                 Some((id, None)) => {
@@ -430,7 +433,11 @@ fn dispatch(cli: &Cli) -> u8 {
                     ),
                 );
             };
-            let rec = catalog.recommend_with(p, as_of.unwrap_or_else(crate::clock::today), *engine);
+            let rec = catalog.recommend_with(
+                p,
+                as_of.unwrap_or_else(crate::clock::today),
+                &policy_match::EvalOptions { engine: *engine },
+            );
             match format {
                 TextFormat::Text => print!("{}", explain::to_text(&catalog, &p.name, &rec)),
                 TextFormat::Json => print_json(&explain::to_json(&catalog, &rec)),

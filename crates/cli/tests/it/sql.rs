@@ -90,7 +90,7 @@ fn the_query_is_one_well_formed_statement() {
 #[test]
 fn one_measure_or_none() {
     let catalog = catalog();
-    let m017 = &catalog.measure("M017").expect("M017").measure;
+    let m017 = catalog.measure("M017").expect("M017");
     let q = policy_match::sql::push_query(&catalog, [m017], date(2025, 6, 30)).expect("sql");
     assert!(
         q.contains("THEN 'M017' END") && !q.contains("'M001'"),
@@ -98,7 +98,7 @@ fn one_measure_or_none() {
     );
     assert!(q.contains("\"energy_intensity\" IS NOT NULL"), "{q}");
     // Out of its window, a measure contributes nothing: an empty query of the same shape.
-    let m096 = &catalog.measure("M096").expect("M096").measure;
+    let m096 = catalog.measure("M096").expect("M096");
     let q = policy_match::sql::push_query(&catalog, [m096], date(2025, 6, 30)).expect("sql");
     assert!(!q.contains("'M096'") && q.contains("WHERE FALSE"), "{q}");
 }

@@ -64,8 +64,20 @@ pub fn rules(data: &[u8]) {
     match Catalog::from_sources(&sources) {
         Ok(catalog) => {
             for profile in fixture_profiles(&catalog) {
-                let native = catalog.recommend_with(&profile, AS_OF, EngineKind::Native);
-                let rhai = catalog.recommend_with(&profile, AS_OF, EngineKind::Rhai);
+                let native = catalog.recommend_with(
+                    &profile,
+                    AS_OF,
+                    &policy_match::EvalOptions {
+                        engine: EngineKind::Native,
+                    },
+                );
+                let rhai = catalog.recommend_with(
+                    &profile,
+                    AS_OF,
+                    &policy_match::EvalOptions {
+                        engine: EngineKind::Rhai,
+                    },
+                );
                 assert_eq!(native.results, rhai.results, "{}", profile.id);
             }
         }
