@@ -4,7 +4,6 @@
 //! and replayed here.
 
 use crate::support::fuzz_entry as entry;
-use std::path::Path;
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
@@ -91,7 +90,7 @@ fn edits(max: usize) -> impl Strategy<Value = Vec<(u8, usize, u8)>> {
     prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..max)
 }
 
-static RULE_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| entry::rule_seeds(root()));
+static RULE_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| entry::rule_seeds(&root()));
 static CSV: LazyLock<Vec<u8>> = LazyLock::new(|| entry::population_seed("csv", 24));
 static JSONL: LazyLock<Vec<u8>> = LazyLock::new(|| entry::population_seed("jsonl", 24));
 static PARQUET: LazyLock<Vec<u8>> = LazyLock::new(|| entry::population_seed("parquet", 24));
