@@ -335,3 +335,47 @@ fn a_failing_rule_example_names_measure_and_example_and_exits_4() {
         "{text}"
     );
 }
+
+/// Runs `args` with stdout piped, reads three lines, closes the pipe and waits: the
+/// command must end quietly with exit 0, as `policy-match list | head -3` should.
+fn read_three_lines_then_close(args: &[&str]) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("policy-match"))
+        .current_dir(root())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    for _ in 0..3 {
+        lines.next().expect("a line").expect("utf-8");
+    }
+    drop(lines);
+    let out = child.wait_with_output().expect("waits");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{args:?}: {err}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    read_three_lines_then_close(&["list"]);
+    // More than a pipe's buffer (64 KiB) and the writer's: the command is still writing
+    // when the pipe closes, whatever the scheduling.
+    read_three_lines_then_close(&["list", "--format", "json"]);
+    read_three_lines_then_close(&[
+        "explain",
+        "--enterprises",
+        PROFILES,
+        "--id",
+        YONGFENG,
+        "--as-of",
+        "2025-06-30",
+        "--format",
+        "json",
+    ]);
+}

@@ -1,0 +1,82 @@
+//! `list`: the measures as a table or JSON, or (`--by`) their counts per key.
+
+use serde::Serialize;
+
+use policy_match::compile::catalog::Catalog;
+use policy_match::report::explain;
+use policy_match::report::views::{self, By};
+
+use crate::args::{ListArgs, ListFormat};
+use crate::exit::{EXIT_OK, Outcome};
+use crate::out::Out;
+
+pub fn run(catalog: &Catalog, args: &ListArgs, out: &mut Out) -> Outcome {
+    match (args.by, args.format) {
+        (None, ListFormat::Table) => measures_table(catalog, out)?,
+        (None, ListFormat::Json) => out.json(&items(catalog))?,
+        (Some(by), format) => counts(catalog, by.into(), format, out)?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// One measure in `list --format json`: the measure, its title and condition labels.
+#[derive(Serialize)]
+struct ListItem<'a> {
+    #[serde(flatten)]
+    measure: &'a policy_match::rules::ir::Measure,
+    title: String,
+    conditions: Vec<&'a str>,
+}
+
+fn items(catalog: &Catalog) -> Vec<ListItem<'_>> {
+    catalog
+        .measures
+        .iter()
+        .map(|cm| ListItem {
+            measure: &cm.measure,
+            title: explain::title(&cm.measure),
+            conditions: cm.conditions.iter().map(|c| c.label.as_str()).collect(),
+        })
+        .collect()
+}
+
+fn measures_table(catalog: &Catalog, out: &mut Out) -> std::io::Result<()> {
+    out.line(format_args!(
+        "id    art  mode      zone / window                     scenario          title"
+    ))?;
+    for cm in &catalog.measures {
+        let m = &cm.measure;
+        let mode = if m.auto_grant() {
+            "免申即享"
+        } else {
+            "精准推送"
+        };
+        out.line(format_args!(
+            "{:<5} {:>3}  {}  {:<32}  {:<16}  {}",
+            m.id,
+            m.article,
+            mode,
+            format!("{} / {}", m.zone, m.window),
+            m.scenario.as_deref().unwrap_or("—"),
+            explain::title(m)
+        ))?;
+    }
+    Ok(())
+}
+
+fn counts(catalog: &Catalog, by: By, format: ListFormat, out: &mut Out) -> std::io::Result<()> {
+    let counts = views::counts(catalog, by);
+    match format {
+        ListFormat::Json => out.json(&counts),
+        ListFormat::Table => {
+            for (k, n) in &counts {
+                out.line(format_args!("{n:>4}  {k}"))?;
+            }
+            out.line(format_args!(
+                "{:>4}  total ({} measures)",
+                counts.values().sum::<usize>(),
+                catalog.measures.len()
+            ))
+        }
+    }
+}
