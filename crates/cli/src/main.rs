@@ -10,6 +10,7 @@ mod clock;
 mod cmd;
 mod exit;
 mod out;
+mod table;
 
 use std::process::ExitCode;
 

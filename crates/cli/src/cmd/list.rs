@@ -9,6 +9,7 @@ use policy_match::report::views::{self, By};
 use crate::args::{ListArgs, ListFormat};
 use crate::exit::{EXIT_OK, Outcome};
 use crate::out::Out;
+use crate::table::{self, Align, Column};
 
 pub fn run(catalog: &Catalog, args: &ListArgs, out: &mut Out) -> Outcome {
     match (args.by, args.format) {
@@ -40,10 +41,28 @@ fn items(catalog: &Catalog) -> Vec<ListItem<'_>> {
         .collect()
 }
 
+/// The columns of the measures table: id, article, mode, zone / window, scenario, title.
+const COLUMNS: [Column; 6] = [
+    column(0, 5, Align::Left),
+    column(1, 3, Align::Right),
+    column(2, 8, Align::Left),
+    column(2, 32, Align::Left),
+    column(2, 16, Align::Left),
+    column(2, 0, Align::Left),
+];
+
+const fn column(gap: usize, min_width: usize, align: Align) -> Column {
+    Column {
+        gap,
+        min_width,
+        align,
+    }
+}
+
+const HEADER: [&str; 6] = ["id", "art", "mode", "zone / window", "scenario", "title"];
+
 fn measures_table(catalog: &Catalog, out: &mut Out) -> std::io::Result<()> {
-    out.line(format_args!(
-        "id    art  mode      zone / window                     scenario          title"
-    ))?;
+    let mut rows = vec![HEADER.map(str::to_owned).to_vec()];
     for cm in &catalog.measures {
         let m = &cm.measure;
         let mode = if m.auto_grant() {
@@ -51,15 +70,17 @@ fn measures_table(catalog: &Catalog, out: &mut Out) -> std::io::Result<()> {
         } else {
             "精准推送"
         };
-        out.line(format_args!(
-            "{:<5} {:>3}  {}  {:<32}  {:<16}  {}",
-            m.id,
-            m.article,
-            mode,
+        rows.push(vec![
+            m.id.clone(),
+            m.article.to_string(),
+            mode.to_owned(),
             format!("{} / {}", m.zone, m.window),
-            m.scenario.as_deref().unwrap_or("—"),
-            explain::title(m)
-        ))?;
+            m.scenario.as_deref().unwrap_or("—").to_owned(),
+            explain::title(m),
+        ]);
+    }
+    for line in table::layout(&COLUMNS, &rows) {
+        out.line(format_args!("{line}"))?;
     }
     Ok(())
 }
