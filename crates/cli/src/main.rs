@@ -1,12 +1,64 @@
 //! `policy-match`: the command line over the core library and the batch crate.
+//!
+//! [`run`] parses the arguments ([`args`]), loads the catalog ([`catalog`]) and hands it
+//! to the command ([`cmd`]), which writes through [`out`]; [`exit`] turns what came back
+//! into the exit code.
 
-mod cli;
+mod args;
+mod catalog;
 mod clock;
+mod cmd;
+mod exit;
+mod out;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
 
 // The library leaves the allocator to whoever embeds it; the command line picks one.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> std::process::ExitCode {
-    cli::run()
+fn main() -> ExitCode {
+    ExitCode::from(run())
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+fn run() -> u8 {
+    init_logging();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` go to stdout and succeed; bad arguments are fatal.
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::EXIT_FATAL
+            } else {
+                exit::EXIT_OK
+            };
+        }
+    };
+    let catalog = match catalog::load(cli.rules.as_deref(), cli.error_format) {
+        Ok(catalog) => catalog,
+        Err(code) => return code,
+    };
+    let mut out = out::Out::stdout();
+    cmd::run(&cli.command, &catalog, &mut out)
+        .and_then(|code| {
+            out.flush()?;
+            Ok(code)
+        })
+        .unwrap_or_else(|failure| exit::report(failure, cli.error_format))
+}
+
+/// Structured logs on stderr, silent unless RUST_LOG asks (e.g. RUST_LOG=policy_match=info).
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
 }

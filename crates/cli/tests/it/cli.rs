@@ -335,3 +335,86 @@ fn a_failing_rule_example_names_measure_and_example_and_exits_4() {
         "{text}"
     );
 }
+
+/// Runs `args` with stdout piped, reads three lines, closes the pipe and waits: the
+/// command must end quietly with exit 0, as `policy-match list | head -3` should.
+fn read_three_lines_then_close(args: &[&str]) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("policy-match"))
+        .current_dir(root())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    for _ in 0..3 {
+        lines.next().expect("a line").expect("utf-8");
+    }
+    drop(lines);
+    let out = child.wait_with_output().expect("waits");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{args:?}: {err}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    read_three_lines_then_close(&["list"]);
+    // More than a pipe's buffer (64 KiB) and the writer's: the command is still writing
+    // when the pipe closes, whatever the scheduling.
+    read_three_lines_then_close(&["list", "--format", "json"]);
+    read_three_lines_then_close(&[
+        "explain",
+        "--enterprises",
+        PROFILES,
+        "--id",
+        YONGFENG,
+        "--as-of",
+        "2025-06-30",
+        "--format",
+        "json",
+    ]);
+}
+
+#[test]
+fn list_columns_line_up_in_display_width() {
+    use unicode_width::UnicodeWidthStr as _;
+    let out = cmd().arg("list").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Columns: id, art (aligned right), mode, zone / window, scenario, title, two spaces or
+    // more apart. For each, where it starts (art: where it ends) in display columns.
+    let columns = |line: &str| -> Vec<usize> {
+        let mut fields: Vec<(usize, usize)> = Vec::new(); // byte ranges
+        let mut start = 0;
+        while fields.len() < 5 {
+            let rest = &line[start..];
+            let end = rest.find("  ").map_or(line.len(), |i| start + i);
+            fields.push((start, end));
+            let next = line[end..].trim_start_matches(' ');
+            start = line.len() - next.len();
+        }
+        fields.push((start, line.len()));
+        let at = |byte: usize| line[..byte].width();
+        let mut cols: Vec<usize> = fields.iter().map(|&(s, _)| at(s)).collect();
+        cols[1] = at(fields[1].1);
+        cols
+    };
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header");
+    let want = columns(header);
+    assert_eq!(want.len(), 6, "{header}");
+    let mut rows = 0;
+    for line in lines {
+        assert_eq!(columns(line), want, "\n{header}\n{line}");
+        rows += 1;
+    }
+    let catalog = policy_match::Catalog::builtin().unwrap();
+    assert_eq!(rows, catalog.measures.len());
+    // Chinese text in the padded columns: the test is not about ASCII alone.
+    assert!(text.lines().any(|l| l.contains("要素保障专区")), "{text}");
+}

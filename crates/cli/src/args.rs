@@ -1,0 +1,265 @@
+//! The arguments, as clap parses them: the global flags in [`Cli`], then one struct per
+//! command that takes any.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+
+use policy_match::dates::parse_date;
+use policy_match::eval::EngineKind;
+use policy_match::report::views::By;
+
+#[derive(Parser)]
+#[command(
+    name = "policy-match",
+    version,
+    about = "Policy-eligibility engine for Keqiao's 民营经济32条: 政策找企业 and 免申即享"
+)]
+pub struct Cli {
+    /// Rules directory (schema.toml and measures/); default: the built-in Keqiao catalog.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// How errors and diagnostics are printed on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    pub error_format: ErrorFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ErrorFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+// The doc comment of each variant is the command's help; the argument structs carry none,
+// so that it stays the variant's.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check the catalog: every diagnostic, located, with a help line.
+    Check,
+    /// List the measures, or count them by zone, window, scenario, department or article.
+    List(ListArgs),
+    /// The service calendar (企业服务日历): measures whose effective window opens or closes soon.
+    Calendar(CalendarArgs),
+    /// Print the rhai script a measure compiles to, or (`--emit sql`) one SQL query, for
+    /// DuckDB and PostgreSQL, giving the push list of `match` over a table `profiles`.
+    Compile(CompileArgs),
+    /// Explain every measure's outcome for one enterprise.
+    Explain(ExplainArgs),
+    /// Run the examples written beside the rules, with condition coverage.
+    Test(TestArgs),
+    /// Nightly batch: every enterprise against every measure; writes pushes, grants,
+    /// near misses, undetermined pairs, errors, rejects and summary.json into DIR.
+    Match(MatchArgs),
+    /// Risk scans: 应享未享 (eligible, no claim) and 不应享而享 (a claim, not eligible).
+    Audit(AuditArgs),
+    /// Write a synthetic Keqiao-like population (CSV, Parquet or JSON Lines by extension).
+    Gen(GenArgs),
+}
+
+// `list`
+#[derive(Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Print counts per key instead of the measures.
+    #[arg(long, value_enum)]
+    pub by: Option<ByArg>,
+}
+
+/// `list --by`: what to count measures by.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ByArg {
+    Zone,
+    Window,
+    Scenario,
+    Department,
+    Article,
+}
+
+impl From<ByArg> for By {
+    fn from(b: ByArg) -> By {
+        match b {
+            ByArg::Zone => By::Zone,
+            ByArg::Window => By::Window,
+            ByArg::Scenario => By::Scenario,
+            ByArg::Department => By::Department,
+            ByArg::Article => By::Article,
+        }
+    }
+}
+
+// `calendar`
+#[derive(Args)]
+pub struct CalendarArgs {
+    /// First day of the period, YYYY-MM-DD; default today.
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
+    pub as_of: Option<Date>,
+    /// Length of the period in days.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i32).range(0..=36_600))]
+    pub days: i32,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+// `compile`
+#[derive(Args)]
+pub struct CompileArgs {
+    /// Measure id, e.g. M017; required for `--emit rhai`. With `--emit sql`, the query
+    /// covers this measure only; without it, every measure.
+    pub measure: Option<String>,
+    #[arg(long, value_enum, default_value_t = Emit::Rhai)]
+    pub emit: Emit,
+    /// Evaluation date of `--emit sql`, YYYY-MM-DD; default today (China Standard Time).
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
+    pub as_of: Option<Date>,
+}
+
+/// What `compile` prints.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Emit {
+    /// The whole rhai script of one measure.
+    Rhai,
+    /// One SQL query returning the push list (enterprise_id, measure_id).
+    Sql,
+}
+
+// `explain`
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// Enterprise profiles, JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub enterprises: PathBuf,
+    /// The enterprise's 统一社会信用代码.
+    #[arg(long, value_name = "USCC")]
+    pub id: String,
+    /// Evaluation date, YYYY-MM-DD; default today (China Standard Time).
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
+    pub as_of: Option<Date>,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+    /// `native` (lowered expressions, rhai where not covered) or `rhai` (every expression).
+    #[arg(long, value_name = "ENGINE", default_value = "native")]
+    pub engine: EngineKind,
+}
+
+// `test`
+#[derive(Args)]
+pub struct TestArgs {
+    /// `as_of` for examples that do not set one; default today.
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
+    pub as_of: Option<Date>,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+}
+
+// `match`
+#[derive(Args)]
+pub struct MatchArgs {
+    /// Population: .csv, .parquet or .jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub enterprises: PathBuf,
+    /// Output folder; replaced whole, only when the run completes.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Evaluation date, YYYY-MM-DD; default today (China Standard Time).
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
+    pub as_of: Option<Date>,
+    #[arg(long, value_enum, default_value_t = OutFormatArg::Csv)]
+    pub format: OutFormatArg,
+    /// The previous run's output folder: adds pushes_new and pushes_revoked.
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
+    /// Process only shard K of N (0-based), by a stable hash of the id.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<policy_match_batch::shard::Shard>,
+    /// Worker threads; default: all cores.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Rows read and evaluated at a time.
+    #[arg(long, default_value_t = policy_match_batch::run::DEFAULT_CHUNK_ROWS)]
+    pub chunk_rows: usize,
+    /// `native` (lowered expressions, rhai where not covered) or `rhai` (every expression).
+    #[arg(long, value_name = "ENGINE", default_value = "native")]
+    pub engine: EngineKind,
+    /// Evaluate every pair in full, without the tag-word prefilter (same outputs).
+    #[arg(long)]
+    pub no_prefilter: bool,
+    /// Write only these result tables (comma-separated): pushes, grants, near_misses,
+    /// undetermined, errors (the default), and push_ids (the push list as its two id
+    /// columns). Only what they need is kept while running; the summary still counts
+    /// everything, and rejects are always written.
+    #[arg(long, value_name = "TABLES", value_delimiter = ',', value_parser = table_arg)]
+    pub tables: Option<Vec<String>>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutFormatArg {
+    Csv,
+    Parquet,
+}
+
+// `audit`
+#[derive(Args)]
+pub struct AuditArgs {
+    /// Population: .csv, .parquet or .jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub enterprises: PathBuf,
+    /// Benefits enjoyed: CSV with enterprise_id, measure_id[, amount_yuan].
+    #[arg(long, value_name = "FILE")]
+    pub claims: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, value_name = "DATE", value_parser = date_arg)]
+    pub as_of: Option<Date>,
+}
+
+// `gen`
+#[derive(Args)]
+pub struct GenArgs {
+    #[arg(long)]
+    pub count: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fraction of rows made invalid on purpose, e.g. 0.02.
+    #[arg(long, default_value_t = 0.0)]
+    pub bad_rows: f64,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+fn table_arg(s: &str) -> Result<String, String> {
+    let tables = policy_match_batch::run::RESULT_TABLES;
+    if tables.contains(&s) {
+        Ok(s.to_owned())
+    } else {
+        let hint = policy_match::diag::did_you_mean(s, tables)
+            .map(|t| format!("; did you mean `{t}`?"))
+            .unwrap_or_default();
+        Err(format!(
+            "`{s}` is not a result table ({}){hint}",
+            tables.join(", ")
+        ))
+    }
+}
+
+fn date_arg(s: &str) -> Result<Date, String> {
+    parse_date(s).ok_or_else(|| format!("`{s}` is not a date YYYY-MM-DD"))
+}

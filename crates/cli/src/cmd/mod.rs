@@ -1,0 +1,33 @@
+//! The commands, one module each. Each `run` takes the loaded catalog, its arguments and
+//! stdout, and returns the exit code (see `crate::exit`).
+
+mod audit;
+mod calendar;
+mod check;
+mod compile;
+mod explain;
+mod r#gen;
+mod list;
+mod match_;
+mod test;
+
+use policy_match::compile::catalog::Catalog;
+
+use crate::args::Command;
+use crate::exit::Outcome;
+use crate::out::Out;
+
+/// Runs `command` over `catalog`.
+pub fn run(command: &Command, catalog: &Catalog, out: &mut Out) -> Outcome {
+    match command {
+        Command::Check => check::run(catalog, out),
+        Command::List(args) => list::run(catalog, args, out),
+        Command::Calendar(args) => calendar::run(catalog, args, out),
+        Command::Compile(args) => compile::run(catalog, args, out),
+        Command::Explain(args) => explain::run(catalog, args, out),
+        Command::Test(args) => test::run(catalog, args, out),
+        Command::Match(args) => match_::run(catalog, args),
+        Command::Audit(args) => audit::run(catalog, args),
+        Command::Gen(args) => r#gen::run(catalog, args),
+    }
+}
