@@ -162,6 +162,7 @@ impl Schema {
             }]
         })?;
         let mut diags = Vec::new();
+        // A literal pattern, tested by every catalog load: it cannot fail to compile.
         let ident = Regex::new("^[a-z][a-z0-9_]*$").expect("static regex");
         let mut namespaces = BTreeMap::new();
         for (name, ns) in raw.tags {
@@ -317,5 +318,6 @@ impl Schema {
 #[doc(hidden)]
 pub fn builtin_for_tests() -> Schema {
     let text: Arc<str> = include_str!("../../rules/schema.toml").into();
+    // The embedded file is the one every test loads: a parse failure fails them all.
     Schema::parse("schema.toml", &text).expect("rules/schema.toml parses")
 }

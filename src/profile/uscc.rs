@@ -54,6 +54,7 @@ pub fn validate(code: &str) -> Result<(), UsccError> {
             });
         }
     }
+    // Every character was checked against the GB 32100 set above.
     let expected = check_char(&code[..17]).expect("characters checked above");
     let found = code.as_bytes()[17] as char;
     if found != expected {

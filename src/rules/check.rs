@@ -204,6 +204,7 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
         id: Some(raw.id.get_ref().clone()),
         diags: Vec::new(),
     };
+    // A literal pattern: it cannot fail to compile.
     let id_re = Regex::new("^M[0-9]{3}$").expect("static regex");
     let id = raw.id.get_ref().clone();
     if !id_re.is_match(&id) {

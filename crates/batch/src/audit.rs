@@ -255,6 +255,7 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
     for t in [&missed, &wrongly, &differs, &claim_rejects] {
         out.write(&format!("{}.csv", t.name), |w| t.write_csv(w))?;
     }
+    // Plain data (strings, numbers, maps with string keys) always serialises.
     let json = serde_json::to_string_pretty(&sum).expect("plain data serialises");
     out.write("summary.json", |w| {
         use std::io::Write;

@@ -33,6 +33,7 @@ fn invalid(message: String) -> io::Error {
 // ------------------------------------------------------------------------ JSON Lines
 
 fn push_json_str(buf: &mut Vec<u8>, s: &str) {
+    // Writing a string to a Vec cannot fail.
     serde_json::to_writer(&mut *buf, s).expect("writing to a Vec cannot fail");
 }
 

@@ -323,6 +323,7 @@ fn fill_and_write(
     );
     timings.insert("total", started.elapsed().as_millis() as u64);
     sum.timings_ms = timings;
+    // Plain data (strings, numbers, maps with string keys) always serialises.
     let summary = serde_json::to_string_pretty(&sum).expect("plain data serialises");
     out.write("summary.json", |w| {
         use std::io::Write;

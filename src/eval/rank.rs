@@ -1,0 +1,107 @@
+//! One enterprise against the whole catalog, ranked ([`Catalog::recommend`]): eligible by
+//! amount then specificity, undetermined, near misses, other not-eligible, errors.
+
+use super::*;
+
+impl Subject<'_, '_, '_> {
+    /// Every measure decided and ranked: eligible (by amount in yuan, then specificity),
+    /// undetermined, near misses, other not-eligible, errors; ties by measure index.
+    /// Amounts are compared only between benefits in yuan.
+    pub(super) fn ranked(&mut self) -> Vec<MeasureResult> {
+        let catalog = self.ev.catalog;
+        let n = catalog.measures.len();
+        // Each pair kept as plain data until its place is known, its rare owned parts
+        // aside: moving whole results through a sort costs more than deciding them.
+        let mut decided: Vec<(Pair, Marks, usize)> = Vec::with_capacity(n);
+        let mut extras: Vec<Reported> = Vec::new();
+        for i in 0..n {
+            let pair = self.pair(i);
+            let extra = if self.ev.errors.is_empty() && self.ev.missing.is_empty() {
+                usize::MAX
+            } else {
+                extras.push(self.reported());
+                extras.len() - 1
+            };
+            decided.push((pair, self.ev.marks, extra));
+        }
+        let yuan = |p: &Pair| catalog.measures[p.measure].measure.yuan(p.amount);
+        // The distinct amounts in yuan, largest first. An amount enters its result's key
+        // as its place in this list, so that the whole key is one small integer.
+        let mut amounts: Vec<f64> = decided.iter().filter_map(|(p, ..)| yuan(p)).collect();
+        amounts.sort_unstable_by(|a, b| b.total_cmp(a));
+        amounts.dedup_by(|a, b| a.total_cmp(b).is_eq());
+        // The rank, then the amount's place (none last), then the score descending (7 bits:
+        // at most 64 conditions), then the measure index, which makes every key distinct.
+        let mut keys: Vec<u64> = decided
+            .iter()
+            .map(|(p, marks, _)| {
+                let place = yuan(p).map_or(amounts.len(), |a| {
+                    amounts.partition_point(|x| x.total_cmp(&a).is_gt())
+                }) as u64;
+                let score_desc = 127 - u64::from(marks.passed.count_ones().min(127));
+                (u64::from(rank(p.outcome, p.near_miss)) << 48)
+                    | (place << 39)
+                    | (score_desc << 32)
+                    | p.measure as u64
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.iter()
+            .map(|k| {
+                let (pair, marks, extra) = &mut decided[(k & u64::from(u32::MAX)) as usize];
+                let reported = extras
+                    .get_mut(*extra)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                MeasureResult::of(catalog.ids[pair.measure], pair, *marks, reported)
+            })
+            .collect()
+    }
+}
+
+/// The ranked answer for one enterprise.
+#[derive(Debug, Clone)]
+pub struct Recommendation {
+    pub enterprise_id: String,
+    pub as_of: Date,
+    pub catalog_hash: String,
+    /// One result per measure, ranked: eligible (by amount in yuan, then specificity), undetermined,
+    /// near misses, other not-eligible, errors; ties by measure id.
+    pub results: Vec<MeasureResult>,
+}
+
+pub(super) fn rank(outcome: Outcome, near_miss: Option<usize>) -> u8 {
+    match (outcome, near_miss) {
+        (Outcome::Eligible, _) => 0,
+        (Outcome::Undetermined, _) => 1,
+        (Outcome::NotEligible, Some(_)) => 2,
+        (Outcome::NotEligible, None) => 3,
+        (Outcome::Error, _) => 4,
+    }
+}
+
+impl Catalog {
+    /// Every measure for one enterprise, ranked, with reasons; the native engine.
+    pub fn recommend(&self, profile: &Profile, as_of: Date) -> Recommendation {
+        self.recommend_with(profile, as_of, &EvalOptions::default())
+    }
+
+    /// [`Catalog::recommend`] with options.
+    pub fn recommend_with(
+        &self,
+        profile: &Profile,
+        as_of: Date,
+        opts: &EvalOptions,
+    ) -> Recommendation {
+        let prepared = self.prepare(profile);
+        let results = Evaluator::with_options(self, opts.engine, false)
+            .subject(prepared.row(), as_of)
+            .ranked();
+        Recommendation {
+            enterprise_id: profile.id.clone(),
+            as_of,
+            catalog_hash: self.hash.clone(),
+            results,
+        }
+    }
+}
