@@ -69,7 +69,7 @@ fn profile(c: &Catalog, seed: &[u8]) -> Profile {
                 1 + pick % 9,
                 pick % 10
             )),
-            FieldType::Bool => RawValue::Bool(pick % 2 == 0),
+            FieldType::Bool => RawValue::Bool(pick.is_multiple_of(2)),
         };
         fields.push((f.name.clone(), v));
     }

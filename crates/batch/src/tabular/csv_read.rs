@@ -29,7 +29,7 @@ impl<R: BufRead> CsvRecords<R> {
                 self.line += 1;
                 quotes += out[before..].iter().filter(|&&b| b == b'"').count();
                 if out.len() - start > record::MAX_RECORD_BYTES {
-                    let why = if quotes % 2 == 0 {
+                    let why = if quotes.is_multiple_of(2) {
                         ""
                     } else {
                         ": a quote opened in it is never closed"
@@ -42,7 +42,7 @@ impl<R: BufRead> CsvRecords<R> {
                         ),
                     ));
                 }
-                if quotes % 2 == 0 {
+                if quotes.is_multiple_of(2) {
                     break;
                 }
             }
