@@ -223,8 +223,8 @@ proptest! {
     ) {
         let Some(c) = catalog_with(&when, &benefit) else { return Ok(()) };
         let p = profile(&c, ints, floats, days, flag);
-        let native = c.recommend_with(&p, as_of, &policy_match::EvalOptions { engine: EngineKind::Native }).results;
-        let rhai = c.recommend_with(&p, as_of, &policy_match::EvalOptions { engine: EngineKind::Rhai }).results;
+        let native = c.recommend_with(&p, as_of, &policy_match::EvalOptions::with_engine(EngineKind::Native)).results;
+        let rhai = c.recommend_with(&p, as_of, &policy_match::EvalOptions::with_engine(EngineKind::Rhai)).results;
         prop_assert_eq!(native, rhai, "when `{}`, benefit `{}`", when, benefit);
     }
 }
@@ -297,16 +297,12 @@ fn native_equals_rhai_on_the_catalog_over_a_generated_population() {
         let native = c.evaluate_batch_with(
             &profiles,
             as_of,
-            &policy_match::EvalOptions {
-                engine: EngineKind::Native,
-            },
+            &policy_match::EvalOptions::with_engine(EngineKind::Native),
         );
         let rhai = c.evaluate_batch_with(
             &profiles,
             as_of,
-            &policy_match::EvalOptions {
-                engine: EngineKind::Rhai,
-            },
+            &policy_match::EvalOptions::with_engine(EngineKind::Rhai),
         );
         assert!(native == rhai, "engines differ on {as_of}");
     }

@@ -55,6 +55,10 @@ mod tests {
     use crate::rules::sources::Sources;
     use rhai::INT;
 
+    const RHAI: EvalOptions = EvalOptions {
+        engine: EngineKind::Rhai,
+    };
+
     fn hostile() -> Catalog {
         let mut sources = Sources::builtin();
         sources
@@ -144,13 +148,7 @@ mod tests {
         let reference = hostile();
         let profiles = population(&reference);
         let as_of = jiff::civil::date(2025, 6, 30);
-        let want = reference.evaluate_batch_with(
-            &profiles,
-            as_of,
-            &EvalOptions {
-                engine: EngineKind::Rhai,
-            },
-        );
+        let want = reference.evaluate_batch_with(&profiles, as_of, &RHAI);
 
         let mut c = hostile();
         // Replaces the catalog's `year` with one that panics on odd days.
@@ -159,13 +157,7 @@ mod tests {
             2000
         });
         let bad = index(&c, "M903");
-        let got = c.evaluate_batch_with(
-            &profiles,
-            as_of,
-            &EvalOptions {
-                engine: EngineKind::Rhai,
-            },
-        );
+        let got = c.evaluate_batch_with(&profiles, as_of, &RHAI);
         only_measure_affected(&want, &got, bad);
         let mut errors = 0;
         for (p, results) in profiles.iter().zip(&got) {
@@ -195,25 +187,13 @@ mod tests {
         let profiles = population(&reference);
         let as_of = jiff::civil::date(2025, 6, 30);
         let bad = index(&reference, "M902");
-        let want = reference.evaluate_batch_with(
-            &profiles,
-            as_of,
-            &EvalOptions {
-                engine: EngineKind::Rhai,
-            },
-        );
+        let want = reference.evaluate_batch_with(&profiles, as_of, &RHAI);
         // The longest and deepest expressions a rule may hold stay far under the budget.
         assert!(want.iter().all(|r| r[bad].outcome == Outcome::Eligible));
 
         let mut c = hostile();
         c.engine.set_max_operations(100);
-        let got = c.evaluate_batch_with(
-            &profiles,
-            as_of,
-            &EvalOptions {
-                engine: EngineKind::Rhai,
-            },
-        );
+        let got = c.evaluate_batch_with(&profiles, as_of, &RHAI);
         only_measure_affected(&want, &got, bad);
         for r in &got {
             assert_eq!(r[bad].outcome, Outcome::Error);

@@ -42,6 +42,13 @@ pub struct EvalOptions {
     pub engine: EngineKind,
 }
 
+impl EvalOptions {
+    /// The default options with `engine` chosen.
+    pub const fn with_engine(engine: EngineKind) -> EvalOptions {
+        EvalOptions { engine }
+    }
+}
+
 /// Enterprises per block of a [`Catalog::sweep`]: enough to amortise scheduling, few
 /// enough to keep every core busy to the end of a chunk.
 pub const SWEEP_BLOCK: usize = 256;

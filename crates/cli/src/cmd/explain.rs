@@ -27,9 +27,7 @@ pub fn run(catalog: &Catalog, args: &ExplainArgs, out: &mut Out) -> Outcome {
     let rec = catalog.recommend_with(
         p,
         as_of,
-        &policy_match::EvalOptions {
-            engine: args.engine,
-        },
+        &policy_match::EvalOptions::with_engine(args.engine),
     );
     match args.format {
         TextFormat::Text => out.text(&explain::to_text(catalog, &p.name, &rec))?,

@@ -67,16 +67,12 @@ pub fn rules(data: &[u8]) {
                 let native = catalog.recommend_with(
                     &profile,
                     AS_OF,
-                    &policy_match::EvalOptions {
-                        engine: EngineKind::Native,
-                    },
+                    &policy_match::EvalOptions::with_engine(EngineKind::Native),
                 );
                 let rhai = catalog.recommend_with(
                     &profile,
                     AS_OF,
-                    &policy_match::EvalOptions {
-                        engine: EngineKind::Rhai,
-                    },
+                    &policy_match::EvalOptions::with_engine(EngineKind::Rhai),
                 );
                 assert_eq!(native.results, rhai.results, "{}", profile.id);
             }
