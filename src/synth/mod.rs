@@ -25,12 +25,15 @@
 //! With `bad_rows > 0` about that fraction of rows is spoiled on purpose, one [`BadKind`]
 //! each (see [`bad_kind`]).
 //!
-//! How it is built: `record` draws a record from one random stream per row (`rng`) in a
-//! fixed order; `draft` keeps only what the schema has, `sectors` holds the tables, `ids`
-//! the 统一社会信用代码, and `bad` spoils rows.
+//! How it is built: `firm` draws who a business is, `record` its tags section by section,
+//! `fields` its numbers, all from one random stream per row (`rng`) in a fixed order; `draft`
+//! keeps only what the schema has, `sectors` holds the tables, `ids` the 统一社会信用代码, and
+//! `bad` spoils rows.
 
 mod bad;
 mod draft;
+mod fields;
+mod firm;
 mod ids;
 mod record;
 mod rng;

@@ -1,465 +1,326 @@
-//! A valid record: one long sequence of draws from the record's random stream.
+//! A valid record: the business, then its tags section by section, then its fields and its
+//! name. Every step draws from the record's one random stream, so the steps run in a fixed
+//! order; reordering them (or the draws inside one) changes what a seed generates, which
+//! the golden test in `synth` catches.
 
 use crate::profile::record::RawRecord;
 use crate::profile::schema::Schema;
 use crate::synth::draft::Draft;
 use crate::synth::draft::LAST_YEAR;
-use crate::synth::draft::Val;
-use crate::synth::draft::date_in;
 use crate::synth::draft::round_to;
-use crate::synth::ids::credit_code;
+use crate::synth::fields::Tagged;
+use crate::synth::fields::put_fields;
+use crate::synth::firm::Firm;
 use crate::synth::rng::Rng;
 use crate::synth::rng::SALT_RECORD;
 use crate::synth::rng::key;
 use crate::synth::sectors::BRAND_1;
 use crate::synth::sectors::BRAND_2;
 use crate::synth::sectors::Class;
-use crate::synth::sectors::ENTERPRISE_SECTORS;
-use crate::synth::sectors::INDIVIDUAL_SECTORS;
-use crate::synth::sectors::REGIONS;
 
-/// A valid record: the i-th of the population before any spoiling.
+/// The i-th record of the population before any spoiling.
 pub(super) fn valid(schema: &Schema, seed: u64, i: usize) -> RawRecord {
     let mut d = Draft::new(schema, Rng::new(key(seed, i, SALT_RECORD)));
-    let individual = d.rng.chance(0.60);
-    let sector = if individual {
-        d.rng.pick(INDIVIDUAL_SECTORS)
-    } else {
-        d.rng.pick(ENTERPRISE_SECTORS)
+    let f = Firm::draw(&mut d.rng, seed, i);
+    basic_tags(&mut d, &f);
+    let plot_ratio = land(&mut d, &f);
+    let certs = certifications(&mut d, &f);
+    listing(&mut d, &f);
+    let project_land = major_project(&mut d, &f);
+    let exporter = foreign_trade(&mut d, &f);
+    let fund = business_models(&mut d, &f);
+    rosters(&mut d, &f);
+    let converted = conversion(&mut d, &f);
+    let dishonest = credit(&mut d, &f);
+    let tagged = Tagged {
+        plot_ratio,
+        high_tech: certs.high_tech,
+        little_giant: certs.little_giant,
+        hidden_champion: certs.hidden_champion,
+        project_land,
+        exporter,
+        fund,
+        converted,
+        dishonest,
     };
-    let class = sector.class;
-    let mfg = class.manufacturing();
+    put_fields(&mut d, &f, &tagged);
+    let name = name(&mut d.rng, &f);
+    d.finish(i, f.id, name)
+}
 
-    // 成立日期: ages roughly exponential, individual businesses younger.
-    let mean_age = if individual { 6.0 } else { 10.0 };
-    let age = (-(1.0 - d.rng.f64()).ln() * mean_age) as i32;
-    let mut fy = LAST_YEAR - age;
-    if fy < 1990 {
-        fy = d.rng.int(1990, 2005) as i32;
-    }
-    let founded = date_in(&mut d.rng, fy, fy);
-    let age = LAST_YEAR - fy;
-
-    let id = credit_code(&mut d.rng, seed, i, individual, fy);
-
-    // Ownership.
-    let ownership = if individual {
-        "private"
-    } else {
-        let state = match class {
-            Class::Utility | Class::RealEstate | Class::Finance => 0.15,
-            _ => 0.012,
-        };
-        let foreign = if mfg { 0.04 } else { 0.015 };
-        let u = d.rng.f64();
-        if u < state {
-            "state"
-        } else if u < state + foreign {
-            "foreign"
-        } else {
-            "private"
-        }
-    };
-
-    // 上年度营业收入 (万元) and 从业人数.
-    let revenue = if fy >= LAST_YEAR {
-        None
-    } else {
-        let (median, sigma) = match (individual, mfg, class) {
-            (true, true, _) => (80.0, 0.8),
-            (true, _, Class::Wholesale) => (60.0, 1.0),
-            (true, _, _) => (35.0, 0.9),
-            (false, _, c) => c.revenue(),
-        };
-        let mut r = d.rng.lognormal(median, sigma);
-        if age <= 1 {
-            r *= d.rng.uniform(0.2, 0.7);
-        }
-        Some(round_to(r.max(0.5), 1))
-    };
-    let employees: i64 = if individual {
-        let n = if mfg {
-            2 + d.rng.lognormal(4.0, 0.6).round() as i64
-        } else {
-            let mut n = 1;
-            while n < 10 && d.rng.chance(0.45) {
-                n += 1;
-            }
-            n
-        };
-        n.min(60)
-    } else {
-        let floor = if mfg { 3 } else { 1 };
-        match revenue {
-            Some(r) => {
-                let per_head = d.rng.lognormal(class.productivity(), 0.5);
-                ((r / per_head).round() as i64).clamp(floor, 20_000)
-            }
-            None => d.rng.int(floor, 12),
-        }
-    };
-    let rev = revenue.unwrap_or(0.0);
-    let size = if individual {
-        "micro"
-    } else {
-        class.size(employees, rev)
-    };
-    let sme = size != "large";
-
-    // 规上 / 限上 (enterprises only): last year's list, so not exactly the threshold.
-    let scale = !individual
-        && revenue.is_some()
-        && if rev >= class.scale_threshold() {
-            d.rng.chance(0.92)
-        } else {
-            rev >= 0.6 * class.scale_threshold() && d.rng.chance(0.03)
-        };
-
-    let (region, town) = *d.rng.pick(REGIONS);
-
-    // --- tags, in the order of the fixtures
+/// Kind, ownership, size, scale, industry and region, in the order of the fixtures; a few
+/// registers lack ownership, size, industry or region, so those are sometimes left out.
+fn basic_tags(d: &mut Draft<'_>, f: &Firm) {
     d.tag(
         "kind",
-        if individual {
+        if f.individual {
             "individual_business"
         } else {
             "enterprise"
         },
     );
     if d.rng.chance(0.99) {
-        d.tag("ownership", ownership);
+        d.tag("ownership", f.ownership);
     }
-    if individual {
+    if f.individual {
         if d.rng.chance(0.25) {
             d.tag("size", "micro");
         }
     } else if d.rng.chance(0.97) {
-        d.tag("size", size);
+        d.tag("size", f.size);
     }
-    if scale {
+    if f.scale {
         d.tag("scale", "above_designated");
     }
     if d.rng.chance(0.99) {
-        d.tag("industry", sector.code);
+        d.tag("industry", f.sector.code);
     }
     if d.rng.chance(0.98) {
-        d.tag("region", region);
+        d.tag("region", f.region);
     }
+}
 
-    // Land.
+/// Own industrial land, mostly of 规上 plants, and its plot ratio (容积率); a low ratio
+/// makes the plot likely 低效用地.
+fn land(d: &mut Draft<'_>, f: &Firm) -> Option<f64> {
     let own_land =
-        !individual && (class.industrial() && d.rng.chance(if scale { 0.75 } else { 0.25 }));
-    let plot_ratio = if own_land {
-        let p = round_to((1.6 + 0.5 * d.rng.normal()).clamp(0.4, 3.5), 2);
-        d.tag("land", "own_industrial");
-        if p < 1.2 && d.rng.chance(0.5) || d.rng.chance(0.03) {
-            d.tag("land", "inefficient_industrial");
-        }
-        Some(p)
-    } else {
-        None
-    };
+        !f.individual && (f.class.industrial() && d.rng.chance(if f.scale { 0.75 } else { 0.25 }));
+    if !own_land {
+        return None;
+    }
+    let p = round_to((1.6 + 0.5 * d.rng.normal()).clamp(0.4, 3.5), 2);
+    d.tag("land", "own_industrial");
+    if p < 1.2 && d.rng.chance(0.5) || d.rng.chance(0.03) {
+        d.tag("land", "inefficient_industrial");
+    }
+    Some(p)
+}
 
-    // Certifications.
-    let tech = class == Class::Software || sector.code == "M75";
-    let mut high_tech = false;
-    let mut little_giant = None;
-    let mut hidden_champion = None;
-    if individual {
+/// The certifications that fields go with.
+struct Certs {
+    high_tech: bool,
+    little_giant: Option<i64>,
+    hidden_champion: Option<i64>,
+}
+
+/// 高新技术企业, 科技型中小企业, 创新型中小企业, 专精特新 and its 小巨人, 单项冠军; each
+/// recognition needs the ones below it and a few years of age, as the real ones do.
+fn certifications(d: &mut Draft<'_>, f: &Firm) -> Certs {
+    let mut certs = Certs {
+        high_tech: false,
+        little_giant: None,
+        hidden_champion: None,
+    };
+    if f.individual {
         if d.rng.chance(0.015) {
             d.tag("cert", "famous_special_new");
         }
+        return certs;
+    }
+    let (mfg, tech, sme, scale, age) = (f.mfg, f.tech, f.sme, f.scale, f.age);
+    let p_high_tech = if mfg {
+        0.03 + if scale { 0.25 } else { 0.0 }
+    } else if tech {
+        0.12
     } else {
-        let p_high_tech = if mfg {
-            0.03 + if scale { 0.25 } else { 0.0 }
-        } else if tech {
-            0.12
+        0.002
+    };
+    if age >= 1 && d.rng.chance(p_high_tech) {
+        certs.high_tech = true;
+        d.tag("cert", "high_tech");
+    }
+    if sme && d.rng.chance(if mfg || tech { 0.08 } else { 0.01 }) {
+        d.tag("cert", "tech_sme");
+    }
+    let specialized = sme
+        && age >= 2
+        && d.rng.chance(if mfg && scale {
+            0.09
+        } else if mfg || tech {
+            0.008
         } else {
-            0.002
-        };
-        if age >= 1 && d.rng.chance(p_high_tech) {
-            high_tech = true;
-            d.tag("cert", "high_tech");
-        }
-        if sme && d.rng.chance(if mfg || tech { 0.08 } else { 0.01 }) {
-            d.tag("cert", "tech_sme");
-        }
-        let specialized = sme
-            && age >= 2
-            && d.rng.chance(if mfg && scale {
-                0.09
-            } else if mfg || tech {
-                0.008
-            } else {
-                0.0
-            });
-        if specialized || (sme && (mfg || tech) && d.rng.chance(0.02)) {
-            d.tag("cert", "innovative_sme");
-        }
-        if specialized {
-            d.tag("cert", "specialized_new");
-            if scale && age >= 3 && d.rng.chance(0.08) {
-                d.tag("cert", "little_giant");
-                little_giant = Some(d.rng.int(i64::from(2019.max(fy + 3)), 2025));
-            }
-        }
-        if mfg && scale && age >= 5 && d.rng.chance(0.012) {
-            d.tag("cert", "hidden_champion");
-            hidden_champion = Some(d.rng.int(i64::from(2017.max(fy + 5)), 2025));
+            0.0
+        });
+    if specialized || (sme && (mfg || tech) && d.rng.chance(0.02)) {
+        d.tag("cert", "innovative_sme");
+    }
+    if specialized {
+        d.tag("cert", "specialized_new");
+        if scale && age >= 3 && d.rng.chance(0.08) {
+            d.tag("cert", "little_giant");
+            let first = i64::from(2019.max(f.founded_year + 3));
+            certs.little_giant = Some(d.rng.int(first, i64::from(LAST_YEAR)));
         }
     }
-
-    // Listing.
-    if !individual && scale {
-        if size == "large" && d.rng.chance(0.3) || size == "medium" && d.rng.chance(0.03) {
-            d.tag("listing", "listed");
-        } else if d.rng.chance(0.03) {
-            d.tag("listing", "pipeline");
-        }
+    if mfg && scale && age >= 5 && d.rng.chance(0.012) {
+        d.tag("cert", "hidden_champion");
+        let first = i64::from(2017.max(f.founded_year + 5));
+        certs.hidden_champion = Some(d.rng.int(first, i64::from(LAST_YEAR)));
     }
+    certs
+}
 
-    // Major projects.
-    let mut project_land = false;
-    if !individual && (mfg && scale && d.rng.chance(0.08) || d.rng.chance(0.003)) {
-        let p = *d.rng.pick(&[
-            ("provincial_major_special", 10),
-            ("provincial_major_leading", 25),
-            ("provincial_major_demo", 35),
-            ("major_private_investment", 30),
-        ]);
-        project_land = p.starts_with("provincial");
-        d.tag("project", p);
+/// Listed or in the 上市 pipeline: 规上 enterprises only, the large ones most.
+fn listing(d: &mut Draft<'_>, f: &Firm) {
+    if f.individual || !f.scale {
+        return;
     }
+    if f.size == "large" && d.rng.chance(0.3) || f.size == "medium" && d.rng.chance(0.03) {
+        d.tag("listing", "listed");
+    } else if d.rng.chance(0.03) {
+        d.tag("listing", "pipeline");
+    }
+}
 
-    // Foreign trade.
-    let export_rate = if individual {
-        match class {
+/// A 省重大项目 or 重大民间投资项目; the provincial ones come with a land quota.
+fn major_project(d: &mut Draft<'_>, f: &Firm) -> bool {
+    if f.individual || !(f.mfg && f.scale && d.rng.chance(0.08) || d.rng.chance(0.003)) {
+        return false;
+    }
+    let p = *d.rng.pick(&[
+        ("provincial_major_special", 10),
+        ("provincial_major_leading", 25),
+        ("provincial_major_demo", 35),
+        ("major_private_investment", 30),
+    ]);
+    d.tag("project", p);
+    p.starts_with("provincial")
+}
+
+/// Exporters (by sector; few 个体工商户) and the rare 境外经贸合作区 developer.
+fn foreign_trade(d: &mut Draft<'_>, f: &Firm) -> bool {
+    let export_rate = if f.individual {
+        match f.class {
             Class::Wholesale => 0.04,
-            _ if mfg => 0.02,
+            _ if f.mfg => 0.02,
             _ => 0.0,
         }
     } else {
-        class.export_rate()
+        f.class.export_rate()
     };
     let exporter = d.rng.chance(export_rate);
     if exporter {
         d.tag("trade", "exporter");
     }
-    if !individual && (size == "large" && d.rng.chance(0.1) || d.rng.chance(0.0002)) {
+    if !f.individual && (f.size == "large" && d.rng.chance(0.1) || d.rng.chance(0.0002)) {
         d.tag("trade", "overseas_zone_developer");
     }
+    exporter
+}
 
-    // Business models.
-    let mut fund = false;
-    if individual {
-        if class == Class::Ecommerce && d.rng.chance(0.3) || d.rng.chance(0.005) {
+/// E-commerce, live streaming, platforms and funds, by sector; whether it is a fund.
+fn business_models(d: &mut Draft<'_>, f: &Firm) -> bool {
+    if f.individual {
+        if f.class == Class::Ecommerce && d.rng.chance(0.3) || d.rng.chance(0.005) {
             d.tag("biz", "live_streaming");
         }
-    } else {
-        match class {
-            Class::Finance => {
-                let b = *d.rng.pick(&[
-                    ("venture_capital", 50),
-                    ("private_equity", 35),
-                    ("industrial_fund", 10),
-                    ("", 5),
-                ]);
-                if !b.is_empty() {
-                    fund = true;
-                    d.tag("biz", b);
-                }
+        return false;
+    }
+    match f.class {
+        Class::Finance => {
+            let b = *d.rng.pick(&[
+                ("venture_capital", 50),
+                ("private_equity", 35),
+                ("industrial_fund", 10),
+                ("", 5),
+            ]);
+            if !b.is_empty() {
+                d.tag("biz", b);
+                return true;
             }
-            Class::Software => {
-                if d.rng.chance(0.1) {
-                    d.tag("biz", "platform");
-                }
-                if d.rng.chance(0.1) {
-                    d.tag("biz", "industrial_internet_platform");
-                }
+        }
+        Class::Software => {
+            if d.rng.chance(0.1) {
+                d.tag("biz", "platform");
             }
-            Class::Ecommerce => {
+            if d.rng.chance(0.1) {
+                d.tag("biz", "industrial_internet_platform");
+            }
+        }
+        Class::Ecommerce => {
+            d.tag("biz", "ecommerce");
+            if d.rng.chance(0.05) {
+                d.tag("biz", "platform");
+            }
+            if d.rng.chance(0.25) {
+                d.tag("biz", "live_streaming");
+            }
+        }
+        Class::Wholesale => {
+            if d.rng.chance(0.08) {
                 d.tag("biz", "ecommerce");
-                if d.rng.chance(0.05) {
-                    d.tag("biz", "platform");
-                }
-                if d.rng.chance(0.25) {
-                    d.tag("biz", "live_streaming");
-                }
             }
-            Class::Wholesale => {
-                if d.rng.chance(0.08) {
-                    d.tag("biz", "ecommerce");
-                }
-                if d.rng.chance(0.02) {
-                    d.tag("biz", "live_streaming");
-                }
+            if d.rng.chance(0.02) {
+                d.tag("biz", "live_streaming");
             }
-            Class::Services if d.rng.chance(0.02) => d.tag("biz", "platform"),
-            c if c.manufacturing() && d.rng.chance(0.03) => d.tag("biz", "ecommerce"),
-            _ => {}
         }
+        Class::Services if d.rng.chance(0.02) => d.tag("biz", "platform"),
+        c if c.manufacturing() && d.rng.chance(0.03) => d.tag("biz", "ecommerce"),
+        _ => {}
     }
+    false
+}
 
-    // Rosters.
-    if !individual {
-        if d.rng.chance(if fy >= 2018 { 0.03 } else { 0.01 }) {
-            d.tag("roster", "high_growth");
-        }
-        if d.rng.chance(if scale { 0.10 } else { 0.005 }) {
-            d.tag("roster", "quality_enterprise_pool");
-        }
+/// The 高成长 and 优质企业 rosters (enterprises only).
+fn rosters(d: &mut Draft<'_>, f: &Firm) {
+    if f.individual {
+        return;
     }
+    if d.rng
+        .chance(if f.founded_year >= 2018 { 0.03 } else { 0.01 })
+    {
+        d.tag("roster", "high_growth");
+    }
+    if d.rng.chance(if f.scale { 0.10 } else { 0.005 }) {
+        d.tag("roster", "quality_enterprise_pool");
+    }
+}
 
-    // 个转企.
-    let converted = !individual
-        && ownership == "private"
-        && fy >= 2018
-        && matches!(size, "micro" | "small")
+/// 个转企: a young, small private enterprise that was a 个体工商户.
+fn conversion(d: &mut Draft<'_>, f: &Firm) -> bool {
+    let converted = !f.individual
+        && f.ownership == "private"
+        && f.founded_year >= 2018
+        && matches!(f.size, "micro" | "small")
         && d.rng.chance(0.10);
     if converted {
         d.tag("change", "individual_to_enterprise");
     }
+    converted
+}
 
-    // Credit.
-    let dishonest = fy < LAST_YEAR && d.rng.chance(if individual { 0.008 } else { 0.015 });
+/// On the 失信 list, which a business founded this year has had no time to reach.
+fn credit(d: &mut Draft<'_>, f: &Firm) -> bool {
+    let dishonest =
+        f.founded_year < LAST_YEAR && d.rng.chance(if f.individual { 0.008 } else { 0.015 });
     if dishonest {
         d.tag("credit", "dishonest");
     }
+    dishonest
+}
 
-    // --- fields
-    d.put("founded", Val::Date(founded.0, founded.1, founded.2));
-    if let Some(r) = revenue {
-        d.put("revenue_10k_yuan", Val::F(r));
+/// The registered name: 绍兴市柯桥区, mostly the 镇街, then 字号 and trade for a 个体工商户;
+/// place, 字号, trade and company form for an enterprise, `浙江…` only for the bigger ones.
+fn name(rng: &mut Rng, f: &Firm) -> String {
+    let brand = format!("{}{}", rng.choose(BRAND_1), rng.choose(BRAND_2));
+    let word = rng.choose(f.sector.words);
+    if f.individual {
+        let place = if rng.chance(0.7) { f.town } else { "" };
+        return format!("绍兴市柯桥区{place}{brand}{word}");
     }
-    d.put("employees", Val::I(employees));
-    if let Some((median, sigma)) = class.energy().filter(|_| !individual)
-        && d.rng.chance(if scale { 0.95 } else { 0.5 })
-    {
-        let e = d.rng.lognormal(median, sigma);
-        d.put("energy_intensity", Val::F(round_to(e, 3)));
-    }
-    if !individual
-        && (mfg || tech)
-        && d.rng.chance(if scale {
-            0.9
-        } else if tech {
-            0.6
-        } else {
-            0.35
-        })
-    {
-        let r = if high_tech {
-            0.03 + d.rng.lognormal(0.015, 0.6)
-        } else {
-            d.rng.lognormal(0.012, 0.8)
-        };
-        d.put("rd_expense_ratio", Val::F(round_to(r.min(0.6), 4)));
-    }
-    if fund && d.rng.chance(0.8) {
-        let r = d.rng.uniform(0.2, 1.0);
-        d.put("fund_private_investment_ratio", Val::F(round_to(r, 2)));
-    }
-    if individual {
-        if d.rng.chance(0.3) {
-            let c = (d.rng.lognormal(30.0, 0.7) / 5.0).round().max(1.0) * 5.0;
-            d.put("credit_line_10k_yuan", Val::F(c));
-        }
-    } else if d.rng.chance(if scale { 0.85 } else { 0.5 }) {
-        let base = match revenue {
-            Some(r) => r * d.rng.lognormal(0.12, 0.7),
-            None => d.rng.lognormal(100.0, 1.0),
-        };
-        let c = (base / 10.0).round().max(1.0) * 10.0;
-        d.put("credit_line_10k_yuan", Val::F(c));
-    }
-    if let Some(p) = plot_ratio {
-        d.put("plot_ratio", Val::F(p));
-    }
-    if !individual {
-        let gas = match class {
-            Class::Dyeing => 0.7,
-            Class::Utility => 0.8,
-            Class::ChemFibre => 0.5,
-            Class::Chemical => 0.3,
-            Class::Textile => 0.1,
-            _ => 0.0,
-        };
-        if d.rng.chance(gas) {
-            let g = d.rng.lognormal(40.0, 0.6) * (rev.max(100.0) / 2000.0).sqrt();
-            d.put(
-                "gas_peak_flow_m3_per_h",
-                Val::F(round_to(g.clamp(2.0, 3000.0), 1)),
-            );
-        }
-    }
-    if exporter && d.rng.chance(0.25) {
-        let fee = (d.rng.lognormal(30000.0, 0.5) / 500.0).round().max(10.0) * 500.0;
-        d.put("booth_fee_yuan", Val::F(fee));
-    }
-    if !individual && mfg && d.rng.chance(if scale && high_tech { 0.10 } else { 0.002 }) {
-        let v = if d.rng.chance(0.3) {
-            0.0
-        } else {
-            (d.rng.lognormal(200_000.0, 1.0) / 1000.0).round().max(1.0) * 1000.0
-        };
-        d.put("basic_research_donation_yuan", Val::F(v));
-    }
-    if scale {
-        let since = d.rng.int(i64::from(1998.max(fy + 1)), i64::from(LAST_YEAR));
-        d.put("above_designated_since", Val::I(since));
-    }
-    if project_land && d.rng.chance(0.8) {
-        let mu = d.rng.lognormal(60.0, 0.8);
-        d.put(
-            "project_land_quota_mu",
-            Val::F(round_to(mu.clamp(5.0, 1000.0), 1)),
-        );
-    }
-    if converted && d.rng.chance(0.9) {
-        let same = d.rng.chance(0.85);
-        d.put("investor_unchanged", Val::B(same));
-    }
-    if let Some(y) = little_giant {
-        d.put("little_giant_year", Val::I(y));
-    }
-    if let Some(y) = hidden_champion {
-        d.put("hidden_champion_year", Val::I(y));
-    }
-    if !individual && mfg && d.rng.chance(if scale { 0.35 } else { 0.08 }) {
-        let t = (rev.max(50.0) * d.rng.lognormal(0.05, 0.8)).max(10.0);
-        d.put(
-            "tech_renovation_investment_10k_yuan",
-            Val::F(round_to(t, 1)),
-        );
-    }
-    if dishonest {
-        let (y, m, dd) = date_in(&mut d.rng, 2019.max(fy + 1), LAST_YEAR);
-        d.put("dishonest_published_on", Val::Date(y, m, dd));
-    }
-
-    // --- name
-    let brand = format!("{}{}", d.rng.choose(BRAND_1), d.rng.choose(BRAND_2));
-    let word = d.rng.choose(sector.words);
-    let name = if individual {
-        let place = if d.rng.chance(0.7) { town } else { "" };
-        format!("绍兴市柯桥区{place}{brand}{word}")
+    let big = f.scale || matches!(f.size, "large" | "medium");
+    let prefix = *rng.pick(&[
+        ("绍兴柯桥", 55),
+        ("绍兴市柯桥区", 15),
+        ("绍兴", 15),
+        (if big { "浙江" } else { "绍兴柯桥" }, 15),
+    ]);
+    let form = if f.class == Class::Finance && rng.chance(0.4) {
+        "合伙企业（有限合伙）"
+    } else if big && rng.chance(0.2) {
+        "股份有限公司"
     } else {
-        let big = scale || matches!(size, "large" | "medium");
-        let prefix = *d.rng.pick(&[
-            ("绍兴柯桥", 55),
-            ("绍兴市柯桥区", 15),
-            ("绍兴", 15),
-            (if big { "浙江" } else { "绍兴柯桥" }, 15),
-        ]);
-        let form = if class == Class::Finance && d.rng.chance(0.4) {
-            "合伙企业（有限合伙）"
-        } else if big && d.rng.chance(0.2) {
-            "股份有限公司"
-        } else {
-            "有限公司"
-        };
-        format!("{prefix}{brand}{word}{form}")
+        "有限公司"
     };
-
-    d.finish(i, id, name)
+    format!("{prefix}{brand}{word}{form}")
 }
