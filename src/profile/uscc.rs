@@ -1,7 +1,7 @@
 //! 统一社会信用代码 (unified social credit identifier) validation, GB 32100-2015.
 
 /// The 31 characters a code may use; a character's value is its index.
-const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+pub const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];

@@ -8,8 +8,7 @@ use crate::synth::rng::Rng;
 use crate::synth::rng::SALT_IDS;
 use crate::synth::rng::mix;
 
-/// The 统一社会信用代码 character set; a character's value is its index.
-pub(super) const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+use crate::profile::uscc::CHARSET as USCC_CHARSET;
 
 /// The code of row `i` of a business founded in `founded_year`; `9` (registered with 市场监管),
 /// then `1` for an enterprise or `2` for a 个体工商户.
