@@ -8,7 +8,7 @@ use crate::synth::rng::Rng;
 use crate::synth::rng::SALT_IDS;
 use crate::synth::rng::mix;
 
-use crate::profile::uscc::CHARSET as USCC_CHARSET;
+pub(super) use crate::profile::uscc::CHARSET as USCC_CHARSET;
 
 /// The code of row `i` of a business founded in `founded_year`; `9` (registered with 市场监管),
 /// then `1` for an enterprise or `2` for a 个体工商户.
