@@ -1,6 +1,6 @@
 //! The compiled catalog: the schema and service centre, every measure compiled, the tag
 //! interner, the frozen engine and the program the inner loop runs. Built once by
-//! [`assemble`] from checked measures; immutable afterwards.
+//! `assemble` from checked measures; immutable afterwards.
 
 use rhai::Engine;
 

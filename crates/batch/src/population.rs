@@ -12,7 +12,7 @@
 //! - a NaN or infinite number cannot be a JSON number; it is written as the string `"NaN"`,
 //!   `"inf"` or `"-inf"`, which the reader turns into a problem of the row;
 //! - a cell a reader could not read (a problem ``field `employees`: `abc` is not an
-//!   integer``, see [`cell_problem`]) is written back as its raw text;
+//!   integer``, see [`cell_problem`](policy_match::profile::record::cell_problem)) is written back as its raw text;
 //! - other problems, which no cell holds, are written in JSON Lines under `"problems"`,
 //!   and read back as problems; CSV has no place for them, and refuses the record.
 
@@ -160,7 +160,7 @@ fn csv_cell(v: &RawValue) -> String {
 
 /// Writes records in the CSV population layout: header `id,name,tags,<every schema field
 /// in schema order>`, tags joined with [`TAG_SEPARATOR`], an empty cell for a missing value,
-/// dates as `YYYY-MM-DD`, bools as `true`/`false`; an unreadable cell (a [`cell_problem`])
+/// dates as `YYYY-MM-DD`, bools as `true`/`false`; an unreadable cell (a [`cell_problem`](policy_match::profile::record::cell_problem))
 /// is written as its raw text. Returns how many records were written.
 ///
 /// Fails with `InvalidInput` on a record the layout cannot hold: a field outside the
