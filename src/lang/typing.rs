@@ -577,4 +577,145 @@ mod tests {
         );
         check_case(&deep, Ty::Bool, Err(Code::BadExpr));
     }
+
+    /// Every diagnostic of the checker, message, help and place, for a spread of refused
+    /// (and a few accepted) expressions: the messages officers see must not change.
+    #[test]
+    fn diagnostics_are_exact() {
+        let cases = [
+            (Ty::Bool, r#""#),
+            (Ty::Bool, r#"   "#),
+            (Ty::Bool, r#"employees > 1 // why"#),
+            (Ty::Bool, r#"employees > /* x */ 1"#),
+            (Ty::Bool, r#"employees >"#),
+            (Ty::Bool, r#"(employees"#),
+            (Ty::Bool, r#"employees > > 1"#),
+            (Ty::Bool, r#"1 +"#),
+            (Ty::Bool, r#"if employees > 1 { 1 } else"#),
+            (Ty::Bool, r#"employees"#),
+            (Ty::Num, r#"employees > 1"#),
+            (Ty::Num, r#""a""#),
+            (Ty::Bool, r#""a" == "a""#),
+            (Ty::Bool, r#""a""#),
+            (Ty::Bool, r#"{ let x = 1; x } > 0"#),
+            (Ty::Bool, r#"let x = 1; x > 0"#),
+            (Ty::Bool, r#"employees && true"#),
+            (Ty::Bool, r#"true || booth_fee_yuan"#),
+            (Ty::Bool, r#"{ employees; founded } > 0"#),
+            (Ty::Bool, r#"[employees][0] > 1"#),
+            (Ty::Bool, r#"employees.abs() > 1"#),
+            (Ty::Bool, r#"() == ()"#),
+            (Ty::Bool, r#"'c' == 'c'"#),
+            (Ty::Bool, r#"#{a: 1}.a > 0"#),
+            (Ty::Bool, r#"`x${employees}` == "x""#),
+            (Ty::Bool, r#"revenue > 1"#),
+            (Ty::Bool, r#"employes > 1"#),
+            (Ty::Bool, r#"qqqqqqqqq > 1"#),
+            (Ty::Bool, r#"p.has(1)"#),
+            (Ty::Bool, r#"p > 1"#),
+            (Ty::Bool, r#"if employees { 1 } else { 2 } > 0"#),
+            (Ty::Bool, r#"if employees > 1 { true }"#),
+            (
+                Ty::Bool,
+                r#"if employees > 1 { let a = 1; 2 } else { 3 } > 0"#,
+            ),
+            (Ty::Bool, r#"if employees > 1 { 1 } else { true }"#),
+            (Ty::Num, r#"if employees > 1 { 1 } else { false }"#),
+            (Ty::Bool, r#"has(kind)"#),
+            (Ty::Bool, r#"has("cert:hightech")"#),
+            (Ty::Bool, r#"has("nosuch:thing")"#),
+            (Ty::Bool, r#"has("cert:high_tech", "cert:high_tech")"#),
+            (Ty::Bool, r#"has()"#),
+            (Ty::Bool, r#"date("2020-02-30") < as_of"#),
+            (Ty::Bool, r#"date(founded) < as_of"#),
+            (Ty::Bool, r#"date("2020-1-1") < as_of"#),
+            (Ty::Bool, r#"year(1) > 0"#),
+            (Ty::Bool, r#"days_between(founded, 1) > 0"#),
+            (Ty::Bool, r#"add_months(founded, 1.5) < as_of"#),
+            (Ty::Bool, r#"add_months(founded, booth_fee_yuan) < as_of"#),
+            (Ty::Bool, r#"min(true, 1) > 0"#),
+            (Ty::Bool, r#"year() > 0"#),
+            (Ty::Bool, r#"year(founded, founded) > 0"#),
+            (Ty::Bool, r#"yaer(as_of) > 0"#),
+            (Ty::Bool, r#"foo(1) > 0"#),
+            (Ty::Bool, r#"unknown1 > 1 && unknown2 < 2"#),
+            (Ty::Bool, r#"year(x) + y > 0"#),
+            (Ty::Bool, r#"-true"#),
+            (Ty::Bool, r#"!1"#),
+            (Ty::Bool, r#"employees % 2 == 0"#),
+            (Ty::Bool, r#"employees ** 2 > 0"#),
+            (Ty::Bool, r#"founded + founded > as_of"#),
+            (Ty::Bool, r#"founded * 2 > as_of"#),
+            (Ty::Bool, r#"as_of + 1.5 > founded"#),
+            (Ty::Bool, r#"founded < as_of - 365 / 2"#),
+            (Ty::Bool, r#"employees in [1, 2]"#),
+            (Ty::Bool, r#"employees ?? 1 > 0"#),
+            (Ty::Bool, r#"employees < true"#),
+            (Ty::Bool, r#"founded < 2020"#),
+            (Ty::Bool, r#"booth_fee_yuan * 0.7"#),
+            (Ty::Num, r#"employees > 1"#),
+            (Ty::Bool, r#"year(as_of + 0.5) > 2020"#),
+            (Ty::Bool, r#"pow(employees, 2) > 4"#),
+            (Ty::Bool, r#"investor_unchanged < true"#),
+            (Ty::Bool, r#"founded == 1"#),
+            (
+                Ty::Bool,
+                r#"!(employees > 1) && employees + true > 0 || has("cert:nope")"#,
+            ),
+            (Ty::Bool, r#"if "a" { 1 } else { 2 } > 0"#),
+            (Ty::Bool, r#"if employees > 1 { "a" } else { "b" }"#),
+            (
+                Ty::Num,
+                r#"if employees > 1 { 1 } else if employees > 2 { founded } else { 2 }"#,
+            ),
+            (Ty::Bool, r#"min(founded, 1) > 0"#),
+            (Ty::Bool, r#"max(1, 2, 3) > 0"#),
+            (Ty::Bool, r#"employees = 1"#),
+            (Ty::Bool, r#"employees >= 10 &&"#),
+            (Ty::Bool, r#"fn f() { 1 }"#),
+            (Ty::Bool, r#"switch employees { 1 => true, _ => false }"#),
+            (Ty::Bool, r#"while true { }"#),
+            (Ty::Bool, r#"employees > 1; employees < 2"#),
+            (Ty::Bool, r#"+employees > 0"#),
+            (Ty::Bool, r#"-employees > true"#),
+            (
+                Ty::Bool,
+                r#"year(founded) > year(as_of) - booth_fee_yuan * true"#,
+            ),
+            (Ty::Num, r#"true"#),
+            (Ty::Num, r#"founded"#),
+            (
+                Ty::Num,
+                r#"if has("cert:high_tech") { 1 } else { 1.5 } == 1"#,
+            ),
+            (Ty::Bool, r#"has("industry:")"#),
+            (Ty::Bool, r#"has("industry:C17x")"#),
+            (Ty::Bool, r#"x.y > 1"#),
+            (Ty::Bool, r#"employees[0] > 1"#),
+        ];
+        let mut out = String::new();
+        for (want, src) in cases {
+            let got = match check(&schema(), src, want) {
+                Ok(e) => format!("ok: reads {:?}, tags {:?}", e.fields, e.tags),
+                Err(problems) => problems
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{:?} {}:{} {} [help: {}]",
+                            p.code,
+                            p.line,
+                            p.column,
+                            p.message,
+                            p.help.as_deref().unwrap_or("-")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n    "),
+            };
+            out.push_str(&format!("{want:?} {src}\n    {got}\n"));
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!("lang_diagnostics", out));
+    }
 }
