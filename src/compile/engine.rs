@@ -12,7 +12,7 @@ use fixedbitset::FixedBitSet;
 use rhai::{Engine, EvalAltResult, FLOAT, FuncRegistration, INT, OptimizationLevel, Position};
 
 use crate::dates;
-use crate::lang::typing::MAX_DEPTH;
+use crate::lang::parse::MAX_DEPTH;
 
 /// Operations one script may perform before it is stopped; generous for any real rule,
 /// small enough that a hostile one ends in microseconds.

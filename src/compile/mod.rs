@@ -6,7 +6,7 @@
 //! benefit on its own: `policy-match compile` prints it, and a property test proves the
 //! staged path (bitsets, then clause ASTs) decides exactly as that script does.
 //!
-//! Officer text is checked as a standalone expression first (`typing`), holds no
+//! Officer text is checked as a standalone expression first (`lang::check`), holds no
 //! comments, and is only ever placed inside parentheses on a line of its own, so it
 //! cannot change the structure of the generated script.
 
@@ -24,7 +24,7 @@ use rhai::{AST, Dynamic, Engine, Scope};
 
 use crate::compile::engine::Ctx;
 use crate::compile::tags::Interner;
-use crate::lang::typing::Ty;
+use crate::lang::check::Want;
 use crate::profile::schema::FieldType;
 use crate::profile::schema::Schema;
 use crate::rules::ir::Expr;
@@ -157,10 +157,10 @@ pub fn measure(
             .bit(t)
             .expect("catalog tags are interned before compiling")
     };
-    let compile_expr = |e: &Expr, want: Ty| -> Result<CompiledExpr, rhai::ParseError> {
+    let compile_expr = |e: &Expr, want: Want| -> Result<CompiledExpr, rhai::ParseError> {
         let native = match want {
-            Ty::Bool => native::lower_bool(schema, interner, &e.source).map(Lowered::Bool),
-            _ => native::lower_num(schema, interner, &e.source).map(Lowered::Num),
+            Want::Bool => native::lower_bool(schema, interner, &e.source).map(Lowered::Bool),
+            Want::Num => native::lower_num(schema, interner, &e.source).map(Lowered::Num),
         };
         let source = rewrite(e, interner);
         let ast = engine.compile_expression_with_scope(scope, &source)?;
@@ -184,7 +184,7 @@ pub fn measure(
             Test::Has(t) => CondKind::Has(bits(t)),
             Test::Any(ts) => CondKind::Any(ts.iter().map(|t| bits(t)).collect()),
             Test::Lacks(t) => CondKind::Lacks(bits(t)),
-            Test::When(e) => CondKind::When(compile_expr(e, Ty::Bool).map_err(bug)?),
+            Test::When(e) => CondKind::When(compile_expr(e, Want::Bool).map_err(bug)?),
         };
         conditions.push(CompiledCondition {
             group,
@@ -195,7 +195,7 @@ pub fn measure(
     let benefit = m
         .benefit
         .as_ref()
-        .map(|b| compile_expr(&b.expr, Ty::Num))
+        .map(|b| compile_expr(&b.expr, Want::Num))
         .transpose()
         .map_err(bug)?;
 

@@ -336,7 +336,7 @@ impl<'a> Lower<'a> {
     }
 
     fn root(&self, source: &str) -> Option<Val> {
-        let ast = crate::lang::typing::parse(source).ok()?;
+        let ast = crate::lang::parse::parse(source).ok()?;
         match ast.statements() {
             [Stmt::Expr(e)] => self.expr(e),
             _ => None,

@@ -18,7 +18,7 @@
 //!   boolean column per tag the measures test (named after the tag) with `bool_or`: by
 //!   equality, or by `starts_with` in a hierarchical namespace (`industry:C17` matches
 //!   `industry:C1713`), as `tags::Interner::tagset` does.
-//! - **`when` clauses** are translated from the rhai tree that `typing` checks (never
+//! - **`when` clauses** are translated from the rhai tree that `lang::check` checks (never
 //!   from the text), with rhai's semantics: integer arithmetic stays `BIGINT`, `/` is
 //!   floating division and `NULLIF` turns a zero divisor into `NULL`, float comparisons
 //!   use rhai's relative-epsilon rule (see `native::float_cmp`), dates are `DATE`s (`date
@@ -219,8 +219,8 @@ type Res = Result<Sql, String>;
 
 impl Tr<'_> {
     fn root(&self, source: &str) -> Res {
-        let ast =
-            crate::lang::typing::parse(source).map_err(|e| format!("it does not parse: {e}"))?;
+        let ast = crate::lang::parse::parse(source)
+            .map_err(|p| format!("it does not parse: {}", p.message))?;
         match ast.statements() {
             [Stmt::Expr(e)] => self.expr(e),
             _ => Err("it is not a single expression".into()),
@@ -1087,7 +1087,7 @@ mod tests {
         use crate::rules::ir::Group;
         let catalog = Catalog::builtin().expect("built-in catalog");
         let check = |src: &str| {
-            crate::lang::typing::check(&catalog.schema, src, crate::lang::typing::Ty::Bool)
+            crate::rules::ir::Expr::check(&catalog.schema, src, crate::lang::check::Want::Bool)
                 .expect(src)
         };
         let cond = |test| Condition {
