@@ -159,8 +159,8 @@ pub fn measure(
     };
     let compile_expr = |e: &Expr, want: Want| -> Result<CompiledExpr, rhai::ParseError> {
         let native = match want {
-            Want::Bool => native::lower_bool(schema, interner, &e.source).map(Lowered::Bool),
-            Want::Num => native::lower_num(schema, interner, &e.source).map(Lowered::Num),
+            Want::Bool => native::lower_bool(interner, &e.tree).map(Lowered::Bool),
+            Want::Num => native::lower_num(interner, &e.tree).map(Lowered::Num),
         };
         let source = rewrite(e, interner);
         let ast = engine.compile_expression_with_scope(scope, &source)?;

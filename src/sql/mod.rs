@@ -60,7 +60,7 @@ use jiff::civil::Date;
 use rhai::{Expr as RExpr, FlowControl, Stmt, StmtBlock};
 
 use crate::compile::catalog::Catalog;
-use crate::compile::native::Cmp;
+use crate::lang::tree::Cmp;
 use crate::profile::schema::FieldType;
 use crate::profile::schema::Schema;
 use crate::rules::ir::Delivery;
@@ -176,6 +176,19 @@ fn days(text: &str, n: Num) -> String {
         Num::Int => format!("CAST(({text} - DATE '1970-01-01') AS BIGINT)"),
         Num::Float | Num::Either => text.to_owned(),
     }
+}
+
+/// The comparison rhai spells `op`.
+fn cmp_of(op: &str) -> Option<Cmp> {
+    Some(match op {
+        "<" => Cmp::Lt,
+        "<=" => Cmp::Le,
+        ">" => Cmp::Gt,
+        ">=" => Cmp::Ge,
+        "==" => Cmp::Eq,
+        "!=" => Cmp::Ne,
+        _ => return None,
+    })
 }
 
 /// The SQL spelling of a comparison operator.
@@ -360,7 +373,7 @@ impl Tr<'_> {
             .map(|a| self.expr(a))
             .collect::<Result<Vec<_>, _>>()?;
         let fallible = xs.iter().any(|x| x.fallible);
-        if let (Some(cmp), [a, b]) = (Cmp::of(op), xs.as_slice()) {
+        if let (Some(cmp), [a, b]) = (cmp_of(op), xs.as_slice()) {
             return self.compare(cmp, a, b);
         }
         match (op, xs.as_slice()) {
