@@ -49,3 +49,16 @@ pub(crate) fn parse(source: &str) -> Result<AST, Problem> {
         )
     })
 }
+
+/// rhai's tree of `source` as text, positions left out (` @ 1:5`, `, 1:5)`, a block's
+/// span ` @ 1:5-33`): texts of the same shape are the same tree to rhai. For tests that
+/// compare generated text with officer text.
+#[cfg(test)]
+pub(crate) fn shape(source: &str) -> Result<String, Problem> {
+    static POSITION: Lazy<regex::Regex> =
+        Lazy::new(|| regex::Regex::new(r"( @ |, )?\d+:\d+(-\d+(:\d+)?)?").expect("static regex"));
+    let ast = parse(source)?;
+    Ok(POSITION
+        .replace_all(&format!("{:?}", ast.statements()), "")
+        .into_owned())
+}
