@@ -103,15 +103,6 @@ impl T {
         }
     }
 
-    fn of_field(t: FieldType) -> Ty {
-        match t {
-            FieldType::Integer => Ty::Int,
-            FieldType::Number => Ty::Float,
-            FieldType::Date => Ty::Date,
-            FieldType::Bool => Ty::Bool,
-        }
-    }
-
     fn is_num(self) -> bool {
         matches!(self, T::Int | T::Float)
     }
@@ -123,6 +114,16 @@ impl T {
         } else {
             T::Float
         }
+    }
+}
+
+/// The type of a field's values.
+fn field_ty(t: FieldType) -> Ty {
+    match t {
+        FieldType::Integer => Ty::Int,
+        FieldType::Number => Ty::Float,
+        FieldType::Date => Ty::Date,
+        FieldType::Bool => Ty::Bool,
     }
 }
 
@@ -330,7 +331,7 @@ impl Checker<'_> {
             Some(f) => {
                 self.fields.insert(f.name.clone());
                 Some(Typed::leaf(
-                    T::of_field(f.ty),
+                    field_ty(f.ty),
                     Kind::Field {
                         index: f.index,
                         name: f.name.clone(),

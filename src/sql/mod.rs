@@ -19,11 +19,12 @@
 //!   equality, or by `starts_with` in a hierarchical namespace (`industry:C17` matches
 //!   `industry:C1713`), as `tags::Interner::tagset` does.
 //! - **`when` clauses** are translated from the typed tree the checker made of them
-//!   ([`crate::lang::tree`], never from the text), with rhai's semantics: integer arithmetic stays `BIGINT`, `/` is
-//!   floating division and `NULLIF` turns a zero divisor into `NULL`, float comparisons
-//!   use rhai's relative-epsilon rule (see `native::float_cmp`), dates are `DATE`s (`date
-//!   ± integer days`, `date - date` days, `year`, `add_months` clamping to the month's end
-//!   like jiff), `if` is `CASE`. Inside an expression `NULL` stands for a runtime error:
+//!   ([`crate::lang::tree`], never from the text), with rhai's semantics: integer
+//!   arithmetic stays `BIGINT`, `/` is floating division and `NULLIF` turns a zero
+//!   divisor into `NULL`, float comparisons use rhai's relative-epsilon rule (see
+//!   `native::float_cmp`), dates are `DATE`s (`date ± integer days`, `date - date` days,
+//!   `year`, `add_months` clamping to the month's end like jiff), `if` is `CASE`. Inside
+//!   an expression `NULL` stands for a runtime error:
 //!   `&&`, `||` and `if` short-circuit as rhai does (a `CASE` where an operand may be
 //!   `NULL`), and `min`/`max` propagate it, unlike SQL's `LEAST`/`GREATEST`.
 //! - **Decision** ([`crate::eval::decide`]): a clause holds when every field it reads is
