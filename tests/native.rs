@@ -334,3 +334,144 @@ fn a_measure_of_more_than_64_conditions_is_refused() {
         "{diags:?}"
     );
 }
+
+/// Every expression the checker accepts compiles, however deeply it nests: the script
+/// generated from its tree (parenthesised, inside the whole-measure array and presence
+/// guard) stays within the evaluating engine's depth. Each shape is grown until the
+/// checker refuses it.
+#[test]
+fn the_deepest_accepted_expressions_compile() {
+    type Shape = Box<dyn Fn(usize) -> String>;
+    let shapes: Vec<(&str, Shape)> = vec![
+        (
+            "left chain",
+            Box::new(|k| format!("employees{} > 1", " + employees".repeat(k))),
+        ),
+        (
+            "right nesting",
+            Box::new(|k| {
+                format!(
+                    "{}employees{} > 1",
+                    "employees + (".repeat(k),
+                    ")".repeat(k)
+                )
+            }),
+        ),
+        (
+            "left nesting",
+            Box::new(|k| format!("{}employees{} > 1", "(".repeat(k), " - 1)".repeat(k))),
+        ),
+        (
+            "negation",
+            Box::new(|k| format!("{}employees > 1", "- ".repeat(k))),
+        ),
+        (
+            "not",
+            Box::new(|k| format!("{}(employees > 1)", "! ".repeat(k))),
+        ),
+        (
+            "else if",
+            Box::new(|k| format!("{}{{ 0 }} > 1", "if employees > 1 { 1 } else ".repeat(k))),
+        ),
+        (
+            "then if",
+            Box::new(|k| {
+                format!(
+                    "{}1{} > 1",
+                    "if employees > 1 { ".repeat(k),
+                    " } else { 2 }".repeat(k)
+                )
+            }),
+        ),
+        (
+            "if in an operand",
+            Box::new(|k| {
+                format!(
+                    "{}1{} > 1",
+                    "employees + (if investor_unchanged { ".repeat(k),
+                    " } else { 2 })".repeat(k)
+                )
+            }),
+        ),
+        // The printed text drops parentheses around the start of a chain (the same tree),
+        // so the chain grows by every group's operators.
+        (
+            "nested groups of 16",
+            Box::new(|k| {
+                let ops = " + employees".repeat(15);
+                format!(
+                    "{}employees{} > 1",
+                    "(".repeat(k),
+                    format!("{ops})").repeat(k)
+                )
+            }),
+        ),
+        (
+            "nested groups of 8",
+            Box::new(|k| {
+                let ops = " + employees".repeat(7);
+                format!(
+                    "{}employees{} > 1",
+                    "(".repeat(k),
+                    format!("{ops})").repeat(k)
+                )
+            }),
+        ),
+        (
+            "chained groups",
+            Box::new(|k| {
+                let group = format!("({})", vec!["employees"; k].join(" + "));
+                format!("{} > 1", vec![group; 2].join(" + "))
+            }),
+        ),
+        (
+            "calls",
+            Box::new(|k| format!("{}employees{} > 1", "min(".repeat(k), ", 1)".repeat(k))),
+        ),
+        (
+            "comparisons",
+            Box::new(|k| {
+                format!(
+                    "{}true{}",
+                    "investor_unchanged == (".repeat(k),
+                    ")".repeat(k)
+                )
+            }),
+        ),
+        (
+            "and chain",
+            Box::new(|k| format!("{}true", "employees > 1 && ".repeat(k))),
+        ),
+        (
+            "dates",
+            Box::new(|k| {
+                format!(
+                    "{}founded{} < as_of",
+                    "add_months(".repeat(k),
+                    ", 1)".repeat(k)
+                )
+            }),
+        ),
+    ];
+    for (name, shape) in shapes {
+        let mut accepted = 0;
+        for k in 1.. {
+            match Catalog::from_sources(&sources_with(&shape(k), "1")) {
+                Ok(_) => accepted = k,
+                Err(policy_match::LoadError::Invalid(_)) => break,
+                Err(e) => panic!("{name}, {k} deep: {e}"),
+            }
+        }
+        assert!(accepted > 0, "{name}: nothing accepted");
+        let benefit = |k| shape(k).replace(" > 1", "").replace(" < as_of", " - as_of");
+        if name != "comparisons" && name != "not" && name != "and chain" {
+            for k in 1.. {
+                match Catalog::from_sources(&sources_with("true", &benefit(k))) {
+                    Ok(_) => {}
+                    Err(policy_match::LoadError::Invalid(_)) => break,
+                    Err(e) => panic!("{name} as a benefit, {k} deep: {e}"),
+                }
+            }
+        }
+    }
+}

@@ -12,16 +12,25 @@ use fixedbitset::FixedBitSet;
 use rhai::{Engine, EvalAltResult, FLOAT, FuncRegistration, INT, OptimizationLevel, Position};
 
 use crate::dates;
-use crate::lang::typing::MAX_DEPTH;
+use crate::lang::parse::MAX_DEPTH;
 
 /// Operations one script may perform before it is stopped; generous for any real rule,
 /// small enough that a hostile one ends in microseconds.
 pub const MAX_OPERATIONS: u64 = 50_000;
 
 /// Nesting the generated script adds around an officer's expression (the array of
-/// conditions, the presence guard's `if` and block, parentheses): an expression the
-/// checker accepted at [`MAX_DEPTH`] must still compile here.
+/// conditions, the presence guard's `if` and block, parentheses).
 const WRAPPER_DEPTH: usize = 8;
+
+/// The expression depth the engine allows, in rhai's count: an expression the checker
+/// accepted at [`MAX_DEPTH`] must compile here once printed from its tree. The printed
+/// text nests no deeper than the officer's (parentheses, calls, `if`), but rhai also
+/// counts one level per operator of a chain (`a + b + c` costs two), and the printed
+/// text leaves out the parentheses an officer may put around the start of a chain
+/// (`(a + b) + c` is the same tree as `a + b + c`): one chain can then hold the
+/// operators of up to `MAX_DEPTH / 2` nested groups of up to `MAX_DEPTH` each. rhai
+/// parses a chain in a loop, so those levels cost no stack.
+const GENERATED_DEPTH: usize = MAX_DEPTH * (MAX_DEPTH / 2 + 1) + WRAPPER_DEPTH;
 
 /// What a script sees of the enterprise: its interned tags and which fields are present.
 #[derive(Clone)]
@@ -56,7 +65,7 @@ pub fn build() -> Engine {
     let mut e = Engine::new_raw();
     e.set_strict_variables(true);
     e.set_max_operations(MAX_OPERATIONS);
-    e.set_max_expr_depths(MAX_DEPTH + WRAPPER_DEPTH, MAX_DEPTH + WRAPPER_DEPTH);
+    e.set_max_expr_depths(GENERATED_DEPTH, GENERATED_DEPTH);
     e.set_max_string_size(1024);
     e.set_max_array_size(1024);
     e.set_optimization_level(OptimizationLevel::Full);

@@ -6,25 +6,23 @@
 //! benefit on its own: `policy-match compile` prints it, and a property test proves the
 //! staged path (bitsets, then clause ASTs) decides exactly as that script does.
 //!
-//! Officer text is checked as a standalone expression first (`typing`), holds no
-//! comments, and is only ever placed inside parentheses on a line of its own, so it
-//! cannot change the structure of the generated script.
+//! Every script is generated from the typed trees the checker made (`print` for an
+//! expression, `script` for a whole measure), never copied from the officer's text, so
+//! no rule can change the structure of a script.
 
 pub mod catalog;
 pub mod engine;
 pub mod native;
+mod print;
 pub mod program;
+mod script;
 pub mod tags;
 
-use once_cell::sync::Lazy;
-use std::fmt::Write as _;
-
-use regex::Regex;
 use rhai::{AST, Dynamic, Engine, Scope};
 
 use crate::compile::engine::Ctx;
 use crate::compile::tags::Interner;
-use crate::lang::typing::Ty;
+use crate::lang::check::Want;
 use crate::profile::schema::FieldType;
 use crate::profile::schema::Schema;
 use crate::rules::ir::Expr;
@@ -72,7 +70,7 @@ pub enum CondKind {
 
 #[derive(Debug, Clone)]
 pub struct CompiledExpr {
-    /// The officer's expression with `has("…")` rewritten to bit tests.
+    /// The rhai text generated from the expression's tree, `has("…")` as bit tests.
     pub source: String,
     pub ast: AST,
     /// Schema indices of the fields read; the clause runs only when all are present.
@@ -98,9 +96,6 @@ pub struct CompileBug {
     pub error: String,
 }
 
-static HAS_CALL: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r#"\bhas\s*\(\s*"([^"]*)"\s*\)"#).expect("static regex"));
-
 /// A scope holding every name a script may read, with a value of its type; compiling
 /// against it lets strict-variables mode reject anything else. Values, never constants,
 /// so the optimiser cannot fold per-enterprise data.
@@ -125,22 +120,6 @@ pub fn compile_scope(schema: &Schema) -> Scope<'static> {
     scope
 }
 
-fn rewrite(expr: &Expr, interner: &Interner) -> String {
-    HAS_CALL
-        .replace_all(&expr.source, |c: &regex::Captures| {
-            match interner.bit(&c[1]) {
-                Some(b) => format!("p.has({b})"),
-                // Unreachable for checked IR: every tag in an expression was interned.
-                None => "false".to_owned(),
-            }
-        })
-        .into_owned()
-}
-
-fn comment(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
-}
-
 pub fn measure(
     engine: &Engine,
     scope: &Scope,
@@ -157,12 +136,12 @@ pub fn measure(
             .bit(t)
             .expect("catalog tags are interned before compiling")
     };
-    let compile_expr = |e: &Expr, want: Ty| -> Result<CompiledExpr, rhai::ParseError> {
+    let compile_expr = |e: &Expr, want: Want| -> Result<CompiledExpr, rhai::ParseError> {
         let native = match want {
-            Ty::Bool => native::lower_bool(schema, interner, &e.source).map(Lowered::Bool),
-            _ => native::lower_num(schema, interner, &e.source).map(Lowered::Num),
+            Want::Bool => native::lower_bool(interner, &e.tree).map(Lowered::Bool),
+            Want::Num => native::lower_num(interner, &e.tree).map(Lowered::Num),
         };
-        let source = rewrite(e, interner);
+        let source = print::expr(&e.tree, interner);
         let ast = engine.compile_expression_with_scope(scope, &source)?;
         let fields = e
             .fields
@@ -184,7 +163,7 @@ pub fn measure(
             Test::Has(t) => CondKind::Has(bits(t)),
             Test::Any(ts) => CondKind::Any(ts.iter().map(|t| bits(t)).collect()),
             Test::Lacks(t) => CondKind::Lacks(bits(t)),
-            Test::When(e) => CondKind::When(compile_expr(e, Ty::Bool).map_err(bug)?),
+            Test::When(e) => CondKind::When(compile_expr(e, Want::Bool).map_err(bug)?),
         };
         conditions.push(CompiledCondition {
             group,
@@ -195,11 +174,11 @@ pub fn measure(
     let benefit = m
         .benefit
         .as_ref()
-        .map(|b| compile_expr(&b.expr, Ty::Num))
+        .map(|b| compile_expr(&b.expr, Want::Num))
         .transpose()
         .map_err(bug)?;
 
-    let script = script(&m, &conditions, benefit.as_ref(), schema);
+    let script = script::measure(&m, &conditions, benefit.as_ref(), schema);
     let script_ast = engine
         .compile_expression_with_scope(scope, &script)
         .map_err(bug)?;
@@ -211,111 +190,4 @@ pub fn measure(
         script,
         script_ast,
     })
-}
-
-fn guard(fields: &[usize]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("p.present({f})"))
-        .collect::<Vec<_>>()
-        .join(" && ")
-}
-
-fn guarded(fields: &[usize], body: &str) -> String {
-    if fields.is_empty() {
-        format!("({body})")
-    } else {
-        format!("if {} {{ ({body}) }} else {{ () }}", guard(fields))
-    }
-}
-
-/// The whole-measure script: an array with one entry per condition — `true`, `false`,
-/// or `()` when a field it reads is missing — and, when the measure has a benefit, the
-/// uncapped amount (or `()`) last.
-fn script(
-    m: &Measure,
-    conds: &[CompiledCondition],
-    benefit: Option<&CompiledExpr>,
-    schema: &Schema,
-) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "// {} {}（第{}条）— generated by policy-match from {}",
-        m.id,
-        comment(&m.article_title),
-        m.article,
-        comment(&m.file)
-    );
-    let _ = writeln!(
-        s,
-        "// One entry per condition: true holds, false fails, () a field it reads is missing."
-    );
-    if benefit.is_some() {
-        let _ = writeln!(
-            s,
-            "// Last: the benefit amount before its cap, or () when a field it reads is missing."
-        );
-    }
-    let fields_note = |fs: &[usize]| {
-        let names: Vec<&str> = fs.iter().map(|&i| schema.fields[i].name.as_str()).collect();
-        if names.is_empty() {
-            String::new()
-        } else {
-            format!(" · reads {}", names.join(", "))
-        }
-    };
-    s.push_str("[\n");
-    for (i, c) in conds.iter().enumerate() {
-        let group = if c.group == 0 {
-            "base".to_owned()
-        } else {
-            format!("alternative {}", c.group)
-        };
-        let (what, body) = match &c.kind {
-            CondKind::Has(b) => (format!("has {}", tag_name(m, i)), format!("p.has({b})")),
-            CondKind::Any(bs) => (
-                format!("any of {}", tag_name(m, i)),
-                format!(
-                    "({})",
-                    bs.iter()
-                        .map(|b| format!("p.has({b})"))
-                        .collect::<Vec<_>>()
-                        .join(" || ")
-                ),
-            ),
-            CondKind::Lacks(b) => (format!("lacks {}", tag_name(m, i)), format!("!p.has({b})")),
-            CondKind::When(e) => (
-                format!("when{}", fields_note(&e.fields)),
-                guarded(&e.fields, &e.source),
-            ),
-        };
-        let _ = writeln!(
-            s,
-            "  // [{i}] {group} · {} · {}",
-            comment(&what),
-            comment(&c.label)
-        );
-        let _ = writeln!(s, "  {body},");
-    }
-    if let (Some(b), Some(decl)) = (benefit, &m.benefit) {
-        let _ = writeln!(
-            s,
-            "  // benefit · {} ({}){}",
-            comment(&decl.label),
-            decl.unit.as_str(),
-            fields_note(&b.fields)
-        );
-        let _ = writeln!(s, "  {},", guarded(&b.fields, &b.source));
-    }
-    s.push(']');
-    s
-}
-
-fn tag_name(m: &Measure, index: usize) -> String {
-    match m.conditions().nth(index).map(|(_, c)| &c.test) {
-        Some(Test::Has(t) | Test::Lacks(t)) => t.clone(),
-        Some(Test::Any(ts)) => ts.join(", "),
-        _ => String::new(),
-    }
 }

@@ -10,16 +10,17 @@
 //! (see [`float_cmp`]). Whenever rhai would raise an error (overflow, division by zero,
 //! a date out of range) the native evaluator gives up instead — [`Defer`] — and the pair
 //! is evaluated by rhai, so even error messages are rhai's own. An expression the lowering
-//! does not cover (an `if` whose branches differ in number type, a helper given a float
-//! where rhai only has an integer version) stays with rhai altogether.
-
-use rhai::{Expr as RExpr, FnCallExpr, Stmt};
+//! does not cover (an `if` whose branches differ in number type) stays with rhai
+//! altogether.
+//!
+//! The lowering reads the typed tree the checker made ([`crate::lang::tree`]); it never
+//! parses text.
 
 use crate::compile::tags::Interner;
 use crate::dates;
 use crate::eval::columns::Row;
-use crate::profile::schema::FieldType;
-use crate::profile::schema::Schema;
+use crate::lang::tree;
+use crate::lang::tree::{Cmp, Kind, Lit, Node, Pick, Ty};
 
 /// The native evaluator cannot decide this value the way rhai would: let rhai do it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,30 +28,8 @@ pub struct Defer;
 
 type Out<T> = Result<T, Defer>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmp {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-}
-
+// Integer comparison is evaluation, so it lives here beside `float_cmp`.
 impl Cmp {
-    /// The operator rhai spells `op`.
-    pub(crate) fn of(op: &str) -> Option<Cmp> {
-        Some(match op {
-            "<" => Cmp::Lt,
-            "<=" => Cmp::Le,
-            ">" => Cmp::Gt,
-            ">=" => Cmp::Ge,
-            "==" => Cmp::Eq,
-            "!=" => Cmp::Ne,
-            _ => return None,
-        })
-    }
-
     fn ints(self, a: i64, b: i64) -> bool {
         match self {
             Cmp::Lt => a < b,
@@ -89,12 +68,6 @@ pub enum Arith {
     Add,
     Sub,
     Mul,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pick {
-    Min,
-    Max,
 }
 
 /// A boolean expression.
@@ -310,212 +283,145 @@ enum Val {
 }
 
 /// Lowers a checked boolean expression (a `when` clause); `None` when it is not covered.
-pub fn lower_bool(schema: &Schema, interner: &Interner, source: &str) -> Option<Bool> {
-    match Lower::new(schema, interner).root(source)? {
+pub fn lower_bool(interner: &Interner, tree: &Node) -> Option<Bool> {
+    match (Lower { interner }).expr(tree)? {
         Val::Bool(b) => Some(b),
         Val::Num(_) => None,
     }
 }
 
 /// Lowers a checked numeric expression (a benefit); `None` when it is not covered.
-pub fn lower_num(schema: &Schema, interner: &Interner, source: &str) -> Option<Num> {
-    match Lower::new(schema, interner).root(source)? {
+pub fn lower_num(interner: &Interner, tree: &Node) -> Option<Num> {
+    match (Lower { interner }).expr(tree)? {
         Val::Num(n) => Some(n),
         Val::Bool(_) => None,
     }
 }
 
 struct Lower<'a> {
-    schema: &'a Schema,
     interner: &'a Interner,
 }
 
-impl<'a> Lower<'a> {
-    fn new(schema: &'a Schema, interner: &'a Interner) -> Self {
-        Lower { schema, interner }
-    }
-
-    fn root(&self, source: &str) -> Option<Val> {
-        let ast = crate::lang::typing::parse(source).ok()?;
-        match ast.statements() {
-            [Stmt::Expr(e)] => self.expr(e),
-            _ => None,
-        }
-    }
-
-    fn expr(&self, e: &RExpr) -> Option<Val> {
-        Some(match e {
-            RExpr::IntegerConstant(i, _) => Val::Num(Num::Int(Int::Const(*i))),
-            RExpr::FloatConstant(x, _) => Val::Num(Num::Float(Float::Const(**x))),
-            RExpr::BoolConstant(b, _) => Val::Bool(Bool::Const(*b)),
-            RExpr::Variable(v, ..) => self.variable(v.1.as_str())?,
-            RExpr::And(args, _) | RExpr::Or(args, _) => {
-                let parts = args
-                    .iter()
-                    .map(|a| self.boolean(a))
-                    .collect::<Option<Vec<_>>>()?
-                    .into_boxed_slice();
-                Val::Bool(if matches!(e, RExpr::And(..)) {
-                    Bool::And(parts)
-                } else {
-                    Bool::Or(parts)
-                })
-            }
-            RExpr::FnCall(call, _) if call.op_token.is_some() => self.operator(call)?,
-            RExpr::FnCall(call, _) => self.function(call)?,
-            RExpr::Stmt(block) => match block.statements() {
-                [Stmt::If(flow, _)] => self.if_else(flow)?,
-                [Stmt::Expr(e)] => self.expr(e)?,
-                _ => return None,
+impl Lower<'_> {
+    fn expr(&self, n: &Node) -> Option<Val> {
+        Some(match &n.kind {
+            Kind::Lit(Lit::Int(i)) => Val::Num(Num::Int(Int::Const(*i))),
+            Kind::Lit(Lit::Float(x)) => Val::Num(Num::Float(Float::Const(*x))),
+            Kind::Lit(Lit::Bool(b)) => Val::Bool(Bool::Const(*b)),
+            Kind::Lit(Lit::Date(d)) => Val::Num(Num::Int(Int::Const(dates::to_days(*d)))),
+            Kind::Field { index, .. } => match n.ty {
+                Ty::Float => Val::Num(Num::Float(Float::Field(*index))),
+                Ty::Int | Ty::Date => Val::Num(Num::Int(Int::Field(*index))),
+                Ty::Bool => Val::Bool(Bool::Field(*index)),
             },
-            _ => return None,
+            Kind::AsOf => Val::Num(Num::Int(Int::AsOf)),
+            Kind::Has(tag) => Val::Bool(match self.interner.bit(tag) {
+                Some(b) => Bool::Has(b),
+                // As in the rhai script: a tag no profile can carry.
+                None => Bool::Const(false),
+            }),
+            Kind::Not(a) => Val::Bool(Bool::Not(Box::new(self.boolean(a)?))),
+            Kind::Neg(a) => Val::Num(match self.num(a)? {
+                Num::Int(a) => Num::Int(Int::Neg(Box::new(a))),
+                Num::Float(a) => Num::Float(Float::Neg(Box::new(a))),
+            }),
+            Kind::Compare(op, ab) => self.compare(*op, &ab.0, &ab.1)?,
+            Kind::Arith(op, ab) => Val::Num(self.arith(*op, &ab.0, &ab.1)?),
+            Kind::And(xs) => Val::Bool(Bool::And(self.booleans(xs)?)),
+            Kind::Or(xs) => Val::Bool(Bool::Or(self.booleans(xs)?)),
+            Kind::If(x) => self.if_else(&x.0, &x.1, &x.2)?,
+            Kind::Year(d) => Val::Num(Num::Int(Int::Year(Box::new(self.int(d)?)))),
+            Kind::AddMonths(dn) => Val::Num(Num::Int(Int::AddMonths(
+                Box::new(self.int(&dn.0)?),
+                Box::new(self.int(&dn.1)?),
+            ))),
+            Kind::DaysBetween(ab) => Val::Num(Num::Int(Int::DaysBetween(
+                Box::new(self.int(&ab.0)?),
+                Box::new(self.int(&ab.1)?),
+            ))),
+            Kind::Pick(pick, ab) => Val::Num(match (self.num(&ab.0)?, self.num(&ab.1)?) {
+                (Num::Int(a), Num::Int(b)) => Num::Int(Int::Pick(*pick, Box::new(a), Box::new(b))),
+                (a, b) => Num::Float(Float::Pick(*pick, Box::new(a.float()), Box::new(b.float()))),
+            }),
         })
     }
 
-    fn boolean(&self, e: &RExpr) -> Option<Bool> {
-        match self.expr(e)? {
+    fn boolean(&self, n: &Node) -> Option<Bool> {
+        match self.expr(n)? {
             Val::Bool(b) => Some(b),
             Val::Num(_) => None,
         }
     }
 
-    fn num(&self, e: &RExpr) -> Option<Num> {
-        match self.expr(e)? {
+    fn booleans(&self, xs: &[Node]) -> Option<Box<[Bool]>> {
+        xs.iter()
+            .map(|x| self.boolean(x))
+            .collect::<Option<Vec<_>>>()
+            .map(Vec::into_boxed_slice)
+    }
+
+    fn num(&self, n: &Node) -> Option<Num> {
+        match self.expr(n)? {
             Val::Num(n) => Some(n),
             Val::Bool(_) => None,
         }
     }
 
-    fn int(&self, e: &RExpr) -> Option<Int> {
-        match self.num(e)? {
+    fn int(&self, n: &Node) -> Option<Int> {
+        match self.num(n)? {
             Num::Int(i) => Some(i),
             Num::Float(_) => None,
         }
     }
 
-    fn branch(&self, b: &rhai::StmtBlock) -> Option<Val> {
-        match b.statements() {
-            [Stmt::Expr(e)] => self.expr(e),
-            [Stmt::If(flow, _)] => self.if_else(flow),
-            _ => None,
-        }
+    fn if_else(&self, c: &Node, a: &Node, b: &Node) -> Option<Val> {
+        let c = self.boolean(c)?;
+        Some(match (self.expr(a)?, self.expr(b)?) {
+            (Val::Bool(a), Val::Bool(b)) => Val::Bool(Bool::If(Box::new((c, a, b)))),
+            (Val::Num(Num::Int(a)), Val::Num(Num::Int(b))) => {
+                Val::Num(Num::Int(Int::If(Box::new((c, a, b)))))
+            }
+            (Val::Num(Num::Float(a)), Val::Num(Num::Float(b))) => {
+                Val::Num(Num::Float(Float::If(Box::new((c, a, b)))))
+            }
+            // rhai keeps whichever number type the branch taken gives; not lowered.
+            _ => return None,
+        })
     }
 
-    fn if_else(&self, flow: &rhai::FlowControl) -> Option<Val> {
-        let c = self.boolean(&flow.expr)?;
-        Some(
-            match (self.branch(&flow.body)?, self.branch(&flow.branch)?) {
-                (Val::Bool(a), Val::Bool(b)) => Val::Bool(Bool::If(Box::new((c, a, b)))),
-                (Val::Num(Num::Int(a)), Val::Num(Num::Int(b))) => {
-                    Val::Num(Num::Int(Int::If(Box::new((c, a, b)))))
-                }
-                (Val::Num(Num::Float(a)), Val::Num(Num::Float(b))) => {
-                    Val::Num(Num::Float(Float::If(Box::new((c, a, b)))))
-                }
-                // rhai keeps whichever number type the branch taken gives; not lowered.
+    fn compare(&self, op: Cmp, a: &Node, b: &Node) -> Option<Val> {
+        Some(Val::Bool(match (self.expr(a)?, self.expr(b)?) {
+            (Val::Bool(a), Val::Bool(b)) => match op {
+                Cmp::Eq => Bool::Same(true, Box::new(a), Box::new(b)),
+                Cmp::Ne => Bool::Same(false, Box::new(a), Box::new(b)),
                 _ => return None,
             },
-        )
-    }
-
-    fn variable(&self, name: &str) -> Option<Val> {
-        if name == "as_of" {
-            return Some(Val::Num(Num::Int(Int::AsOf)));
-        }
-        let f = self.schema.field(name)?;
-        Some(match f.ty {
-            FieldType::Number => Val::Num(Num::Float(Float::Field(f.index))),
-            FieldType::Integer | FieldType::Date => Val::Num(Num::Int(Int::Field(f.index))),
-            FieldType::Bool => Val::Bool(Bool::Field(f.index)),
-        })
-    }
-
-    fn operator(&self, call: &FnCallExpr) -> Option<Val> {
-        let op = call.name.as_str();
-        let args: Vec<Val> = call
-            .args
-            .iter()
-            .map(|a| self.expr(a))
-            .collect::<Option<_>>()?;
-        let mut args = args.into_iter();
-        let (a, b) = (args.next()?, args.next());
-        if args.next().is_some() {
-            return None;
-        }
-        Some(match (op, a, b) {
-            ("!", Val::Bool(a), None) => Val::Bool(Bool::Not(Box::new(a))),
-            ("-", Val::Num(Num::Int(a)), None) => Val::Num(Num::Int(Int::Neg(Box::new(a)))),
-            ("-", Val::Num(Num::Float(a)), None) => Val::Num(Num::Float(Float::Neg(Box::new(a)))),
-            ("==" | "!=", Val::Bool(a), Some(Val::Bool(b))) => {
-                Val::Bool(Bool::Same(op == "==", Box::new(a), Box::new(b)))
+            (Val::Num(Num::Int(a)), Val::Num(Num::Int(b))) => {
+                Bool::Ints(op, Box::new(a), Box::new(b))
             }
-            (_, Val::Num(a), Some(Val::Num(b))) => {
-                if let Some(cmp) = Cmp::of(op) {
-                    return Some(Val::Bool(match (a, b) {
-                        (Num::Int(a), Num::Int(b)) => Bool::Ints(cmp, Box::new(a), Box::new(b)),
-                        (a, b) => Bool::Floats(cmp, Box::new(a.float()), Box::new(b.float())),
-                    }));
-                }
-                let arith = match op {
-                    "+" => Arith::Add,
-                    "-" => Arith::Sub,
-                    "*" => Arith::Mul,
-                    "/" => {
-                        return Some(Val::Num(Num::Float(Float::Div(
-                            Box::new(a.float()),
-                            Box::new(b.float()),
-                        ))));
-                    }
-                    _ => return None,
-                };
-                Val::Num(match (a, b) {
-                    (Num::Int(a), Num::Int(b)) => {
-                        Num::Int(Int::Arith(arith, Box::new(a), Box::new(b)))
-                    }
-                    (a, b) => Num::Float(Float::Arith(
-                        arith,
-                        Box::new(a.float()),
-                        Box::new(b.float()),
-                    )),
-                })
+            (Val::Num(a), Val::Num(b)) => {
+                Bool::Floats(op, Box::new(a.float()), Box::new(b.float()))
             }
             _ => return None,
-        })
+        }))
     }
 
-    fn function(&self, call: &FnCallExpr) -> Option<Val> {
-        let args: Vec<&RExpr> = call.args.iter().collect();
-        Some(match (call.name.as_str(), args.as_slice()) {
-            ("has", [RExpr::StringConstant(tag, _)]) => Val::Bool(match self.interner.bit(tag) {
-                Some(b) => Bool::Has(b),
-                // As in the rhai rewrite: a tag no profile can carry.
-                None => Bool::Const(false),
-            }),
-            ("date", [RExpr::StringConstant(s, _)]) => {
-                let d = crate::dates::parse_date(s)?;
-                Val::Num(Num::Int(Int::Const(dates::to_days(d))))
+    fn arith(&self, op: tree::Arith, a: &Node, b: &Node) -> Option<Num> {
+        let (a, b) = (self.num(a)?, self.num(b)?);
+        let op = match op {
+            tree::Arith::Add => Arith::Add,
+            tree::Arith::Sub => Arith::Sub,
+            tree::Arith::Mul => Arith::Mul,
+            tree::Arith::Div => {
+                return Some(Num::Float(Float::Div(
+                    Box::new(a.float()),
+                    Box::new(b.float()),
+                )));
             }
-            ("year", [d]) => Val::Num(Num::Int(Int::Year(Box::new(self.int(d)?)))),
-            ("add_months", [d, n]) => Val::Num(Num::Int(Int::AddMonths(
-                Box::new(self.int(d)?),
-                Box::new(self.int(n)?),
-            ))),
-            ("days_between", [a, b]) => Val::Num(Num::Int(Int::DaysBetween(
-                Box::new(self.int(a)?),
-                Box::new(self.int(b)?),
-            ))),
-            (name @ ("min" | "max"), [a, b]) => {
-                let pick = if name == "min" { Pick::Min } else { Pick::Max };
-                Val::Num(match (self.num(a)?, self.num(b)?) {
-                    (Num::Int(a), Num::Int(b)) => {
-                        Num::Int(Int::Pick(pick, Box::new(a), Box::new(b)))
-                    }
-                    (a, b) => {
-                        Num::Float(Float::Pick(pick, Box::new(a.float()), Box::new(b.float())))
-                    }
-                })
-            }
-            _ => return None,
+        };
+        Some(match (a, b) {
+            (Num::Int(a), Num::Int(b)) => Num::Int(Int::Arith(op, Box::new(a), Box::new(b))),
+            (a, b) => Num::Float(Float::Arith(op, Box::new(a.float()), Box::new(b.float()))),
         })
     }
 }

@@ -12,8 +12,7 @@ use crate::rules::centre::Centre;
 
 use crate::diag::Code;
 use crate::diag::Diagnostic;
-use crate::lang::typing;
-use crate::lang::typing::Ty;
+use crate::lang::check::Want;
 use crate::profile::enterprise::Profile;
 use crate::profile::enterprise::RawValue;
 use crate::profile::schema::Schema;
@@ -75,8 +74,8 @@ impl Ctx<'_> {
         tag.get_ref().clone()
     }
 
-    fn expr(&mut self, src: &toml::Spanned<String>, want: Ty) -> Option<Expr> {
-        match typing::check(self.schema, src.get_ref(), want) {
+    fn expr(&mut self, src: &toml::Spanned<String>, want: Want) -> Option<Expr> {
+        match Expr::check(self.schema, src.get_ref(), want) {
             Ok(e) => Some(e),
             Err(problems) => {
                 for p in problems {
@@ -126,7 +125,7 @@ impl Ctx<'_> {
         }
         for c in when {
             let label = self.label(&c.label);
-            if let Some(e) = self.expr(&c.expr, Ty::Bool) {
+            if let Some(e) = self.expr(&c.expr, Want::Bool) {
                 conditions.push(Condition {
                     test: Test::When(e),
                     label,
@@ -369,7 +368,7 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
                 None,
             );
         }
-        let expr = cx.expr(&b.expr, Ty::Num)?;
+        let expr = cx.expr(&b.expr, Want::Num)?;
         Some(Benefit {
             expr,
             unit: b.unit,

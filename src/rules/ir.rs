@@ -4,7 +4,11 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::lang::check::{Want, check};
+use crate::lang::problem::Problem;
+use crate::lang::tree::Node;
 use crate::profile::enterprise::Profile;
+use crate::profile::schema::Schema;
 pub use crate::rules::syntax::Delivery;
 pub use crate::rules::syntax::Implementation;
 pub use crate::rules::syntax::Unit;
@@ -104,14 +108,29 @@ impl Test {
     }
 }
 
-/// A checked rhai expression as the officer wrote it, with what it reads.
+/// A checked rhai expression: the officer's text, the typed tree made of it once, and
+/// what it reads.
 #[derive(Debug, Clone)]
 pub struct Expr {
     pub source: String,
+    pub tree: Node,
     /// Field names read, sorted, without duplicates.
     pub fields: Vec<String>,
     /// Tags tested with `has("…")`, in order of appearance.
     pub tags: Vec<String>,
+}
+
+impl Expr {
+    /// Checks `source` against the schema; every problem found when it does not pass.
+    pub fn check(schema: &Schema, source: &str, want: Want) -> Result<Expr, Vec<Problem>> {
+        let c = check(schema, source, want)?;
+        Ok(Expr {
+            source: source.to_owned(),
+            tree: c.tree,
+            fields: c.fields,
+            tags: c.tags,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
