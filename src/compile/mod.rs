@@ -132,6 +132,7 @@ pub fn measure(
         error: e.to_string(),
     };
     let bits = |t: &str| {
+        // `assemble` interns every tag a criterion or `has("…")` tests before compiling.
         interner
             .bit(t)
             .expect("catalog tags are interned before compiling")

@@ -8,6 +8,7 @@
 
 pub mod columns;
 mod evaluator;
+pub mod native;
 mod options;
 mod outcome;
 mod rank;
@@ -35,7 +36,6 @@ use crate::compile::CondKind;
 use crate::compile::Lowered;
 use crate::compile::catalog::Catalog;
 use crate::compile::engine::Ctx;
-use crate::compile::native;
 use crate::compile::program::Entry;
 use crate::compile::program::TagKind;
 use crate::dates;

@@ -55,6 +55,7 @@ pub(crate) fn parse(source: &str) -> Result<AST, Problem> {
 /// compare generated text with officer text.
 #[cfg(test)]
 pub(crate) fn shape(source: &str) -> Result<String, Problem> {
+    // A literal pattern: it cannot fail to compile.
     static POSITION: Lazy<regex::Regex> =
         Lazy::new(|| regex::Regex::new(r"( @ |, )?\d+:\d+(-\d+(:\d+)?)?").expect("static regex"));
     let ast = parse(source)?;
