@@ -15,6 +15,7 @@ pub enum EngineKind {
 }
 
 impl EngineKind {
+    /// `native` or `rhai`, as `--engine` takes it.
     pub fn as_str(self) -> &'static str {
         match self {
             EngineKind::Native => "native",
@@ -56,7 +57,9 @@ pub const SWEEP_BLOCK: usize = 256;
 /// How a [`Catalog::sweep`] evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SweepOptions {
+    /// The evaluation date.
     pub as_of: Date,
+    /// Which engine runs the `when` clauses and benefits.
     pub engine: EngineKind,
     /// See [`Evaluator::with_options`]: a pair the prefilter decides has no statuses.
     pub prefilter: bool,

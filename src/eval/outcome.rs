@@ -4,16 +4,22 @@
 
 use super::*;
 
+/// What one (enterprise, measure) pair comes to, as of a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// Every condition holds (with an amount when the measure has a benefit).
     Eligible,
+    /// A condition failed, or the date is outside the effective window.
     NotEligible,
+    /// Nothing failed, but a condition or the benefit needs a field the profile lacks.
     Undetermined,
+    /// A script hit a limit or a runtime error; never granted.
     Error,
 }
 
 impl Outcome {
+    /// The outcome as the outputs write it: `eligible`, `not_eligible`, …
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Eligible => "eligible",
@@ -28,12 +34,15 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// The condition holds.
     Passed,
+    /// The condition does not hold.
     Failed,
     /// A field the clause reads is missing from the profile.
     Missing,
     /// Skipped: a tag test of its group (or of the base group) already failed.
     NotEvaluated,
+    /// Evaluating the condition raised this error.
     Error(String),
 }
 
@@ -46,9 +55,11 @@ pub struct MeasureResult {
     /// against another catalog version.
     #[doc(hidden)]
     pub index: usize,
+    /// The verdict.
     pub outcome: Outcome,
     /// The benefit, after its cap, rounded to 0.01, when eligible and the measure has one.
     pub amount: Option<f64>,
+    /// Whether `as_of` is inside the measure's effective window.
     pub in_effect: bool,
     /// What became of each condition (condition `i` is bit `i`); [`MeasureResult::statuses`]
     /// lists them. Masks rather than a list: a result then allocates nothing unless it
@@ -60,6 +71,7 @@ pub struct MeasureResult {
     pub missing_fields: Vec<String>,
     /// The condition index whose failure alone stands between the enterprise and the measure.
     pub near_miss: Option<usize>,
+    /// The error that made the outcome `error`.
     pub error: Option<String>,
 }
 
@@ -132,13 +144,18 @@ pub(super) enum Tri {
 /// them was not evaluated. Deciding a pair is a handful of mask operations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Marks {
+    /// Conditions that held.
     pub passed: u64,
+    /// Conditions that failed.
     pub failed: u64,
+    /// Conditions left open by a missing field.
     pub missing: u64,
+    /// Conditions that raised an error.
     pub error: u64,
 }
 
 impl Marks {
+    /// The masks of a list of statuses (condition `i` is bit `i`).
     pub fn of(statuses: &[Status]) -> Marks {
         let mut m = Marks::default();
         for (i, s) in statuses.iter().enumerate() {

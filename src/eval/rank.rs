@@ -62,8 +62,11 @@ impl Subject<'_, '_, '_> {
 /// The ranked answer for one enterprise.
 #[derive(Debug, Clone)]
 pub struct Recommendation {
+    /// The enterprise's 统一社会信用代码.
     pub enterprise_id: String,
+    /// The evaluation date.
     pub as_of: Date,
+    /// The hash of the catalog that answered: every result comes from it.
     pub catalog_hash: String,
     /// One result per measure, ranked: eligible (by amount in yuan, then specificity), undetermined,
     /// near misses, other not-eligible, errors; ties by measure id.

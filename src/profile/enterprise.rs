@@ -15,42 +15,55 @@ use crate::profile::uscc::UsccError;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FieldValue {
+    /// A `number` field.
     Number(f64),
+    /// An `integer` field.
     Integer(i64),
+    /// A `date` field.
     Date(Date),
+    /// A `bool` field.
     Bool(bool),
 }
 
 /// A profile that passed the schema: every tag known, every field typed and in range.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
+    /// The 统一社会信用代码.
     pub id: String,
+    /// The enterprise name.
     pub name: String,
+    /// `namespace:value` tags, sorted.
     pub tags: Vec<String>,
+    /// The figures present, by field name; a missing field is absent, never zero.
     pub fields: BTreeMap<String, FieldValue>,
 }
 
 /// Why one profile was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, miette::Diagnostic)]
 pub enum ProfileError {
+    /// The id is not a valid 统一社会信用代码.
     #[error(transparent)]
     Id(#[from] UsccError),
     /// A JSON Lines record the batch reader would reject, with its reason.
     #[error("{0}")]
     Record(String),
+    /// A tag outside the schema's vocabulary.
     #[error("{message}")]
     Tag { tag: String, message: String },
+    /// A field the schema does not declare.
     #[error("unknown field `{field}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     UnknownField {
         field: String,
         suggestion: Option<String>,
     },
+    /// A value of the wrong type for its field.
     #[error("field `{field}` must be {expected}, found `{found}`")]
     FieldType {
         field: String,
         expected: &'static str,
         found: String,
     },
+    /// A value outside its field's bounds.
     #[error("field `{field}` = {value} is outside [{min}, {max}]")]
     OutOfRange {
         field: String,
@@ -63,9 +76,13 @@ pub enum ProfileError {
 /// A field value before it is checked: what JSON, TOML or a CSV cell gives.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawValue {
+    /// A JSON number with a fraction or exponent.
     Number(f64),
+    /// A JSON integer.
     Integer(i64),
+    /// A string (a date is written `YYYY-MM-DD`).
     Text(String),
+    /// `true` or `false`.
     Bool(bool),
 }
 

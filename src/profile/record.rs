@@ -24,12 +24,16 @@ pub const MAX_CELL_BYTES: usize = 4096;
 /// The separator of tags inside one CSV cell.
 pub const TAG_SEPARATOR: char = ';';
 
+/// One input row before it is checked, whatever its format.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawRecord {
     /// 1-based number of the data row in its file (a CSV header is not counted).
     pub row: usize,
+    /// The id cell, when present.
     pub id: Option<String>,
+    /// The name cell, when present.
     pub name: Option<String>,
+    /// The tags, as read.
     pub tags: Vec<String>,
     /// Present cells only: an empty cell or a null is a missing field, and is left out.
     pub fields: Vec<(String, RawValue)>,
@@ -40,8 +44,11 @@ pub struct RawRecord {
 /// A row that could not be matched, and why. Never dropped: written to `rejects`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {
+    /// 1-based number of the data row (the line of a JSON Lines file).
     pub row: usize,
+    /// The id, when it could be read.
     pub id: Option<String>,
+    /// Why, naming the field or cell.
     pub reason: String,
 }
 

@@ -22,19 +22,25 @@ pub enum ScenarioKind {
     Keqiao,
 }
 
+/// A zone (专区) of the enterprise service centre and its windows.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Zone {
+    /// Its name.
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The windows (窗口) it holds.
     pub windows: Vec<String>,
 }
 
+/// A 一类事 scenario.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// Its canonical name.
     pub name: String,
+    /// Which field of 事项三 it belongs to.
     pub kind: ScenarioKind,
     #[serde(default)]
     pub aliases: Vec<String>,
@@ -68,9 +74,12 @@ pub enum ScenarioRef {
     Reform(String),
 }
 
+/// The enterprise service centre (`centre.toml`): zones, windows, scenarios.
 #[derive(Debug, Clone)]
 pub struct Centre {
+    /// The 8 zones.
     pub zones: Vec<Zone>,
+    /// The 一类事 scenarios.
     pub scenarios: Vec<Scenario>,
     reform: Vec<String>,
     window_zone: BTreeMap<String, usize>,
@@ -78,6 +87,7 @@ pub struct Centre {
 }
 
 impl Centre {
+    /// Parses `centre.toml`, every problem a diagnostic.
     pub fn parse(file: &str, text: &Arc<str>) -> Result<Centre, Vec<Diagnostic>> {
         let raw: RawCentre = toml::from_str(text).map_err(|e| {
             let d = Diagnostic::new(Code::CentreSyntax, file, e.message().trim().to_owned());
@@ -137,6 +147,7 @@ impl Centre {
         }
     }
 
+    /// What a measure's 纳入一类事或下步改革 value names; the error carries a "did you mean".
     pub fn resolve_scenario(&self, value: &str) -> Result<ScenarioRef, Option<String>> {
         if let Some(&i) = self.scenario_names.get(value) {
             return Ok(ScenarioRef::Scenario(self.scenarios[i].name.clone()));

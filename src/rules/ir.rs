@@ -13,15 +13,24 @@ pub use crate::rules::syntax::Delivery;
 pub use crate::rules::syntax::Implementation;
 pub use crate::rules::syntax::Unit;
 
+/// One checked measure of 附件2: its text, routing, effective window and eligibility.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measure {
+    /// 序号 as `M001`…`M145`.
     pub id: String,
+    /// The 重点工作 (article) number, 1–32.
     pub article: u32,
+    /// The article's title.
     pub article_title: String,
+    /// 细化措施, verbatim.
     pub text: String,
+    /// 省政策宣贯 (provincial) and/or 地方细化落实 (local).
     pub implementation: Vec<Implementation>,
+    /// 基本政务服务, verbatim.
     pub basic_services: String,
+    /// 增值服务, verbatim.
     pub value_added_services: String,
+    /// 服务方式, verbatim.
     pub channels: String,
     /// 纳入一类事或下步改革, verbatim.
     pub scenario: Option<String>,
@@ -29,16 +38,25 @@ pub struct Measure {
     pub scenario_name: Option<String>,
     /// 承接窗口, verbatim, and the zone (专区) that holds it.
     pub window: String,
+    /// The zone (专区) holding the window.
     pub zone: String,
+    /// 牵头责任单位.
     pub lead_departments: Vec<String>,
+    /// Policy topic tags (政策标签).
     pub topics: Vec<String>,
+    /// 精准推送 (push) and/or 免申即享 (auto_grant).
     pub delivery: Vec<Delivery>,
+    /// First day of the effective window, inclusive.
     pub valid_from: Option<Date>,
+    /// Last day of the effective window, inclusive.
     pub valid_until: Option<Date>,
+    /// The base conditions and the alternatives.
     #[serde(skip)]
     pub eligibility: Eligibility,
+    /// The benefit formula, for eligible enterprises.
     #[serde(skip)]
     pub benefit: Option<Benefit>,
+    /// The rule examples (`[[example]]`).
     #[serde(skip)]
     pub examples: Vec<Example>,
     /// Path of the rule file, relative to the rules directory.
@@ -46,6 +64,7 @@ pub struct Measure {
 }
 
 impl Measure {
+    /// Whether the measure is granted without application (免申即享).
     pub fn auto_grant(&self) -> bool {
         self.delivery.contains(&Delivery::AutoGrant)
     }

@@ -43,6 +43,7 @@ pub enum SourcesError {
 /// by relative path.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
+    /// Each file's text by path relative to the folder (`measures/M017.toml`).
     pub files: BTreeMap<String, Arc<str>>,
 }
 
