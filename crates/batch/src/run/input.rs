@@ -58,3 +58,33 @@ pub(super) fn read_ahead(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_arrive_in_file_order_ahead_or_not_and_an_unknown_extension_is_refused() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/enterprises.jsonl");
+        let rows = |chunks: &[Vec<RawRecord>]| -> Vec<usize> {
+            chunks.iter().flatten().map(|r| r.row).collect()
+        };
+        let mut direct = Vec::new();
+        let n = read_chunks(&catalog, &fixture, 2, &mut |c| direct.push(c)).expect("reads");
+        assert!(n > 2 && direct.iter().all(|c| c.len() <= 2), "{n} rows");
+        let mut ahead = Vec::new();
+        read_ahead(&catalog, &fixture, 2, &mut |c| ahead.push(c)).expect("reads");
+        assert_eq!(rows(&direct), rows(&ahead));
+        assert!(rows(&direct).windows(2).all(|w| w[0] < w[1]));
+
+        let err = read_chunks(&catalog, Path::new("pop.xlsx"), 2, &mut |_| {})
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.contains("`pop.xlsx`") && err.contains("unknown extension `.xlsx`"),
+            "{err}"
+        );
+    }
+}

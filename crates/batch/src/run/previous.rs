@@ -88,3 +88,67 @@ impl Previous {
         Ok(Some(pair))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(pushes: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("pushes.csv"), pushes).expect("write");
+        dir
+    }
+
+    fn all(prev: &mut Previous) -> Result<Vec<(String, String)>, MatchError> {
+        let mut out = Vec::new();
+        while let Some(pair) = prev.next()? {
+            out.push(pair);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn a_push_list_is_read_in_order() {
+        let dir = folder("enterprise_id,name,measure_id\nA,甲,M001\nA,甲,M017\nB,乙,M001\n");
+        let mut prev = Previous::open(dir.path()).expect("opens");
+        let pairs = all(&mut prev).expect("in order");
+        let ids: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(e, m)| (e.as_str(), m.as_str()))
+            .collect();
+        assert_eq!(ids, [("A", "M001"), ("A", "M017"), ("B", "M001")]);
+    }
+
+    #[test]
+    fn a_list_out_of_order_or_repeated_is_refused_with_its_line() {
+        for (text, line) in [
+            ("enterprise_id,name,measure_id\nB,乙,M001\nA,甲,M001\n", 3),
+            ("enterprise_id,name,measure_id\nA,甲,M017\nA,甲,M017\n", 3),
+        ] {
+            let dir = folder(text);
+            let mut prev = Previous::open(dir.path()).expect("opens");
+            let err = all(&mut prev).expect_err("refused").to_string();
+            assert!(err.contains(&format!("line {line} ")), "{err}");
+            assert!(err.contains("pushes.csv"), "names the file: {err}");
+        }
+    }
+
+    #[test]
+    fn a_folder_without_a_push_list_or_with_another_table_is_refused() {
+        let empty = tempfile::tempdir().expect("tempdir");
+        let err = Previous::open(empty.path())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("holds no pushes.csv or pushes.parquet"),
+            "{err}"
+        );
+        let other = folder("enterprise_id,measure_id,amount_yuan\nA,M001,1\n");
+        let err = Previous::open(other.path())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("is not a push list"), "{err}");
+    }
+}

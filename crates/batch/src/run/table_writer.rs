@@ -194,3 +194,54 @@ pub(super) fn write_table(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: &[(&str, ColType)] = &[("enterprise_id", ColType::Str), ("note", ColType::Str)];
+
+    #[test]
+    fn a_skipped_table_counts_its_rows_and_writes_nothing() {
+        let mut t = TableWriter::skipped("pushes");
+        assert!(!t.enabled());
+        t.write(&["A", "x"], None).expect("no file to fail");
+        assert_eq!(t.rows, 1);
+    }
+
+    #[test]
+    fn a_csv_table_quotes_what_it_must_and_takes_rendered_fragments_as_they_are() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("out");
+        let out = OutDir::create(&target).expect("partial folder");
+        let mut t = TableWriter::create(&out, "notes", COLUMNS, OutFormat::Csv).expect("file");
+        assert!(t.enabled());
+        t.write(&["A", "a, \"quoted\" note"], None).expect("row");
+        let a = render::fields(&["B"]);
+        let b = render::fields(&["绍兴"]);
+        t.write(&["ignored", "ignored"], Some(&[&a, &b]))
+            .expect("row");
+        assert_eq!(t.rows, 2);
+        t.finish(&out).expect("finished");
+        let text = std::fs::read_to_string(out.path("notes.csv")).expect("written");
+        assert_eq!(
+            text,
+            "enterprise_id,note\nA,\"a, \"\"quoted\"\" note\"\nB,绍兴\n"
+        );
+    }
+
+    #[test]
+    fn a_parquet_table_reads_back_with_its_rows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = OutDir::create(&dir.path().join("out")).expect("partial folder");
+        let mut t = TableWriter::create(&out, "notes", COLUMNS, OutFormat::Parquet).expect("file");
+        t.write(&["A", "一"], None).expect("row");
+        t.write(&["B", "二"], None).expect("row");
+        t.finish(&out).expect("finished");
+        let pairs =
+            crate::tabular::read_pairs_parquet(&out.path("notes.parquet"), "enterprise_id", "note")
+                .expect("reads back");
+        let got: Vec<(String, String)> = pairs.into_iter().collect();
+        assert_eq!(got, [("A".into(), "一".into()), ("B".into(), "二".into())]);
+    }
+}
