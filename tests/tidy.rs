@@ -77,25 +77,33 @@ fn fail_if_any(what: &str, offenders: Vec<String>) {
     );
 }
 
-/// rhai is known to three stage folders of the core: `lang/` (the only parse of officer
-/// text), `compile/` (the engine, scripts) and `eval/` (running them).
-#[test]
-fn rhai_only_in_lang_compile_and_eval() {
-    let allowed = ["src/lang/", "src/compile/", "src/eval/"];
+/// Every line of code, outside the files under `allowed` (path prefixes), that
+/// contains one of `needles`, as `path:line: code`.
+fn lines_naming(allowed: &[&str], needles: &[&str]) -> Vec<String> {
     let mut offenders = Vec::new();
     for s in sources() {
         if allowed.iter().any(|a| s.path.starts_with(a)) {
             continue;
         }
         for (n, l) in code_lines(&s.code) {
-            if l.contains("rhai::") || l.trim_start().starts_with("use rhai") {
+            if needles.iter().any(|x| l.contains(x)) {
                 offenders.push(format!("{}:{n}: {}", s.path, l.trim()));
             }
         }
     }
+    offenders
+}
+
+/// rhai is known to three stage folders of the core: `lang/` (the only parse of officer
+/// text), `compile/` (the engine, scripts) and `eval/` (running them).
+#[test]
+fn rhai_only_in_lang_compile_and_eval() {
     fail_if_any(
         "rhai used outside src/lang, src/compile, src/eval",
-        offenders,
+        lines_naming(
+            &["src/lang/", "src/compile/", "src/eval/"],
+            &["rhai::", "use rhai"],
+        ),
     );
 }
 
@@ -103,24 +111,18 @@ fn rhai_only_in_lang_compile_and_eval() {
 /// JSON Lines profile reader, the batch crate's file modules and the command line.
 #[test]
 fn file_system_only_in_io_modules() {
-    let allowed = [
-        "src/rules/sources.rs",
-        "src/profile/jsonl.rs",
-        "crates/batch/src/",
-        "crates/cli/src/",
-    ];
-    let mut offenders = Vec::new();
-    for s in sources() {
-        if allowed.iter().any(|a| s.path.starts_with(a)) {
-            continue;
-        }
-        for (n, l) in code_lines(&s.code) {
-            if l.contains("std::fs") || l.contains("File::") || l.contains("fs::read") {
-                offenders.push(format!("{}:{n}: {}", s.path, l.trim()));
-            }
-        }
-    }
-    fail_if_any("file system access outside the IO modules", offenders);
+    fail_if_any(
+        "file system access outside the IO modules",
+        lines_naming(
+            &[
+                "src/rules/sources.rs",
+                "src/profile/jsonl.rs",
+                "crates/batch/src/",
+                "crates/cli/src/",
+            ],
+            &["std::fs", "File::", "fs::read"],
+        ),
+    );
 }
 
 /// The only clock read for a date is the command line's `clock::today`: the library and
@@ -128,27 +130,19 @@ fn file_system_only_in_io_modules() {
 /// for timings are not dates and are allowed.
 #[test]
 fn the_date_comes_from_the_command_line() {
-    let mut offenders = Vec::new();
-    for s in sources() {
-        if s.path == "crates/cli/src/clock.rs" {
-            continue;
-        }
-        for (n, l) in code_lines(&s.code) {
-            if [
+    fail_if_any(
+        "a clock read outside crates/cli/src/clock.rs",
+        lines_naming(
+            &["crates/cli/src/clock.rs"],
+            &[
                 "Timestamp::now",
                 "Zoned::now",
                 "SystemTime::now",
                 "Local::now",
                 "Utc::now",
-            ]
-            .iter()
-            .any(|c| l.contains(c))
-            {
-                offenders.push(format!("{}:{n}: {}", s.path, l.trim()));
-            }
-        }
-    }
-    fail_if_any("a clock read outside crates/cli/src/clock.rs", offenders);
+            ],
+        ),
+    );
 }
 
 /// No `unwrap`/`expect` outside tests, except where a comment on the line or the line
