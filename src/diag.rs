@@ -56,6 +56,10 @@ pub enum Code {
     /// A 一类事 scenario that `centre.toml` does not have.
     #[serde(rename = "rule::unknown_scenario")]
     UnknownScenario,
+    /// A measure without its nature, or with one that is not benefit, service, notice
+    /// or internal.
+    #[serde(rename = "rule::bad_nature")]
+    BadNature,
     /// A file that is missing, unreadable or too large.
     #[serde(rename = "rule::io")]
     Io,
@@ -91,6 +95,7 @@ impl Code {
             Code::EmptyLabel => "rule::empty_label",
             Code::UnknownWindow => "rule::unknown_window",
             Code::UnknownScenario => "rule::unknown_scenario",
+            Code::BadNature => "rule::bad_nature",
             Code::Io => "rule::io",
             Code::CentreSyntax => "centre::syntax",
             Code::SchemaSyntax => "schema::syntax",

@@ -148,6 +148,7 @@ channels = ""
 window = "投资审批服务"
 lead_departments = ["区发改局"]
 delivery = ["push", "auto_grant"]
+nature = "benefit"
 
 [eligibility]
 all = [ {{ tag = "kind:enterprise", label = "企业" }} ]

@@ -74,6 +74,7 @@ channels = ""
 window = "投资审批服务"
 lead_departments = ["区发改局"]
 delivery = ["push", "auto_grant"]
+nature = "benefit"
 
 [eligibility]
 all = [{ tag = "kind:enterprise", label = "企业" }]
@@ -171,4 +172,34 @@ fn reloading_from_a_directory_reads_what_is_on_disk() {
         c.hash,
         "the last good catalog still serves"
     );
+}
+
+/// Every measure says what it gives an enterprise; a file without its nature, or with a
+/// misspelt one, is a located diagnostic with a help line.
+#[test]
+fn a_measure_without_its_nature_or_with_a_misspelt_one_is_refused() {
+    use policy_match::diag::Code;
+    let misspelt = EXTRA.replace("nature = \"benefit\"", "nature = \"benfit\"");
+    let missing = EXTRA.replace("nature = \"benefit\"\n", "");
+    for (text, message, help) in [
+        (
+            misspelt.as_str(),
+            "unknown nature `benfit`",
+            "did you mean `benefit`?",
+        ),
+        (missing.as_str(), "`nature` is missing", "`internal`"),
+    ] {
+        let err =
+            Catalog::from_sources(&sources_with("measures/M900.toml", text)).expect_err("refused");
+        let policy_match::LoadError::Invalid(diags) = err else {
+            panic!("{err}");
+        };
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        let d = &diags[0];
+        assert_eq!(d.code, Code::BadNature);
+        assert_eq!(d.measure.as_deref(), Some("M900"));
+        assert!(d.line.is_some(), "located: {d}");
+        assert!(d.message.contains(message), "{d}");
+        assert!(d.help.as_deref().is_some_and(|h| h.contains(help)), "{d}");
+    }
 }

@@ -392,3 +392,80 @@ fn every_transcribed_column_matches_the_seed_table_or_says_why_not() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// What a measure gives an enterprise (`nature`), pinned for measures across all four
+/// kinds where the seed's words leave no doubt. A change here is an officer's decision,
+/// made in the measure's file with the seed's words beside it.
+#[test]
+fn the_nature_of_measures_whose_seed_words_leave_no_doubt() {
+    use policy_match::rules::ir::Nature::{Benefit, Internal, Notice, Service};
+    const PINNED: &[(&str, policy_match::rules::ir::Nature)] = &[
+        // 给予计划指标奖励, 减免配套费, 一次性资金奖励, 加计扣除, 免除契税, 展位费补助
+        ("M008", Benefit),
+        ("M013", Benefit),
+        ("M041", Benefit),
+        ("M072", Benefit),
+        ("M085", Benefit),
+        ("M087", Benefit),
+        ("M099", Benefit),
+        // 绿色通道, 在线办理涉税事项, 无还本续贷, 对接金融机构, 商事调解, 合规整改指导, 研修班, 投诉渠道
+        ("M003", Service),
+        ("M017", Service),
+        ("M019", Service),
+        ("M104", Service),
+        ("M109", Service),
+        ("M110", Service),
+        ("M131", Service),
+        ("M135", Service),
+        ("M143", Service),
+        // 公平竞争审查办法, 中小企业发展政策的通知, 备案注册机制, 三张清单, 柔性执法制度
+        ("M045", Notice),
+        ("M054", Notice),
+        ("M064", Notice),
+        ("M116", Notice),
+        ("M125", Notice),
+        // 修订示范文本, 打造线下服务中心, 完善运行机制, 征集项目清单, 任务分解, 公平竞争指数,
+        // 登记平台功能, 统计模块, 执法事项梳理, 非现场监管
+        ("M037", Internal),
+        ("M057", Internal),
+        ("M061", Internal),
+        ("M065", Internal),
+        ("M088", Internal),
+        ("M107", Internal),
+        ("M117", Internal),
+        ("M121", Internal),
+        ("M123", Internal),
+        ("M124", Internal),
+    ];
+    let catalog = Catalog::builtin().expect("built-in catalog");
+    let mut kinds = std::collections::BTreeSet::new();
+    for &(id, nature) in PINNED {
+        let m = catalog
+            .measure(id)
+            .unwrap_or_else(|| panic!("{id} missing"));
+        assert_eq!(m.nature, nature, "{id}: {}", m.text);
+        kinds.insert(nature);
+    }
+    assert!(PINNED.len() >= 30 && kinds.len() == 4);
+    // Every file states its nature and quotes the seed beside it.
+    let sources = policy_match::Sources::builtin();
+    for m in catalog.measures() {
+        let file = &sources.files[&m.file];
+        let at = file
+            .find("\nnature = ")
+            .unwrap_or_else(|| panic!("{}: no nature", m.id));
+        let above = &file[..at];
+        let mut lines: Vec<&str> = above
+            .rsplit('\n')
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim())
+            .collect();
+        lines.reverse();
+        let comment = lines.join(" ");
+        assert!(
+            comment.contains("Seed: “"),
+            "{}: the nature's comment quotes no seed words",
+            m.id
+        );
+    }
+}

@@ -21,6 +21,8 @@ pub enum By {
     Department,
     /// By article (条) of the 32.
     Article,
+    /// By nature: benefit, service, notice, internal.
+    Nature,
 }
 
 /// The key a measure with no 一类事 is counted under.
@@ -42,6 +44,7 @@ pub fn counts(catalog: &Catalog, by: By) -> BTreeMap<String, usize> {
             ],
             By::Department => m.lead_departments.clone(),
             By::Article => vec![format!("{:02} {}", m.article, m.article_title)],
+            By::Nature => vec![m.nature.as_str().to_owned()],
         };
         for k in keys {
             *out.entry(k).or_insert(0) += 1;

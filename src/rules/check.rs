@@ -25,6 +25,7 @@ use crate::rules::ir::Expect;
 use crate::rules::ir::Expr;
 use crate::rules::ir::Group;
 use crate::rules::ir::Measure;
+use crate::rules::ir::Nature;
 use crate::rules::ir::Test;
 use crate::rules::syntax;
 
@@ -248,6 +249,7 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
             None,
         );
     }
+    let nature = nature(&mut cx, &raw.nature, raw.id.span());
     let window = |d: &Option<toml::Spanned<toml::value::Datetime>>, cx: &mut Ctx| {
         let d = d.as_ref()?;
         let parsed = toml_date(d.get_ref());
@@ -399,6 +401,8 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
         lead_departments: raw.lead_departments,
         topics: raw.topics,
         delivery: raw.delivery.into_inner(),
+        // A missing or unknown nature is a diagnostic, so no measure is built with this.
+        nature: nature.unwrap_or(Nature::Internal),
         valid_from: valid_from.map(|(d, _)| d),
         valid_until: valid_until.map(|(d, _)| d),
         eligibility: Eligibility { base, alternatives },
@@ -412,6 +416,46 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
         id: Some((raw.id.get_ref().clone(), raw.id.span())),
         diags: cx.diags,
     }
+}
+
+/// The measure's nature: required, and one of the four, with a "did you mean" for a
+/// misspelling. A missing key is reported at the id, the file's first key.
+fn nature(
+    cx: &mut Ctx,
+    raw: &Option<toml::Spanned<String>>,
+    id_span: Range<usize>,
+) -> Option<Nature> {
+    let names = Nature::ALL.map(Nature::as_str);
+    let Some(raw) = raw else {
+        cx.push(
+            Code::BadNature,
+            id_span,
+            "`nature` is missing: say what the measure gives an enterprise".into(),
+            Some(format!(
+                "add `nature = \"…\"`, one of {}, with the seed's words in a comment",
+                names.map(|n| format!("`{n}`")).join(", ")
+            )),
+        );
+        return None;
+    };
+    let found = Nature::parse(raw.get_ref().trim());
+    if found.is_none() {
+        let hint = crate::diag::did_you_mean(raw.get_ref(), names)
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                format!(
+                    "expected one of {}",
+                    names.map(|n| format!("`{n}`")).join(", ")
+                )
+            });
+        cx.push(
+            Code::BadNature,
+            raw.span(),
+            format!("unknown nature `{}`", raw.get_ref()),
+            Some(hint),
+        );
+    }
+    found
 }
 
 fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example> {

@@ -11,6 +11,7 @@ use crate::profile::enterprise::Profile;
 use crate::profile::schema::Schema;
 pub use crate::rules::syntax::Delivery;
 pub use crate::rules::syntax::Implementation;
+pub use crate::rules::syntax::Nature;
 pub use crate::rules::syntax::Unit;
 
 /// One checked measure of 附件2: its text, routing, effective window and eligibility.
@@ -46,6 +47,8 @@ pub struct Measure {
     pub topics: Vec<String>,
     /// 精准推送 (push) and/or 免申即享 (auto_grant).
     pub delivery: Vec<Delivery>,
+    /// What the measure gives an enterprise: benefit, service, notice or internal.
+    pub nature: Nature,
     /// First day of the effective window, inclusive.
     pub valid_from: Option<Date>,
     /// Last day of the effective window, inclusive.

@@ -25,6 +25,9 @@ pub struct MeasureFile {
     #[serde(default)]
     pub topics: Vec<String>,
     pub delivery: Spanned<Vec<Delivery>>,
+    /// What the measure gives an enterprise; checked against [`Nature`] by the validator
+    /// (so that a misspelling gets a "did you mean").
+    pub nature: Option<Spanned<String>>,
     pub valid_from: Option<Spanned<Datetime>>,
     pub valid_until: Option<Spanned<Datetime>>,
     pub eligibility: Spanned<Eligibility>,
@@ -47,6 +50,45 @@ pub enum Implementation {
 pub enum Delivery {
     Push,
     AutoGrant,
+}
+
+/// What a measure gives an enterprise, by an officer's reading of the seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nature {
+    /// Money, a quota, a tax or fee reduction the enterprise receives.
+    Benefit,
+    /// A procedure, channel or service the enterprise can use.
+    Service,
+    /// A rule or right everyone in the audience should know.
+    Notice,
+    /// The government's own work, with nothing for an enterprise to do.
+    Internal,
+}
+
+impl Nature {
+    /// Every nature, in the order the rule format lists them.
+    pub const ALL: [Nature; 4] = [
+        Nature::Benefit,
+        Nature::Service,
+        Nature::Notice,
+        Nature::Internal,
+    ];
+
+    /// The nature as rule files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Nature::Benefit => "benefit",
+            Nature::Service => "service",
+            Nature::Notice => "notice",
+            Nature::Internal => "internal",
+        }
+    }
+
+    /// The nature a rule file's text names, if any.
+    pub fn parse(text: &str) -> Option<Nature> {
+        Nature::ALL.into_iter().find(|n| n.as_str() == text)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -89,6 +89,7 @@ pub enum ByArg {
     Scenario,
     Department,
     Article,
+    Nature,
 }
 
 impl From<ByArg> for By {
@@ -99,6 +100,7 @@ impl From<ByArg> for By {
             ByArg::Scenario => By::Scenario,
             ByArg::Department => By::Department,
             ByArg::Article => By::Article,
+            ByArg::Nature => By::Nature,
         }
     }
 }

@@ -41,10 +41,12 @@ fn items(catalog: &Catalog) -> Vec<ListItem<'_>> {
         .collect()
 }
 
-/// The columns of the measures table: id, article, mode, zone / window, scenario, title.
-const COLUMNS: [Column; 6] = [
+/// The columns of the measures table: id, article, nature, mode, zone / window, scenario,
+/// title.
+const COLUMNS: [Column; 7] = [
     column(0, 5, Align::Left),
     column(1, 3, Align::Right),
+    column(2, 8, Align::Left),
     column(2, 8, Align::Left),
     column(2, 32, Align::Left),
     column(2, 16, Align::Left),
@@ -59,7 +61,15 @@ const fn column(gap: usize, min_width: usize, align: Align) -> Column {
     }
 }
 
-const HEADER: [&str; 6] = ["id", "art", "mode", "zone / window", "scenario", "title"];
+const HEADER: [&str; 7] = [
+    "id",
+    "art",
+    "nature",
+    "mode",
+    "zone / window",
+    "scenario",
+    "title",
+];
 
 fn measures_table(catalog: &Catalog, out: &mut Out) -> std::io::Result<()> {
     let mut rows = vec![HEADER.map(str::to_owned).to_vec()];
@@ -73,6 +83,7 @@ fn measures_table(catalog: &Catalog, out: &mut Out) -> std::io::Result<()> {
         rows.push(vec![
             m.id.clone(),
             m.article.to_string(),
+            m.nature.as_str().to_owned(),
             mode.to_owned(),
             format!("{} / {}", m.zone, m.window),
             m.scenario.as_deref().unwrap_or("—").to_owned(),
