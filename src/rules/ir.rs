@@ -72,6 +72,12 @@ impl Measure {
         self.delivery.contains(&Delivery::AutoGrant)
     }
 
+    /// Whether eligible enterprises are pushed the measure (精准推送): its delivery
+    /// includes push and its nature gives an enterprise something (benefit, service).
+    pub fn pushed(&self) -> bool {
+        self.delivery.contains(&Delivery::Push) && self.nature.pushed()
+    }
+
     /// A benefit amount of this measure, kept only when it is counted in yuan (not 亩 or
     /// a plot ratio).
     pub fn yuan(&self, amount: Option<f64>) -> Option<f64> {

@@ -85,6 +85,13 @@ impl Nature {
         }
     }
 
+    /// Whether a measure of this nature is pushed to each eligible enterprise: it gives
+    /// the enterprise something to receive or use. A `notice` goes once per measure to
+    /// its audience; `internal` work is not sent to enterprises at all.
+    pub fn pushed(self) -> bool {
+        matches!(self, Nature::Benefit | Nature::Service)
+    }
+
     /// The nature a rule file's text names, if any.
     pub fn parse(text: &str) -> Option<Nature> {
         Nature::ALL.into_iter().find(|n| n.as_str() == text)

@@ -64,7 +64,6 @@ use jiff::civil::Date;
 
 use crate::compile::catalog::Catalog;
 use crate::profile::schema::Schema;
-use crate::rules::ir::Delivery;
 use crate::rules::ir::Measure;
 use crate::rules::ir::Test;
 use crate::sql::measure::{MeasureQuery, TagColumns};
@@ -118,7 +117,8 @@ fn fields_read<'s>(schema: &'s Schema, measures: &[&Measure]) -> Vec<&'s str> {
 }
 
 /// The push list of `match` as of `as_of`, restricted to `measures` (those out of their
-/// effective window or without push delivery contribute nothing), as one SQL query over
+/// effective window or not pushed — delivery without push, or a `notice` or `internal`
+/// nature — contribute nothing), as one SQL query over
 /// a table or view `profiles`. See the module documentation.
 pub fn push_query<'m>(
     catalog: &Catalog,
@@ -127,7 +127,7 @@ pub fn push_query<'m>(
 ) -> Result<String, SqlError> {
     let pushed: Vec<&Measure> = measures
         .into_iter()
-        .filter(|m| m.in_effect(as_of) && m.delivery.contains(&Delivery::Push))
+        .filter(|m| m.in_effect(as_of) && m.pushed())
         .collect();
     let tags = TagColumns::new(&catalog.schema, &pushed);
     let cases = pushed

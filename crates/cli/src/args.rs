@@ -201,10 +201,10 @@ pub struct MatchArgs {
     /// Evaluate every pair in full, without the tag-word prefilter (same outputs).
     #[arg(long)]
     pub no_prefilter: bool,
-    /// Write only these result tables (comma-separated): pushes, grants, near_misses,
-    /// undetermined, errors (the default), and push_ids (the push list as its two id
-    /// columns). Only what they need is kept while running; the summary still counts
-    /// everything, and rejects are always written.
+    /// Write only these result tables (comma-separated): pushes, notices, grants,
+    /// near_misses, undetermined, errors (the default), and push_ids (the push list as its
+    /// two id columns). Only what they need is kept while running; the summary still
+    /// counts everything, and rejects are always written.
     #[arg(long, value_name = "TABLES", value_delimiter = ',', value_parser = table_arg)]
     pub tables: Option<Vec<String>>,
     /// Print nothing but errors.

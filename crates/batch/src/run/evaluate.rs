@@ -116,7 +116,7 @@ impl Block {
         match pair.outcome {
             Outcome::Eligible => {
                 counts.eligible += 1;
-                let (pushed, granted) = (m.delivery.contains(&Delivery::Push), m.auto_grant());
+                let (pushed, granted) = (m.pushed(), m.auto_grant());
                 if pushed {
                     self.pushes_by_measure[mi] += 1;
                 }

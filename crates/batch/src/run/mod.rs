@@ -34,10 +34,10 @@ use policy_match::eval::SweepOptions;
 use policy_match::eval::columns::Columns;
 use policy_match::profile::enterprise::Profile;
 use policy_match::profile::record::{RawRecord, Reject};
-use policy_match::rules::syntax::Delivery;
 
 mod evaluate;
 mod input;
+mod notices;
 mod options;
 mod previous;
 mod summary;
@@ -47,6 +47,7 @@ mod writers;
 use evaluate::*;
 pub(crate) use input::read_chunks;
 use input::*;
+use notices::notices;
 use previous::*;
 use summary::*;
 use table_writer::*;
@@ -82,6 +83,7 @@ pub fn run_match_with_progress(
         pairs_evaluated: 0,
         outcomes: BTreeMap::new(),
         pushes: 0,
+        notices: 0,
         grants: 0,
         grants_amount_yuan: 0.0,
         near_misses: 0,
@@ -247,6 +249,11 @@ fn fill_and_write(
     }
     write_table(out, &reject_table, opts.format)?;
     sum.rejects = rejects.len();
+    let notice_table = notices(catalog, opts.as_of, &by_measure);
+    sum.notices = notice_table.rows.len();
+    if selected.contains(&"notices") {
+        write_table(out, &notice_table, opts.format)?;
+    }
     sum.grants_amount_yuan = (sum.grants_amount_yuan * 100.0).round() / 100.0;
 
     // Every table in one pass over the merged results. With a previous run, its push

@@ -24,16 +24,24 @@ impl OutFormat {
 
 /// The result tables `match` writes unless told otherwise; `rejects` and `summary.json`
 /// are always written.
-pub const DEFAULT_TABLES: [&str; 5] = ["pushes", "grants", "near_misses", "undetermined", "errors"];
+pub const DEFAULT_TABLES: [&str; 6] = [
+    "pushes",
+    "notices",
+    "grants",
+    "near_misses",
+    "undetermined",
+    "errors",
+];
 
 /// Every result table `match` can write: the defaults, and `push_ids` (the push list as
 /// two id columns, for warehouses that join the measure texts themselves).
-pub const RESULT_TABLES: [&str; 6] = [
+pub const RESULT_TABLES: [&str; 7] = [
     DEFAULT_TABLES[0],
     DEFAULT_TABLES[1],
     DEFAULT_TABLES[2],
     DEFAULT_TABLES[3],
     DEFAULT_TABLES[4],
+    DEFAULT_TABLES[5],
     "push_ids",
 ];
 

@@ -19,6 +19,8 @@ pub struct Summary {
     pub pairs_evaluated: u64,
     pub outcomes: BTreeMap<&'static str, u64>,
     pub pushes: usize,
+    /// `notice` measures in effect, each written once to `notices`.
+    pub notices: usize,
     pub grants: usize,
     pub grants_amount_yuan: f64,
     pub near_misses: usize,

@@ -43,7 +43,7 @@ impl Writers {
             let m = &cm.measure;
             // The reasons as text, for the rows not built from fragments.
             let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
-            let pushed = m.delivery.contains(&Delivery::Push);
+            let pushed = m.pushed();
             if pushed && self.push_ids.enabled() {
                 // A measure id is `M` and three digits: nothing to quote.
                 let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];

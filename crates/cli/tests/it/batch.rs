@@ -250,7 +250,7 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
     let tmp = tempfile::tempdir().unwrap();
     let input = generate(tmp.path(), "pop.jsonl", 3000, 0.0);
     let out = tmp.path().join("out");
-    let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 6;
+    let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 7;
     // First, a folder killed before it ever completed must not exist.
     let bin = assert_cmd::cargo::cargo_bin("policy-match");
     let spawn = || {
@@ -479,4 +479,56 @@ fn tables_writes_only_the_result_tables_asked_for_and_counts_them_all() {
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("did you mean `pushes`?"), "{e}");
+}
+
+/// 精准推送: only measures that give an enterprise something (benefit, service) are pushed;
+/// each `notice` measure in effect is written once to `notices` with its audience and
+/// the number of enterprises in it; `internal` work reaches neither.
+#[test]
+fn only_benefits_and_services_are_pushed_and_each_notice_is_listed_once() {
+    use policy_match::rules::ir::Nature;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 800, 0.0);
+    let out = tmp.path().join("out");
+    assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
+    let catalog = policy_match::Catalog::builtin().expect("built-in catalog");
+    let nature = |id: &str| catalog.measure(id).expect("a catalog measure").nature;
+
+    let mut pushes = csv::Reader::from_path(out.join("pushes.csv")).unwrap();
+    let mut pushed = BTreeSet::new();
+    for row in pushes.records() {
+        let id = row.unwrap()[2].to_owned();
+        assert!(
+            nature(&id).pushed(),
+            "{id} is pushed but is {:?}",
+            nature(&id)
+        );
+        pushed.insert(id);
+    }
+    assert!(pushed.len() > 20, "{} measures pushed", pushed.len());
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    let mut notices = csv::Reader::from_path(out.join("notices.csv")).unwrap();
+    let mut listed = Vec::new();
+    for row in notices.records() {
+        let row = row.unwrap();
+        let id = row[0].to_owned();
+        assert_eq!(nature(&id), Nature::Notice, "{id}");
+        assert!(!row[2].is_empty(), "{id}: an audience in words");
+        let eligible = summary["by_measure"][&id]["eligible"].as_u64().unwrap();
+        assert_eq!(row[6].parse::<u64>().unwrap(), eligible, "{id}: in scope");
+        listed.push(id);
+    }
+    let as_of = jiff::civil::date(2025, 6, 30);
+    let want: Vec<String> = catalog
+        .measures()
+        .filter(|m| m.nature == Nature::Notice && m.in_effect(as_of))
+        .map(|m| m.id.clone())
+        .collect();
+    assert_eq!(
+        listed, want,
+        "every notice measure in effect, once, in id order"
+    );
+    assert_eq!(summary["notices"].as_u64(), Some(want.len() as u64));
 }
