@@ -203,3 +203,46 @@ fn a_measure_without_its_nature_or_with_a_misspelt_one_is_refused() {
         assert!(d.help.as_deref().is_some_and(|h| h.contains(help)), "{d}");
     }
 }
+
+/// A near miss is something an enterprise could change: a failed condition on what it
+/// is (kind, ownership, industry, region: identity namespaces of the schema) never is.
+#[test]
+fn no_near_miss_names_an_identity_condition() {
+    use policy_match::rules::ir::Test;
+    let catalog = Catalog::builtin().expect("built-in catalog");
+    let opts = policy_match::synth::GenOptions {
+        count: 600,
+        seed: 11,
+        bad_rows: 0.0,
+    };
+    let profiles: Vec<Profile> = (0..opts.count)
+        .filter_map(|i| {
+            policy_match::synth::record(&catalog.schema, &opts, i)
+                .into_profile(&catalog.schema)
+                .ok()
+        })
+        .collect();
+    let identity = |t: &str| catalog.schema().is_identity(t);
+    let (mut near, mut individual) = (0, 0);
+    for rows in catalog.evaluate_batch(&profiles, date(2026, 11, 26)) {
+        for r in rows {
+            let Some(i) = r.near_miss else { continue };
+            let m = catalog.measure(r.measure.as_str()).expect("its measure");
+            let (_, c) = m.conditions().nth(i).expect("the condition");
+            let only_identity = match &c.test {
+                Test::Has(t) | Test::Lacks(t) => identity(t),
+                Test::Any(ts) => ts.iter().all(|t| identity(t)),
+                Test::When(_) => false,
+            };
+            assert!(
+                !only_identity,
+                "{}: near miss on identity 「{}」",
+                r.measure, c.label
+            );
+            near += 1;
+            individual += usize::from(c.label == "企业");
+        }
+    }
+    assert!(near > 1000, "near misses on what can change remain: {near}");
+    assert_eq!(individual, 0);
+}

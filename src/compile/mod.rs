@@ -32,6 +32,9 @@ use crate::rules::ir::Test;
 #[derive(Debug, Clone)]
 pub struct CompiledMeasure {
     pub measure: Measure,
+    /// The conditions that test only identity tags (condition `i` is bit `i`): never a
+    /// near miss.
+    pub identity: u64,
     /// Every condition in order, base group first (group 0), then the alternatives.
     pub conditions: Vec<CompiledCondition>,
     /// Number of groups: 1 + the number of alternatives.
@@ -183,7 +186,17 @@ pub fn measure(
     let script_ast = engine
         .compile_expression_with_scope(scope, &script)
         .map_err(bug)?;
+    let identity = m
+        .conditions()
+        .enumerate()
+        .filter(|(_, (_, c))| match &c.test {
+            Test::Has(t) | Test::Lacks(t) => schema.is_identity(t),
+            Test::Any(ts) => ts.iter().all(|t| schema.is_identity(t)),
+            Test::When(_) => false,
+        })
+        .fold(0u64, |mask, (i, _)| mask | 1 << i);
     Ok(CompiledMeasure {
+        identity,
         groups: 1 + m.eligibility.alternatives.len(),
         measure: m,
         conditions,

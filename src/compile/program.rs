@@ -31,6 +31,8 @@ pub struct Entry {
     /// The conditions of the base group (also the first of `groups`, kept here so that a
     /// measure without alternatives reads no other array).
     pub base_group: u64,
+    /// The conditions that test only identity tags: never a near miss.
+    pub identity: u64,
     pub has_benefit: bool,
     /// One group of tag tests alone, no benefit: the tag words decide the pair.
     pub tags_decide: bool,
@@ -171,6 +173,7 @@ impl Program {
                 whens: span(whens0, p.whens.len()),
                 tag_conditions,
                 base_group: p.groups[groups0],
+                identity: cm.identity,
                 has_benefit: cm.benefit.is_some(),
                 tags_decide,
             });

@@ -222,7 +222,7 @@ impl<'c> Subject<'_, 'c, '_> {
             ..Marks::default()
         };
         self.ev.marks = marks;
-        let (outcome, near_miss) = decide_marks(e.base_group, &[], &marks);
+        let (outcome, near_miss) = decide_marks(e.base_group, &[], e.identity, &marks);
         Pair {
             measure: index,
             outcome,
@@ -330,7 +330,8 @@ impl<'c> Subject<'_, 'c, '_> {
             }
         }
         self.ev.marks = marks;
-        let (outcome, near) = decide_marks(e.base_group, program.alternatives(e), &marks);
+        let (outcome, near) =
+            decide_marks(e.base_group, program.alternatives(e), e.identity, &marks);
         pair.outcome = outcome;
         pair.near_miss = near;
         if marks.error != 0 {

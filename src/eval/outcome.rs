@@ -235,7 +235,7 @@ impl Marks {
 /// Errors take precedence: a pair whose evaluation failed is never granted nor denied.
 pub fn decide(m: &CompiledMeasure, statuses: &[Status]) -> (Outcome, Option<usize>) {
     let groups = group_masks(m);
-    decide_marks(groups[0], &groups[1..], &Marks::of(statuses))
+    decide_marks(groups[0], &groups[1..], m.identity, &Marks::of(statuses))
 }
 
 /// For each group of a measure, the bits of its conditions.
@@ -252,6 +252,7 @@ pub(super) fn group_masks(m: &CompiledMeasure) -> Vec<u64> {
 pub(super) fn decide_marks(
     base_group: u64,
     alt_groups: &[u64],
+    identity: u64,
     marks: &Marks,
 ) -> (Outcome, Option<usize>) {
     if marks.error != 0 {
@@ -264,11 +265,13 @@ pub(super) fn decide_marks(
         (Tri::True, Tri::True) => Outcome::Eligible,
         _ => Outcome::Undetermined,
     };
-    // A near miss: exactly one failure, and everything else known to hold.
+    // A near miss: exactly one failure, everything else known to hold, and the failure
+    // something the enterprise could change (not its identity).
     let near = match (base, alts) {
         (Tri::False, Tri::True) => marks.single_failure(base_group),
         (Tri::True, Tri::False) => alt_groups.iter().find_map(|&g| marks.single_failure(g)),
         _ => None,
-    };
+    }
+    .filter(|&i| identity & (1 << i) == 0);
     (outcome, near)
 }

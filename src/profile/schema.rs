@@ -63,6 +63,9 @@ pub struct Namespace {
     pub meaning: String,
     pub values: Values,
     pub hierarchical: bool,
+    /// What the enterprise is (kind, ownership, industry, region), not something it can
+    /// change for a policy: a failed condition on it is never a near miss.
+    pub identity: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +141,8 @@ struct RawNamespace {
     pattern: Option<String>,
     #[serde(default)]
     hierarchical: bool,
+    #[serde(default)]
+    identity: bool,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +157,13 @@ struct RawField {
 }
 
 impl Schema {
+    /// Whether `tag` (`namespace:value`) is in an identity namespace.
+    pub fn is_identity(&self, tag: &str) -> bool {
+        tag.split_once(':')
+            .and_then(|(ns, _)| self.namespaces.get(ns))
+            .is_some_and(|ns| ns.identity)
+    }
+
     /// Parses `schema.toml`; `file` names it in diagnostics.
     pub fn parse(file: &str, text: &Arc<str>) -> Result<Schema, Vec<Diagnostic>> {
         let raw: RawSchema = toml::from_str(text).map_err(|e| {
@@ -204,6 +216,7 @@ impl Schema {
                     meaning: ns.meaning,
                     values,
                     hierarchical: ns.hierarchical,
+                    identity: ns.identity,
                 },
             );
         }
