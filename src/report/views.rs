@@ -25,6 +25,30 @@ pub enum By {
     Nature,
 }
 
+impl By {
+    /// Every key, in the order `list --by` offers them.
+    pub const ALL: [By; 6] = [
+        By::Zone,
+        By::Window,
+        By::Scenario,
+        By::Department,
+        By::Article,
+        By::Nature,
+    ];
+
+    /// The key as the command line names it: `zone`, `window`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Zone => "zone",
+            By::Window => "window",
+            By::Scenario => "scenario",
+            By::Department => "department",
+            By::Article => "article",
+            By::Nature => "nature",
+        }
+    }
+}
+
 /// The key a measure with no 一类事 is counted under.
 pub const NO_SCENARIO: &str = "（未纳入一类事）";
 

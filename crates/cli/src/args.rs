@@ -77,32 +77,20 @@ pub struct ListArgs {
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
     /// Print counts per key instead of the measures.
-    #[arg(long, value_enum)]
-    pub by: Option<ByArg>,
+    #[arg(long, value_parser = by_arg())]
+    pub by: Option<By>,
 }
 
-/// `list --by`: what to count measures by.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ByArg {
-    Zone,
-    Window,
-    Scenario,
-    Department,
-    Article,
-    Nature,
-}
-
-impl From<ByArg> for By {
-    fn from(b: ByArg) -> By {
-        match b {
-            ByArg::Zone => By::Zone,
-            ByArg::Window => By::Window,
-            ByArg::Scenario => By::Scenario,
-            ByArg::Department => By::Department,
-            ByArg::Article => By::Article,
-            ByArg::Nature => By::Nature,
-        }
-    }
+/// `list --by`: the core's keys, by their names (the core knows nothing of clap).
+fn by_arg() -> impl clap::builder::TypedValueParser<Value = By> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(By::ALL.map(By::as_str)).map(|name| {
+        By::ALL
+            .into_iter()
+            .find(|b| b.as_str() == name)
+            // The parser admits only the names of `By::ALL`.
+            .unwrap_or(By::Zone)
+    })
 }
 
 // `calendar`

@@ -15,7 +15,7 @@ pub fn run(catalog: &Catalog, args: &ListArgs, out: &mut Out) -> Outcome {
     match (args.by, args.format) {
         (None, ListFormat::Table) => measures_table(catalog, out)?,
         (None, ListFormat::Json) => out.json(&items(catalog))?,
-        (Some(by), format) => counts(catalog, by.into(), format, out)?,
+        (Some(by), format) => counts(catalog, by, format, out)?,
     }
     Ok(EXIT_OK)
 }
