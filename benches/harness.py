@@ -74,7 +74,7 @@ def main():
     ap.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="output format of every engine")
     ap.add_argument("--keep-dir", type=Path, default=None, help="work in this folder and keep it (default: a temporary folder, removed)")
     ap.add_argument("--binary", type=Path, default=REPO / "target" / "release" / "policy-match")
-    ap.add_argument("--skip", action="append", default=[], choices=["native", "rhai", "pushes", "push_ids"], help="leave out a `match` row (repeatable): native, rhai, pushes (`--tables pushes`) or push_ids (`--tables push_ids`)")
+    ap.add_argument("--skip", action="append", default=[], choices=["native", "rhai", "pushes", "push_ids", "eligible"], help="leave out a `match` row (repeatable): native, rhai, pushes (`--tables pushes`), push_ids (`--tables push_ids`) or eligible (`--tables eligible`)")
     ap.add_argument("--sql", type=Path, default=None, help="run this query instead of `compile --emit sql` (same catalog and --as-of)")
     ap.add_argument("--duckdb-worker", nargs=5, metavar=("POP", "SQL", "OUT", "THREADS", "FORMAT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -120,13 +120,20 @@ def main():
             cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, *extra, "--quiet", *threads]
             engines.append((" ".join(["match", *extra]), cmd, out / f"{table}.{ext}"))
 
+        # Since the per-enterprise cap (`--max-pushes`), the emitted SQL gives the list
+        # before the cap: `match` writes it as `eligible`, compared here.
+        capped = "eligible" in help_text
         if "--engine" in help_text:
             for engine in ("native", "rhai"):
                 if engine not in args.skip:
-                    match_row(engine, ["--engine", engine])
+                    if capped:
+                        every = "pushes,notices,grants,near_misses,undetermined,errors,eligible"
+                        match_row(engine, ["--engine", engine, "--tables", every], "eligible")
+                    else:
+                        match_row(engine, ["--engine", engine])
             if "--tables" in help_text:
-                # The push table alone, and (like for like with the SQL) its two id columns.
-                for table in ("pushes", "push_ids"):
+                # The push table alone, and (like for like with the SQL) the id columns.
+                for table in ("eligible",) if capped else ("pushes", "push_ids"):
                     if table not in args.skip:
                         match_row(table, ["--tables", table], table)
         else:

@@ -6,8 +6,8 @@
 //! columns `gen --out x.parquet` writes — `id`, `tags` (a list of text), then one column
 //! per schema field: number `DOUBLE`, integer `BIGINT`, date `DATE`, bool `BOOLEAN`,
 //! `NULL` for a missing value — and returns `(enterprise_id, measure_id)`, ordered by
-//! both, exactly the pairs `match` writes to `pushes` for every enterprise it does not
-//! reject.
+//! both, exactly the pairs `match` writes to `eligible` (the pushes before the cap) for
+//! every enterprise it does not reject.
 //!
 //! What the query reproduces, and how:
 //!
@@ -145,17 +145,17 @@ pub fn push_query<'m>(
     let mut q = String::new();
     let _ = writeln!(
         q,
-        "-- policy-match push list (精准推送) as of {as_of}, catalog {}: the (enterprise, measure)",
+        "-- policy-match eligible list (精准推送, before the per-enterprise cap) as of {as_of}, catalog {}: the (enterprise, measure)",
         catalog.hash
     );
     let _ = writeln!(
         q,
-        "-- pairs `policy-match match --as-of {as_of}` pushes, for {} measure(s) in effect with push",
+        "-- pairs `policy-match match --as-of {as_of} --tables eligible` writes, for {} measure(s) in effect that are pushed",
         pushed.len()
     );
     let _ = writeln!(
         q,
-        "-- delivery. Reads `profiles`: id, tags (a list of text), one column per schema field (NULL: missing)."
+        "-- (push delivery, a benefit or service). Reads `profiles`: id, tags (a list of text), one column per schema field (NULL: missing)."
     );
     if cases.is_empty() {
         let _ = write!(

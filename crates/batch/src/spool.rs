@@ -30,6 +30,9 @@ pub struct Eligible {
     /// shows them, and then not spooled.
     pub passed: u64,
     pub amount: Option<f64>,
+    /// The push's place among the enterprise's pushes (1 = first); 0 when the measure is
+    /// not pushed, or the cap held it back.
+    pub rank: u8,
 }
 
 /// Flags of an encoded [`Eligible`].
@@ -55,6 +58,7 @@ impl Results {
             let flags = if e.amount.is_some() { HAS_AMOUNT } else { 0 }
                 | if e.passed != 0 { HAS_PASSED } else { 0 };
             out.push(flags);
+            out.push(e.rank);
             if e.passed != 0 {
                 out.extend(e.passed.to_le_bytes());
             }
@@ -96,6 +100,7 @@ impl Results {
         for _ in 0..c.u32()? {
             let measure = c.u16()?;
             let flags = c.u8()?;
+            let rank = c.u8()?;
             let passed = if flags & HAS_PASSED != 0 { c.u64()? } else { 0 };
             let amount = if flags & HAS_AMOUNT != 0 {
                 Some(f64::from_bits(c.u64()?))
@@ -106,6 +111,7 @@ impl Results {
                 measure,
                 passed,
                 amount,
+                rank,
             });
         }
         self.near_misses.clear();
@@ -258,12 +264,14 @@ mod tests {
                     measure: 3,
                     passed: 0b101,
                     amount: Some(1234.56),
+                    rank: 1,
                 },
                 // What a run that writes no reasons and no amounts spools.
                 Eligible {
                     measure: 4,
                     passed: 0,
                     amount: None,
+                    rank: 0,
                 },
             ],
             near_misses: vec![(7, 2)],

@@ -56,7 +56,9 @@ pub enum Command {
     /// The service calendar (企业服务日历): measures whose effective window opens or closes soon.
     Calendar(CalendarArgs),
     /// Print the rhai script a measure compiles to, or (`--emit sql`) one SQL query, for
-    /// DuckDB and PostgreSQL, giving the push list of `match` over a table `profiles`.
+    /// DuckDB and PostgreSQL, giving the eligible list of `match` (`--tables eligible`:
+    /// every eligible pair of a pushed measure, before the per-enterprise cap) over a
+    /// table `profiles`.
     Compile(CompileArgs),
     /// Explain every measure's outcome for one enterprise.
     Explain(ExplainArgs),
@@ -124,7 +126,8 @@ pub struct CompileArgs {
 pub enum Emit {
     /// The whole rhai script of one measure.
     Rhai,
-    /// One SQL query returning the push list (enterprise_id, measure_id).
+    /// One SQL query returning the eligible list (enterprise_id, measure_id) that
+    /// `match --tables eligible` writes: the pushes before the per-enterprise cap.
     Sql,
 }
 
@@ -190,11 +193,18 @@ pub struct MatchArgs {
     #[arg(long)]
     pub no_prefilter: bool,
     /// Write only these result tables (comma-separated): pushes, notices, grants,
-    /// near_misses, undetermined, errors (the default), and push_ids (the push list as its
-    /// two id columns). Only what they need is kept while running; the summary still
-    /// counts everything, and rejects are always written.
+    /// near_misses, undetermined, errors (the default), push_ids (the push list as its
+    /// two id columns) and eligible (every eligible pair of a pushed measure, before the
+    /// cap: the list `compile --emit sql` gives). Only what they need is kept while
+    /// running; the summary still counts everything, and rejects are always written.
     #[arg(long, value_name = "TABLES", value_delimiter = ',', value_parser = table_arg)]
     pub tables: Option<Vec<String>>,
+    /// The most measures pushed to one enterprise: its best ranked (granted without
+    /// application first, then the most specific to it, the largest amount, closing soon).
+    /// The rest stay in the `eligible` table when it is asked for.
+    #[arg(long, value_name = "N", default_value_t = policy_match_batch::run::DEFAULT_MAX_PUSHES,
+          value_parser = max_pushes_arg)]
+    pub max_pushes: usize,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
@@ -252,4 +262,16 @@ fn table_arg(s: &str) -> Result<String, String> {
 
 fn date_arg(s: &str) -> Result<Date, String> {
     parse_date(s).ok_or_else(|| format!("`{s}` is not a date YYYY-MM-DD"))
+}
+
+/// `--max-pushes`: 1 to 255. Zero would be an empty push list; `--tables` drops tables.
+fn max_pushes_arg(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => {
+            Err("must be at least 1 (to write no pushes, leave `pushes` out of `--tables`)".into())
+        }
+        Ok(n) if n <= 255 => Ok(n),
+        Ok(_) => Err("at most 255".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }

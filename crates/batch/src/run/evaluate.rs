@@ -1,6 +1,8 @@
 //! One chunk evaluated: profiles checked, then every enterprise against every measure in
 //! parallel blocks, each block keeping only what the tables being written need.
 
+use std::cmp::Reverse;
+
 use super::*;
 
 /// What a push row says of its measure, rendered once per run.
@@ -35,18 +37,84 @@ pub(super) struct Needs {
     pub(super) near_misses: bool,
     pub(super) undetermined: bool,
     pub(super) errors: bool,
+    /// Every eligible pair of a pushed measure, held back by the cap or not (`eligible`).
+    pub(super) eligible: bool,
 }
 
 impl Needs {
     pub(super) fn of(tables: &[&str], previous: bool) -> Needs {
         let has = |name| tables.contains(&name);
         Needs {
+            eligible: has("eligible"),
             pushes: has("pushes") || has("push_ids") || previous,
             grants: has("grants"),
             reasons: has("pushes") || has("grants") || previous,
             near_misses: has("near_misses"),
             undetermined: has("undetermined"),
             errors: has("errors"),
+        }
+    }
+}
+
+/// How an enterprise's pushes are ranked and capped (精准推送: the few it can act on).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ranking {
+    pub(super) max_pushes: usize,
+    /// A measure whose effective window ends on or before this day is closing soon.
+    pub(super) closing_by: Option<Date>,
+}
+
+/// How many days ahead a closing window moves a push up (the service calendar's period).
+const CLOSING_SOON_DAYS: i64 = 30;
+
+impl Ranking {
+    pub(super) fn new(max_pushes: usize, as_of: Date) -> Ranking {
+        Ranking {
+            max_pushes,
+            closing_by: as_of
+                .checked_add(jiff::Span::new().days(CLOSING_SOON_DAYS))
+                .ok(),
+        }
+    }
+
+    /// The order of an enterprise's pushes, best first: granted without application,
+    /// then the conditions that held beyond identity (how specific the measure is to
+    /// this enterprise), the amount in yuan, a window closing soon, and the measure id.
+    fn key(&self, catalog: &Catalog, e: &Eligible) -> (bool, u32, Reverse<Amount>, bool, u16) {
+        let cm = &catalog.measures[e.measure as usize];
+        let m = &cm.measure;
+        let specific = (e.passed & !cm.identity).count_ones();
+        let closing = match (m.valid_until, self.closing_by) {
+            (Some(until), Some(by)) => until <= by,
+            _ => false,
+        };
+        (
+            !m.auto_grant(),
+            u32::MAX - specific,
+            Reverse(Amount(m.yuan(e.amount))),
+            !closing,
+            e.measure,
+        )
+    }
+}
+
+/// An amount in yuan ordered as a number, none below every amount.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Amount(Option<f64>);
+
+impl Eq for Amount {}
+
+impl PartialOrd for Amount {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Amount {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            (a, b) => a.is_some().cmp(&b.is_some()),
         }
     }
 }
@@ -58,47 +126,83 @@ pub(super) struct Block {
     /// The enterprise being added, by row, until the next one starts.
     pub(super) current: Option<(usize, Results)>,
     pub(super) by_measure: Vec<MeasureCounts>,
+    /// Pushes kept by the cap, per measure.
     pub(super) pushes_by_measure: Vec<usize>,
+    /// Eligible pairs of pushed measures the cap held back.
+    pub(super) held_back: usize,
+    /// `per_enterprise[n]`: how many enterprises were pushed `n` measures.
+    pub(super) per_enterprise: Vec<u64>,
     /// Amounts in yuan of the grants, in row order, so that their sum does not depend on
     /// how blocks were scheduled.
     pub(super) grant_amounts: Vec<f64>,
 }
 
 impl Block {
-    pub(super) fn new(measures: usize) -> Block {
+    pub(super) fn new(measures: usize, ranking: Ranking) -> Block {
         Block {
             encoded: Vec::new(),
             current: None,
             by_measure: vec![MeasureCounts::default(); measures],
             pushes_by_measure: vec![0; measures],
+            held_back: 0,
+            per_enterprise: vec![0; ranking.max_pushes + 1],
             grant_amounts: Vec::new(),
         }
     }
 
-    /// Encodes the enterprise being added, if it has anything to report.
-    pub(super) fn flush(&mut self) {
-        if let Some((_, r)) = self.current.take()
-            && !(r.eligible.is_empty()
-                && r.near_misses.is_empty()
-                && r.undetermined.is_empty()
-                && r.errors.is_empty())
+    /// Ranks the pushes of the enterprise being added and keeps the best
+    /// `max_pushes`, then encodes what it has to report, if anything.
+    pub(super) fn flush(&mut self, catalog: &Catalog, needs: Needs, ranking: Ranking) {
+        let Some((_, mut r)) = self.current.take() else {
+            return;
+        };
+        let pushed = |e: &Eligible| catalog.measures[e.measure as usize].measure.pushed();
+        let mut order: Vec<usize> = (0..r.eligible.len())
+            .filter(|&i| pushed(&r.eligible[i]))
+            .collect();
+        order.sort_by_cached_key(|&i| ranking.key(catalog, &r.eligible[i]));
+        let kept = order.len().min(ranking.max_pushes);
+        for (place, &i) in order.iter().take(kept).enumerate() {
+            let e = &mut r.eligible[i];
+            // `max_pushes` is at most `u8::MAX` (the command line checks it).
+            e.rank = u8::try_from(place + 1).unwrap_or(u8::MAX);
+            self.pushes_by_measure[e.measure as usize] += 1;
+        }
+        self.held_back += order.len() - kept;
+        self.per_enterprise[kept] += 1;
+        r.eligible.retain(|e| {
+            let granted = catalog.measures[e.measure as usize].measure.auto_grant();
+            (needs.pushes && e.rank > 0)
+                || (needs.eligible && pushed(e))
+                || (needs.grants && granted)
+        });
+        if !needs.reasons {
+            r.eligible.iter_mut().for_each(|e| e.passed = 0);
+        }
+        if !(r.eligible.is_empty()
+            && r.near_misses.is_empty()
+            && r.undetermined.is_empty()
+            && r.errors.is_empty())
         {
             r.encode(&mut self.encoded);
         }
     }
 
     /// Adds one pair: its count, and what it has to report.
+    #[allow(clippy::too_many_arguments)] // the sweep's visitor hands them over as they come
     pub(super) fn add(
         &mut self,
+        catalog: &Catalog,
         needs: Needs,
-        cm: &CompiledMeasure,
+        ranking: Ranking,
         row: usize,
         p: &Profile,
         pair: &Pair,
         subject: &Subject,
     ) {
+        let cm = &catalog.measures[pair.measure];
         if self.current.as_ref().is_none_or(|(r, _)| *r != row) {
-            self.flush();
+            self.flush(catalog, needs, ranking);
             let fresh = Results {
                 id: p.id.clone(),
                 name: p.name.clone(),
@@ -117,17 +221,21 @@ impl Block {
             Outcome::Eligible => {
                 counts.eligible += 1;
                 let (pushed, granted) = (m.pushed(), m.auto_grant());
-                if pushed {
-                    self.pushes_by_measure[mi] += 1;
-                }
                 if granted {
                     self.grant_amounts.extend(m.yuan(pair.amount));
                 }
-                if (needs.pushes && pushed) || (needs.grants && granted) {
+                // Every push is kept until the enterprise is complete: the cap, and the
+                // summary's counts, need them all ranked, whatever tables are written.
+                if pushed || (needs.grants && granted) {
                     r.eligible.push(Eligible {
                         measure,
-                        passed: if needs.reasons { subject.passed() } else { 0 },
+                        passed: if pushed || needs.reasons {
+                            subject.passed()
+                        } else {
+                            0
+                        },
                         amount: pair.amount,
+                        rank: 0,
                     });
                 }
             }
@@ -171,23 +279,17 @@ pub(super) fn evaluate_chunk(
         engine: opts.engine,
         prefilter: opts.prefilter,
     };
+    let ranking = Ranking::new(opts.max_pushes, opts.as_of);
     let mut blocks = catalog.sweep(
         &columns,
         &sweep,
-        || Block::new(catalog.measures.len()),
+        || Block::new(catalog.measures.len(), ranking),
         |block, i, pair, subject| {
-            block.add(
-                needs,
-                &catalog.measures[pair.measure],
-                i,
-                &profiles[i],
-                pair,
-                subject,
-            );
+            block.add(catalog, needs, ranking, i, &profiles[i], pair, subject);
         },
     );
     for b in &mut blocks {
-        b.flush();
+        b.flush(catalog, needs, ranking);
     }
     blocks
 }

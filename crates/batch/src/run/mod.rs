@@ -24,7 +24,6 @@ use crate::spool::Spool;
 use crate::table::Cell;
 use crate::table::ColType;
 use crate::table::Table;
-use policy_match::compile::CompiledMeasure;
 use policy_match::compile::catalog::Catalog;
 use policy_match::eval::EngineKind;
 use policy_match::eval::Outcome;
@@ -54,7 +53,8 @@ use table_writer::*;
 use writers::*;
 
 pub use options::{
-    DEFAULT_CHUNK_ROWS, DEFAULT_TABLES, MatchError, MatchOptions, OutFormat, RESULT_TABLES,
+    DEFAULT_CHUNK_ROWS, DEFAULT_MAX_PUSHES, DEFAULT_TABLES, MatchError, MatchOptions, OutFormat,
+    RESULT_TABLES,
 };
 pub use summary::{MeasureCounts, Summary};
 
@@ -83,6 +83,8 @@ pub fn run_match_with_progress(
         pairs_evaluated: 0,
         outcomes: BTreeMap::new(),
         pushes: 0,
+        pushes_held_back: 0,
+        pushes_per_enterprise: Distribution::default(),
         notices: 0,
         grants: 0,
         grants_amount_yuan: 0.0,
@@ -148,6 +150,7 @@ fn fill_and_write(
     let needs = Needs::of(&selected, previous.is_some());
     let mut by_measure = vec![MeasureCounts::default(); catalog.measures.len()];
     let mut pushes_by_measure = vec![0usize; catalog.measures.len()];
+    let mut per_enterprise = vec![0u64; opts.max_pushes + 1];
     let mut evaluate_ms = 0u128;
     let mut rejects: Vec<Reject> = Vec::new();
     let mut failure: Option<std::io::Error> = None;
@@ -203,6 +206,10 @@ fn fill_and_write(
                         by_measure[mi].add(c);
                         pushes_by_measure[mi] += block.pushes_by_measure[mi];
                     }
+                    sum.pushes_held_back += block.held_back;
+                    for (n, k) in block.per_enterprise.iter().enumerate() {
+                        per_enterprise[n] += k;
+                    }
                     for a in &block.grant_amounts {
                         sum.grants_amount_yuan += a;
                     }
@@ -225,6 +232,7 @@ fn fill_and_write(
     }
     sum.input_rows = rows;
     tally(catalog, &mut sum, &by_measure, &pushes_by_measure);
+    sum.pushes_per_enterprise = Distribution::of(&per_enterprise);
     timings.insert(
         "read_check_evaluate_spool",
         started.elapsed().as_millis() as u64,
@@ -270,6 +278,7 @@ fn fill_and_write(
     let mut w = Writers {
         pushes: result("pushes", PUSH_COLUMNS)?,
         push_ids: result("push_ids", REVOKED_COLUMNS)?,
+        eligible: result("eligible", REVOKED_COLUMNS)?,
         grants: result("grants", GRANT_COLUMNS)?,
         near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,
         undetermined: result("undetermined", UNDETERMINED_COLUMNS)?,
@@ -314,6 +323,7 @@ fn fill_and_write(
     for t in [
         w.pushes,
         w.push_ids,
+        w.eligible,
         w.grants,
         w.near_misses,
         w.undetermined,

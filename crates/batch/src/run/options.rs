@@ -33,9 +33,11 @@ pub const DEFAULT_TABLES: [&str; 6] = [
     "errors",
 ];
 
-/// Every result table `match` can write: the defaults, and `push_ids` (the push list as
-/// two id columns, for warehouses that join the measure texts themselves).
-pub const RESULT_TABLES: [&str; 7] = [
+/// Every result table `match` can write: the defaults, `push_ids` (the push list as two
+/// id columns, for warehouses that join the measure texts themselves) and `eligible`
+/// (every eligible pair of a pushed measure, before the cap: the list `compile --emit sql`
+/// gives, for audits and warehouses).
+pub const RESULT_TABLES: [&str; 8] = [
     DEFAULT_TABLES[0],
     DEFAULT_TABLES[1],
     DEFAULT_TABLES[2],
@@ -43,7 +45,11 @@ pub const RESULT_TABLES: [&str; 7] = [
     DEFAULT_TABLES[4],
     DEFAULT_TABLES[5],
     "push_ids",
+    "eligible",
 ];
+
+/// How many measures an enterprise is pushed at most, by default: the few it can act on.
+pub const DEFAULT_MAX_PUSHES: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct MatchOptions {
@@ -62,6 +68,9 @@ pub struct MatchOptions {
     /// still counted in the summary; `rejects` and `summary.json` are always written, and
     /// `pushes_new` / `pushes_revoked` whenever there is a previous run.
     pub tables: Option<Vec<String>>,
+    /// The most pushes an enterprise gets, its best ranked ([`DEFAULT_MAX_PUSHES`]); at
+    /// least 1.
+    pub max_pushes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]

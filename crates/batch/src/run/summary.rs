@@ -18,7 +18,12 @@ pub struct Summary {
     pub measures: usize,
     pub pairs_evaluated: u64,
     pub outcomes: BTreeMap<&'static str, u64>,
+    /// Pushes written: each enterprise's best ranked, at most `max_pushes`.
     pub pushes: usize,
+    /// Eligible pairs of pushed measures the cap held back (in `eligible`, not pushed).
+    pub pushes_held_back: usize,
+    /// Pushes per enterprise matched, zeros included.
+    pub pushes_per_enterprise: Distribution,
     /// `notice` measures in effect, each written once to `notices`.
     pub notices: usize,
     pub grants: usize,
@@ -37,6 +42,38 @@ pub struct Summary {
     /// Wall-clock milliseconds per phase; the only part of the output that varies between
     /// runs on the same inputs.
     pub timings_ms: BTreeMap<&'static str, u64>,
+}
+
+/// A distribution of counts over enterprises.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Distribution {
+    pub median: u64,
+    pub p90: u64,
+    pub max: u64,
+}
+
+impl Distribution {
+    /// From a histogram: `counts[n]` enterprises had `n`. A quantile is the smallest `n`
+    /// that at least that share of enterprises do not exceed.
+    pub fn of(counts: &[u64]) -> Distribution {
+        let total: u64 = counts.iter().sum();
+        let quantile = |q: f64| -> u64 {
+            let need = ((total as f64) * q).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (n, k) in counts.iter().enumerate() {
+                seen += k;
+                if seen >= need {
+                    return n as u64;
+                }
+            }
+            0
+        };
+        Distribution {
+            median: quantile(0.5),
+            p90: quantile(0.9),
+            max: counts.iter().rposition(|&k| k > 0).unwrap_or(0) as u64,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

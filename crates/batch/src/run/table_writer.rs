@@ -13,6 +13,7 @@ pub(super) const PUSH_COLUMNS: &[(&str, ColType)] = &[
     ("lead_departments", ColType::Str),
     ("score", ColType::Int),
     ("reasons", ColType::Str),
+    ("rank", ColType::Int),
 ];
 
 pub(super) const GRANT_COLUMNS: &[(&str, ColType)] = &[

@@ -7,6 +7,7 @@ use super::*;
 pub(super) struct Writers {
     pub(super) pushes: TableWriter,
     pub(super) push_ids: TableWriter,
+    pub(super) eligible: TableWriter,
     pub(super) grants: TableWriter,
     pub(super) near_misses: TableWriter,
     pub(super) undetermined: TableWriter,
@@ -43,10 +44,15 @@ impl Writers {
             let m = &cm.measure;
             // The reasons as text, for the rows not built from fragments.
             let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
-            let pushed = m.pushed();
+            // A measure id is `M` and three digits: nothing to quote.
+            let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
+            if m.pushed() && self.eligible.enabled() {
+                self.eligible
+                    .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
+            }
+            // Pushed, and kept by the cap.
+            let pushed = e.rank > 0;
             if pushed && self.push_ids.enabled() {
-                // A measure id is `M` and three digits: nothing to quote.
-                let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
                 self.push_ids
                     .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
             }
@@ -54,6 +60,7 @@ impl Writers {
                 let t = &texts[mi];
                 let score = e.passed.count_ones().to_string();
                 let reasons_text = if self.csv { String::new() } else { reasons() };
+                let rank = e.rank.to_string();
                 let cells = [
                     r.id.as_str(),
                     &r.name,
@@ -65,9 +72,16 @@ impl Writers {
                     &t.departments,
                     &score,
                     &reasons_text,
+                    &rank,
                 ];
                 let [measure_part, reasons_part] = self.fragments.push(catalog, mi, e.passed);
-                let fragments: [&[u8]; 3] = [&enterprise_fragment, measure_part, reasons_part];
+                // A rank is digits: nothing to quote.
+                let fragments: [&[u8]; 4] = [
+                    &enterprise_fragment,
+                    measure_part,
+                    reasons_part,
+                    rank.as_bytes(),
+                ];
                 let fragments = self.csv.then_some(&fragments[..]);
                 if self.pushes.enabled() {
                     self.pushes.write(&cells, fragments)?;

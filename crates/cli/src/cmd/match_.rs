@@ -26,6 +26,7 @@ pub fn run(catalog: &Catalog, args: &MatchArgs) -> Outcome {
         engine: args.engine,
         prefilter: !args.no_prefilter,
         tables: args.tables.clone(),
+        max_pushes: args.max_pushes,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))

@@ -532,3 +532,79 @@ fn only_benefits_and_services_are_pushed_and_each_notice_is_listed_once() {
     );
     assert_eq!(summary["notices"].as_u64(), Some(want.len() as u64));
 }
+
+/// 精准推送 caps what an enterprise receives: its best ranked pushes, at most
+/// `--max-pushes` (10 by default), each with its rank; the rest stay in `eligible`, the
+/// list before the cap, and the summary counts what the cap held back.
+#[test]
+fn each_enterprise_gets_its_best_ranked_pushes_up_to_the_cap() {
+    use std::collections::BTreeMap;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 500, 0.0);
+    let pairs = |path: &Path, with_rank: bool| -> BTreeMap<(String, String), u32> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let headers = r.headers().unwrap().clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let (e, m) = (col("enterprise_id"), col("measure_id"));
+        let rank = with_rank.then(|| col("rank"));
+        r.records()
+            .map(|row| {
+                let row = row.unwrap();
+                let k = rank.map_or(0, |c| row[c].parse().unwrap());
+                ((row[e].to_owned(), row[m].to_owned()), k)
+            })
+            .collect()
+    };
+    for (extra, cap) in [(vec![], 10), (vec!["--max-pushes", "3"], 3)] {
+        let out = tmp.path().join(format!("out-{cap}"));
+        let mut args = vec!["--tables", "pushes,eligible"];
+        args.extend(extra);
+        assert_eq!(match_into(&input, &out, &args).status.code(), Some(0));
+        let pushes = pairs(&out.join("pushes.csv"), true);
+        let eligible = pairs(&out.join("eligible.csv"), false);
+        let mut ranks: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        for ((e, m), rank) in &pushes {
+            assert!(eligible.contains_key(&(e.clone(), m.clone())), "{e} {m}");
+            ranks.entry(e).or_default().push(*rank);
+        }
+        let mut capped = 0;
+        for (e, mut r) in ranks {
+            r.sort_unstable();
+            assert_eq!(
+                r,
+                (1..=r.len() as u32).collect::<Vec<_>>(),
+                "{e}: ranks 1..n"
+            );
+            assert!(r.len() <= cap, "{e}: {} pushes", r.len());
+            let all = eligible.keys().filter(|(x, _)| x == e).count();
+            assert_eq!(
+                r.len(),
+                all.min(cap),
+                "{e}: the cap keeps min(eligible, cap)"
+            );
+            capped += usize::from(all > cap);
+        }
+        assert!(
+            capped > 0,
+            "some enterprise has more than {cap} eligible pushes"
+        );
+        let summary: serde_json::Value =
+            serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+        assert_eq!(summary["pushes"].as_u64(), Some(pushes.len() as u64));
+        assert_eq!(
+            summary["pushes_held_back"].as_u64(),
+            Some((eligible.len() - pushes.len()) as u64)
+        );
+        assert_eq!(
+            summary["pushes_per_enterprise"]["max"].as_u64(),
+            Some(cap as u64)
+        );
+    }
+    let o = match_into(&input, &tmp.path().join("none"), &["--max-pushes", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("must be at least 1"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
