@@ -192,7 +192,7 @@ pub struct MatchArgs {
     /// Evaluate every pair in full, without the tag-word prefilter (same outputs).
     #[arg(long)]
     pub no_prefilter: bool,
-    /// Write only these result tables (comma-separated): pushes, notices, grants,
+    /// Write only these result tables (comma-separated): pushes, digest, notices, grants,
     /// near_misses, undetermined, errors (the default), push_ids (the push list as its
     /// two id columns) and eligible (every eligible pair of a pushed measure, before the
     /// cap: the list `compile --emit sql` gives). Only what they need is kept while

@@ -46,8 +46,8 @@ impl Needs {
         let has = |name| tables.contains(&name);
         Needs {
             eligible: has("eligible"),
-            pushes: has("pushes") || has("push_ids") || previous,
-            grants: has("grants"),
+            pushes: has("pushes") || has("push_ids") || has("digest") || previous,
+            grants: has("grants") || has("digest"),
             reasons: has("pushes") || has("grants") || previous,
             near_misses: has("near_misses"),
             undetermined: has("undetermined"),

@@ -24,8 +24,9 @@ impl OutFormat {
 
 /// The result tables `match` writes unless told otherwise; `rejects` and `summary.json`
 /// are always written.
-pub const DEFAULT_TABLES: [&str; 6] = [
+pub const DEFAULT_TABLES: [&str; 7] = [
     "pushes",
+    "digest",
     "notices",
     "grants",
     "near_misses",
@@ -37,13 +38,14 @@ pub const DEFAULT_TABLES: [&str; 6] = [
 /// id columns, for warehouses that join the measure texts themselves) and `eligible`
 /// (every eligible pair of a pushed measure, before the cap: the list `compile --emit sql`
 /// gives, for audits and warehouses).
-pub const RESULT_TABLES: [&str; 8] = [
+pub const RESULT_TABLES: [&str; 9] = [
     DEFAULT_TABLES[0],
     DEFAULT_TABLES[1],
     DEFAULT_TABLES[2],
     DEFAULT_TABLES[3],
     DEFAULT_TABLES[4],
     DEFAULT_TABLES[5],
+    DEFAULT_TABLES[6],
     "push_ids",
     "eligible",
 ];

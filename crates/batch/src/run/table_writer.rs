@@ -42,6 +42,16 @@ pub(super) const REJECT_COLUMNS: &[(&str, ColType)] = &[
     ("enterprise_id", ColType::Str),
     ("reason", ColType::Str),
 ];
+/// One row per enterprise with anything to say: the message a platform sends.
+pub(super) const DIGEST_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("enterprise_name", ColType::Str),
+    ("pushes", ColType::Int),
+    ("push_list", ColType::Str),
+    ("grants", ColType::Int),
+    ("grants_total_yuan", ColType::Float),
+    ("new_pushes", ColType::Str),
+];
 pub(super) const REVOKED_COLUMNS: &[(&str, ColType)] = &[
     ("enterprise_id", ColType::Str),
     ("measure_id", ColType::Str),

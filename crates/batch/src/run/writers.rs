@@ -8,6 +8,7 @@ pub(super) struct Writers {
     pub(super) pushes: TableWriter,
     pub(super) push_ids: TableWriter,
     pub(super) eligible: TableWriter,
+    pub(super) digest: TableWriter,
     pub(super) grants: TableWriter,
     pub(super) near_misses: TableWriter,
     pub(super) undetermined: TableWriter,
@@ -38,6 +39,8 @@ impl Writers {
     ) -> std::io::Result<()> {
         let id_fragment = render::fields(&[&r.id]);
         let enterprise_fragment = render::fields(&[&r.id, &r.name]);
+        // The push ids new since the previous run, for the digest.
+        let mut new_pushes: Vec<&str> = Vec::new();
         for e in &r.eligible {
             let mi = e.measure as usize;
             let cm = &catalog.measures[mi];
@@ -118,6 +121,7 @@ impl Writers {
                         advance(head)?;
                     } else {
                         new.write(&cells, fragments)?;
+                        new_pushes.push(&m.id);
                     }
                 }
             }
@@ -130,6 +134,9 @@ impl Writers {
                 let amount = yuan.map_or_else(String::new, |a| a.to_string());
                 self.grants.write(&[&r.id, &m.id, &amount, &basis], None)?;
             }
+        }
+        if self.digest.enabled() {
+            self.digest(catalog, texts, r, &new_pushes)?;
         }
         for &(mi, c) in &r.near_misses {
             let cm = &catalog.measures[mi as usize];
@@ -154,5 +161,58 @@ impl Writers {
             self.errors.write(&[&r.id, id, error], None)?;
         }
         Ok(())
+    }
+
+    /// The enterprise's digest row, when it has pushes or grants: its pushes in rank
+    /// order with their titles, its grants and their total in yuan, and the pushes new
+    /// since the previous run.
+    fn digest(
+        &mut self,
+        catalog: &Catalog,
+        texts: &[MeasureText],
+        r: &Results,
+        new_pushes: &[&str],
+    ) -> std::io::Result<()> {
+        let mut pushes: Vec<(u8, usize)> = r
+            .eligible
+            .iter()
+            .filter(|e| e.rank > 0)
+            .map(|e| (e.rank, e.measure as usize))
+            .collect();
+        pushes.sort_unstable();
+        let granted: Vec<f64> = r
+            .eligible
+            .iter()
+            .filter(|e| catalog.measures[e.measure as usize].measure.auto_grant())
+            .map(|e| {
+                catalog.measures[e.measure as usize]
+                    .measure
+                    .yuan(e.amount)
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        if pushes.is_empty() && granted.is_empty() {
+            return Ok(());
+        }
+        let list = pushes
+            .iter()
+            .map(|&(_, mi)| format!("{} {}", catalog.measures[mi].measure.id, texts[mi].title))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        // Summed in measure order, rounded to 0.01 as every amount is.
+        // (A fold from +0.0: an empty `sum` of floats is -0.0.)
+        let total = (granted.iter().fold(0.0, |a, b| a + b) * 100.0).round() / 100.0;
+        self.digest.write(
+            &[
+                &r.id,
+                &r.name,
+                &pushes.len().to_string(),
+                &list,
+                &granted.len().to_string(),
+                &total.to_string(),
+                &new_pushes.join(","),
+            ],
+            None,
+        )
     }
 }

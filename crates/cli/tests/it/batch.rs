@@ -250,7 +250,7 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
     let tmp = tempfile::tempdir().unwrap();
     let input = generate(tmp.path(), "pop.jsonl", 3000, 0.0);
     let out = tmp.path().join("out");
-    let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 7;
+    let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 8;
     // First, a folder killed before it ever completed must not exist.
     let bin = assert_cmd::cargo::cargo_bin("policy-match");
     let spawn = || {
@@ -606,5 +606,60 @@ fn each_enterprise_gets_its_best_ranked_pushes_up_to_the_cap() {
         String::from_utf8_lossy(&o.stderr).contains("must be at least 1"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The digest is the one message a platform sends: a row per enterprise with pushes or
+/// grants, its pushes in rank order with their titles, its grants and their total.
+#[test]
+fn the_digest_has_one_row_per_enterprise_with_its_pushes_in_rank_order() {
+    use std::collections::BTreeMap;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 400, 0.0);
+    let out = tmp.path().join("out");
+    assert_eq!(match_into(&input, &out, &[]).status.code(), Some(0));
+    let mut ranked: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+    let mut pushes = csv::Reader::from_path(out.join("pushes.csv")).unwrap();
+    for row in pushes.records() {
+        let row = row.unwrap();
+        let rank: u32 = row[10].parse().unwrap();
+        ranked
+            .entry(row[0].to_owned())
+            .or_default()
+            .push((rank, format!("{} {}", &row[2], &row[3])));
+    }
+    let mut grants: BTreeMap<String, usize> = BTreeMap::new();
+    let mut g = csv::Reader::from_path(out.join("grants.csv")).unwrap();
+    for row in g.records() {
+        *grants.entry(row.unwrap()[0].to_owned()).or_default() += 1;
+    }
+    let mut digest = csv::Reader::from_path(out.join("digest.csv")).unwrap();
+    let mut seen = Vec::new();
+    for row in digest.records() {
+        let row = row.unwrap();
+        let id = row[0].to_owned();
+        let mut want = ranked.remove(&id).unwrap_or_default();
+        want.sort();
+        let list: Vec<String> = want.into_iter().map(|(_, text)| text).collect();
+        assert_eq!(row[2].parse::<usize>().unwrap(), list.len(), "{id}");
+        assert_eq!(&row[3], list.join(" | "), "{id}: pushes in rank order");
+        assert_eq!(
+            row[4].parse::<usize>().unwrap(),
+            grants.remove(&id).unwrap_or(0),
+            "{id}"
+        );
+        assert!(
+            row[2] != *"0" || row[4] != *"0",
+            "{id}: a row with nothing to say"
+        );
+        seen.push(id);
+    }
+    assert!(
+        ranked.is_empty() && grants.is_empty(),
+        "every enterprise with pushes or grants"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "one row per enterprise, in id order"
     );
 }
