@@ -192,7 +192,7 @@ pub struct MatchArgs {
     /// Evaluate every pair in full, without the tag-word prefilter (same outputs).
     #[arg(long)]
     pub no_prefilter: bool,
-    /// Write only these result tables (comma-separated): pushes, digest, notices, grants,
+    /// Write only these result tables (comma-separated): pushes, digest, unlocks, notices, grants,
     /// near_misses, undetermined, errors (the default), push_ids (the push list as its
     /// two id columns) and eligible (every eligible pair of a pushed measure, before the
     /// cap: the list `compile --emit sql` gives). Only what they need is kept while
@@ -205,6 +205,11 @@ pub struct MatchArgs {
     #[arg(long, value_name = "N", default_value_t = policy_match_batch::run::DEFAULT_MAX_PUSHES,
           value_parser = max_pushes_arg)]
     pub max_pushes: usize,
+    /// The most unlocks an enterprise is told of: the conditions that, if met, would open
+    /// the most pushed measures (0: none).
+    #[arg(long, value_name = "N", default_value_t = policy_match_batch::run::DEFAULT_MAX_UNLOCKS,
+          value_parser = at_most_255)]
+    pub max_unlocks: usize,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
@@ -266,10 +271,17 @@ fn date_arg(s: &str) -> Result<Date, String> {
 
 /// `--max-pushes`: 1 to 255. Zero would be an empty push list; `--tables` drops tables.
 fn max_pushes_arg(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => {
+    match at_most_255(s)? {
+        0 => {
             Err("must be at least 1 (to write no pushes, leave `pushes` out of `--tables`)".into())
         }
+        n => Ok(n),
+    }
+}
+
+/// A count from 0 to 255 (ranks are kept in a byte).
+fn at_most_255(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
         Ok(n) if n <= 255 => Ok(n),
         Ok(_) => Err("at most 255".into()),
         Err(e) => Err(e.to_string()),

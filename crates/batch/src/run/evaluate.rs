@@ -39,6 +39,8 @@ pub(super) struct Needs {
     pub(super) errors: bool,
     /// Every eligible pair of a pushed measure, held back by the cap or not (`eligible`).
     pub(super) eligible: bool,
+    /// The near misses of pushed measures, grouped into unlocks (`unlocks`, `digest`).
+    pub(super) unlocks: bool,
 }
 
 impl Needs {
@@ -46,6 +48,7 @@ impl Needs {
         let has = |name| tables.contains(&name);
         Needs {
             eligible: has("eligible"),
+            unlocks: has("unlocks") || has("digest"),
             pushes: has("pushes") || has("push_ids") || has("digest") || previous,
             grants: has("grants") || has("digest"),
             reasons: has("pushes") || has("grants") || previous,
@@ -57,23 +60,28 @@ impl Needs {
 }
 
 /// How an enterprise's pushes are ranked and capped (精准推送: the few it can act on).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Ranking {
+#[derive(Clone, Copy)]
+pub(super) struct Ranking<'k> {
     pub(super) max_pushes: usize,
     /// A measure whose effective window ends on or before this day is closing soon.
     pub(super) closing_by: Option<Date>,
+    pub(super) max_unlocks: usize,
+    pub(super) keys: &'k UnlockKeys,
 }
 
 /// How many days ahead a closing window moves a push up (the service calendar's period).
 const CLOSING_SOON_DAYS: i64 = 30;
 
-impl Ranking {
-    pub(super) fn new(max_pushes: usize, as_of: Date) -> Ranking {
+impl<'k> Ranking<'k> {
+    pub(super) fn new(opts: &MatchOptions, keys: &'k UnlockKeys) -> Ranking<'k> {
         Ranking {
-            max_pushes,
-            closing_by: as_of
+            max_pushes: opts.max_pushes,
+            closing_by: opts
+                .as_of
                 .checked_add(jiff::Span::new().days(CLOSING_SOON_DAYS))
                 .ok(),
+            max_unlocks: opts.max_unlocks,
+            keys,
         }
     }
 
@@ -130,6 +138,8 @@ pub(super) struct Block {
     pub(super) pushes_by_measure: Vec<usize>,
     /// Eligible pairs of pushed measures the cap held back.
     pub(super) held_back: usize,
+    /// Unlocks told (at most `max_unlocks` an enterprise).
+    pub(super) unlocks: usize,
     /// `per_enterprise[n]`: how many enterprises were pushed `n` measures.
     pub(super) per_enterprise: Vec<u64>,
     /// Amounts in yuan of the grants, in row order, so that their sum does not depend on
@@ -138,13 +148,14 @@ pub(super) struct Block {
 }
 
 impl Block {
-    pub(super) fn new(measures: usize, ranking: Ranking) -> Block {
+    pub(super) fn new(measures: usize, ranking: Ranking<'_>) -> Block {
         Block {
             encoded: Vec::new(),
             current: None,
             by_measure: vec![MeasureCounts::default(); measures],
             pushes_by_measure: vec![0; measures],
             held_back: 0,
+            unlocks: 0,
             per_enterprise: vec![0; ranking.max_pushes + 1],
             grant_amounts: Vec::new(),
         }
@@ -152,7 +163,7 @@ impl Block {
 
     /// Ranks the pushes of the enterprise being added and keeps the best
     /// `max_pushes`, then encodes what it has to report, if anything.
-    pub(super) fn flush(&mut self, catalog: &Catalog, needs: Needs, ranking: Ranking) {
+    pub(super) fn flush(&mut self, catalog: &Catalog, needs: Needs, ranking: Ranking<'_>) {
         let Some((_, mut r)) = self.current.take() else {
             return;
         };
@@ -170,6 +181,12 @@ impl Block {
         }
         self.held_back += order.len() - kept;
         self.per_enterprise[kept] += 1;
+        self.unlocks += unlocks(ranking.keys, catalog, &r.near_misses, ranking.max_unlocks).len();
+        if !needs.near_misses {
+            let keep = needs.unlocks;
+            r.near_misses
+                .retain(|&(m, _)| keep && catalog.measures[m as usize].measure.pushed());
+        }
         r.eligible.retain(|e| {
             let granted = catalog.measures[e.measure as usize].measure.auto_grant();
             (needs.pushes && e.rank > 0)
@@ -194,7 +211,7 @@ impl Block {
         &mut self,
         catalog: &Catalog,
         needs: Needs,
-        ranking: Ranking,
+        ranking: Ranking<'_>,
         row: usize,
         p: &Profile,
         pair: &Pair,
@@ -243,7 +260,8 @@ impl Block {
                 counts.not_eligible += 1;
                 if let Some(c) = pair.near_miss {
                     counts.near_misses += 1;
-                    if needs.near_misses {
+                    // Every enterprise's unlocks are counted, whatever tables are written.
+                    if needs.near_misses || m.pushed() {
                         r.near_misses.push((measure, c as u8));
                     }
                 }
@@ -271,6 +289,7 @@ pub(super) fn evaluate_chunk(
     catalog: &Catalog,
     opts: &MatchOptions,
     needs: Needs,
+    keys: &UnlockKeys,
     profiles: &[Profile],
 ) -> Vec<Block> {
     let columns = Columns::new(catalog, profiles);
@@ -279,7 +298,7 @@ pub(super) fn evaluate_chunk(
         engine: opts.engine,
         prefilter: opts.prefilter,
     };
-    let ranking = Ranking::new(opts.max_pushes, opts.as_of);
+    let ranking = Ranking::new(opts, keys);
     let mut blocks = catalog.sweep(
         &columns,
         &sweep,

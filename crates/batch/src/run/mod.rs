@@ -41,6 +41,7 @@ mod options;
 mod previous;
 mod summary;
 mod table_writer;
+mod unlocks;
 mod writers;
 
 use evaluate::*;
@@ -50,11 +51,12 @@ use notices::notices;
 use previous::*;
 use summary::*;
 use table_writer::*;
+use unlocks::{Unlock, UnlockKeys, unlocks};
 use writers::*;
 
 pub use options::{
-    DEFAULT_CHUNK_ROWS, DEFAULT_MAX_PUSHES, DEFAULT_TABLES, MatchError, MatchOptions, OutFormat,
-    RESULT_TABLES,
+    DEFAULT_CHUNK_ROWS, DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, DEFAULT_TABLES, MatchError,
+    MatchOptions, OutFormat, RESULT_TABLES,
 };
 pub use summary::{MeasureCounts, Summary};
 
@@ -84,6 +86,7 @@ pub fn run_match_with_progress(
         outcomes: BTreeMap::new(),
         pushes: 0,
         pushes_held_back: 0,
+        unlocks: 0,
         pushes_per_enterprise: Distribution::default(),
         notices: 0,
         grants: 0,
@@ -140,6 +143,7 @@ fn fill_and_write(
     // structure that grows with the population, 16 bytes an id instead of some 64.
     let mut seen: HashSet<u128> = HashSet::new();
     let texts = measure_texts(catalog);
+    let unlock_keys = UnlockKeys::new(catalog);
     let selected: Vec<&str> = RESULT_TABLES
         .into_iter()
         .filter(|name| match &opts.tables {
@@ -197,7 +201,7 @@ fn fill_and_write(
             // Each chunk becomes one sorted run of the spool.
             profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
-            let blocks = evaluate_chunk(catalog, opts, needs, &profiles);
+            let blocks = evaluate_chunk(catalog, opts, needs, &unlock_keys, &profiles);
             evaluate_ms += t0.elapsed().as_millis();
             let write_run = || -> std::io::Result<()> {
                 spool.start_run()?;
@@ -207,6 +211,7 @@ fn fill_and_write(
                         pushes_by_measure[mi] += block.pushes_by_measure[mi];
                     }
                     sum.pushes_held_back += block.held_back;
+                    sum.unlocks += block.unlocks;
                     for (n, k) in block.per_enterprise.iter().enumerate() {
                         per_enterprise[n] += k;
                     }
@@ -280,6 +285,9 @@ fn fill_and_write(
         push_ids: result("push_ids", REVOKED_COLUMNS)?,
         eligible: result("eligible", REVOKED_COLUMNS)?,
         digest: result("digest", DIGEST_COLUMNS)?,
+        unlocks: result("unlocks", UNLOCK_COLUMNS)?,
+        unlock_keys: &unlock_keys,
+        max_unlocks: opts.max_unlocks,
         grants: result("grants", GRANT_COLUMNS)?,
         near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,
         undetermined: result("undetermined", UNDETERMINED_COLUMNS)?,
@@ -326,6 +334,7 @@ fn fill_and_write(
         w.push_ids,
         w.eligible,
         w.digest,
+        w.unlocks,
         w.grants,
         w.near_misses,
         w.undetermined,

@@ -24,9 +24,10 @@ impl OutFormat {
 
 /// The result tables `match` writes unless told otherwise; `rejects` and `summary.json`
 /// are always written.
-pub const DEFAULT_TABLES: [&str; 7] = [
+pub const DEFAULT_TABLES: [&str; 8] = [
     "pushes",
     "digest",
+    "unlocks",
     "notices",
     "grants",
     "near_misses",
@@ -38,7 +39,7 @@ pub const DEFAULT_TABLES: [&str; 7] = [
 /// id columns, for warehouses that join the measure texts themselves) and `eligible`
 /// (every eligible pair of a pushed measure, before the cap: the list `compile --emit sql`
 /// gives, for audits and warehouses).
-pub const RESULT_TABLES: [&str; 9] = [
+pub const RESULT_TABLES: [&str; 10] = [
     DEFAULT_TABLES[0],
     DEFAULT_TABLES[1],
     DEFAULT_TABLES[2],
@@ -46,12 +47,16 @@ pub const RESULT_TABLES: [&str; 9] = [
     DEFAULT_TABLES[4],
     DEFAULT_TABLES[5],
     DEFAULT_TABLES[6],
+    DEFAULT_TABLES[7],
     "push_ids",
     "eligible",
 ];
 
 /// How many measures an enterprise is pushed at most, by default: the few it can act on.
 pub const DEFAULT_MAX_PUSHES: usize = 10;
+
+/// How many unlocks an enterprise is told of at most, by default.
+pub const DEFAULT_MAX_UNLOCKS: usize = 3;
 
 #[derive(Debug, Clone)]
 pub struct MatchOptions {
@@ -73,6 +78,8 @@ pub struct MatchOptions {
     /// The most pushes an enterprise gets, its best ranked ([`DEFAULT_MAX_PUSHES`]); at
     /// least 1.
     pub max_pushes: usize,
+    /// The most unlocks an enterprise is told of ([`DEFAULT_MAX_UNLOCKS`]).
+    pub max_unlocks: usize,
 }
 
 #[derive(Debug, thiserror::Error)]

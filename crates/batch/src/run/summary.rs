@@ -22,6 +22,9 @@ pub struct Summary {
     pub pushes: usize,
     /// Eligible pairs of pushed measures the cap held back (in `eligible`, not pushed).
     pub pushes_held_back: usize,
+    /// Unlocks told: per enterprise, the conditions that would open the most pushed
+    /// measures, at most `max_unlocks`.
+    pub unlocks: usize,
     /// Pushes per enterprise matched, zeros included.
     pub pushes_per_enterprise: Distribution,
     /// `notice` measures in effect, each written once to `notices`.

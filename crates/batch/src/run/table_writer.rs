@@ -50,7 +50,16 @@ pub(super) const DIGEST_COLUMNS: &[(&str, ColType)] = &[
     ("push_list", ColType::Str),
     ("grants", ColType::Int),
     ("grants_total_yuan", ColType::Float),
+    ("unlocks", ColType::Str),
     ("new_pushes", ColType::Str),
+];
+/// An enterprise's unlocks: the condition, the measures it would open, its rank.
+pub(super) const UNLOCK_COLUMNS: &[(&str, ColType)] = &[
+    ("enterprise_id", ColType::Str),
+    ("condition", ColType::Str),
+    ("measures", ColType::Int),
+    ("measure_ids", ColType::Str),
+    ("rank", ColType::Int),
 ];
 pub(super) const REVOKED_COLUMNS: &[(&str, ColType)] = &[
     ("enterprise_id", ColType::Str),

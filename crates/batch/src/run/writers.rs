@@ -4,11 +4,14 @@
 use super::*;
 
 /// The output tables, written as the merged results stream by.
-pub(super) struct Writers {
+pub(super) struct Writers<'k> {
     pub(super) pushes: TableWriter,
     pub(super) push_ids: TableWriter,
     pub(super) eligible: TableWriter,
     pub(super) digest: TableWriter,
+    pub(super) unlocks: TableWriter,
+    pub(super) unlock_keys: &'k UnlockKeys,
+    pub(super) max_unlocks: usize,
     pub(super) grants: TableWriter,
     pub(super) near_misses: TableWriter,
     pub(super) undetermined: TableWriter,
@@ -27,7 +30,7 @@ pub(super) struct Diff {
     pub(super) revoked: TableWriter,
 }
 
-impl Writers {
+impl Writers<'_> {
     /// Writes the rows of one enterprise. A failure to read the previous run is kept in
     /// `previous_failure`, apart from failures to write.
     pub(super) fn write(
@@ -135,8 +138,31 @@ impl Writers {
                 self.grants.write(&[&r.id, &m.id, &amount, &basis], None)?;
             }
         }
+        let unlocks = if self.unlocks.enabled() || self.digest.enabled() {
+            unlocks(self.unlock_keys, catalog, &r.near_misses, self.max_unlocks)
+        } else {
+            Vec::new()
+        };
+        for (place, u) in unlocks.iter().enumerate() {
+            let ids = u
+                .measures
+                .iter()
+                .map(|&m| catalog.measures[m as usize].measure.id.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            self.unlocks.write(
+                &[
+                    &r.id,
+                    self.unlock_keys.label(u.key),
+                    &u.measures.len().to_string(),
+                    &ids,
+                    &(place + 1).to_string(),
+                ],
+                None,
+            )?;
+        }
         if self.digest.enabled() {
-            self.digest(catalog, texts, r, &new_pushes)?;
+            self.digest(catalog, texts, r, &unlocks, &new_pushes)?;
         }
         for &(mi, c) in &r.near_misses {
             let cm = &catalog.measures[mi as usize];
@@ -171,6 +197,7 @@ impl Writers {
         catalog: &Catalog,
         texts: &[MeasureText],
         r: &Results,
+        unlocks: &[Unlock],
         new_pushes: &[&str],
     ) -> std::io::Result<()> {
         let mut pushes: Vec<(u8, usize)> = r
@@ -191,9 +218,27 @@ impl Writers {
                     .unwrap_or(0.0)
             })
             .collect();
-        if pushes.is_empty() && granted.is_empty() {
+        if pushes.is_empty() && granted.is_empty() && unlocks.is_empty() {
             return Ok(());
         }
+        // 「高新技术企业（可新享 3 项：M040、M041、M043）」
+        let unlock_text = unlocks
+            .iter()
+            .map(|u| {
+                let ids: Vec<&str> = u
+                    .measures
+                    .iter()
+                    .map(|&m| catalog.measures[m as usize].measure.id.as_str())
+                    .collect();
+                format!(
+                    "{}（可新享 {} 项：{}）",
+                    self.unlock_keys.label(u.key),
+                    ids.len(),
+                    ids.join("、")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" | ");
         let list = pushes
             .iter()
             .map(|&(_, mi)| format!("{} {}", catalog.measures[mi].measure.id, texts[mi].title))
@@ -210,6 +255,7 @@ impl Writers {
                 &list,
                 &granted.len().to_string(),
                 &total.to_string(),
+                &unlock_text,
                 &new_pushes.join(","),
             ],
             None,

@@ -27,6 +27,7 @@ pub fn run(catalog: &Catalog, args: &MatchArgs) -> Outcome {
         prefilter: !args.no_prefilter,
         tables: args.tables.clone(),
         max_pushes: args.max_pushes,
+        max_unlocks: args.max_unlocks,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))

@@ -250,7 +250,7 @@ fn a_run_killed_at_any_moment_leaves_the_previous_folder_or_none() {
     let tmp = tempfile::tempdir().unwrap();
     let input = generate(tmp.path(), "pop.jsonl", 3000, 0.0);
     let out = tmp.path().join("out");
-    let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 8;
+    let complete = |dir: &Path| dir.join("summary.json").exists() && tables(dir).len() == 9;
     // First, a folder killed before it ever completed must not exist.
     let bin = assert_cmd::cargo::cargo_bin("policy-match");
     let spawn = || {
@@ -649,7 +649,7 @@ fn the_digest_has_one_row_per_enterprise_with_its_pushes_in_rank_order() {
             "{id}"
         );
         assert!(
-            row[2] != *"0" || row[4] != *"0",
+            row[2] != *"0" || row[4] != *"0" || !row[6].is_empty(),
             "{id}: a row with nothing to say"
         );
         seen.push(id);
@@ -662,4 +662,51 @@ fn the_digest_has_one_row_per_enterprise_with_its_pushes_in_rank_order() {
         seen.windows(2).all(|w| w[0] < w[1]),
         "one row per enterprise, in id order"
     );
+}
+
+/// Unlocks: an enterprise's near misses on pushed measures, grouped by the condition
+/// that failed, at most `--max-unlocks` an enterprise, ranked by the measures each opens.
+#[test]
+fn unlocks_group_near_misses_by_condition_and_are_capped() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 400, 0.0);
+    let catalog = policy_match::Catalog::builtin().expect("built-in catalog");
+    for (cap, extra) in [(3usize, vec![]), (1, vec!["--max-unlocks", "1"])] {
+        let out = tmp.path().join(format!("out-{cap}"));
+        let mut args = vec!["--tables", "unlocks,near_misses"];
+        args.extend(extra);
+        assert_eq!(match_into(&input, &out, &args).status.code(), Some(0));
+        // (enterprise, measure) → the label of its one failed condition.
+        let mut near: BTreeMap<(String, String), String> = BTreeMap::new();
+        let mut r = csv::Reader::from_path(out.join("near_misses.csv")).unwrap();
+        for row in r.records() {
+            let row = row.unwrap();
+            near.insert((row[0].to_owned(), row[1].to_owned()), row[2].to_owned());
+        }
+        let mut per: BTreeMap<String, Vec<(u32, usize)>> = BTreeMap::new();
+        let mut r = csv::Reader::from_path(out.join("unlocks.csv")).unwrap();
+        for row in r.records() {
+            let row = row.unwrap();
+            let ids: BTreeSet<&str> = row[3].split(',').collect();
+            assert_eq!(ids.len(), row[2].parse::<usize>().unwrap());
+            for id in &ids {
+                assert!(catalog.measure(id).unwrap().pushed(), "{id} is pushed");
+                assert!(
+                    near.contains_key(&(row[0].to_owned(), (*id).to_owned())),
+                    "{}: {id} is a near miss",
+                    &row[0]
+                );
+            }
+            per.entry(row[0].to_owned())
+                .or_default()
+                .push((row[4].parse().unwrap(), ids.len()));
+        }
+        assert!(!per.is_empty());
+        for (e, mut u) in per {
+            assert!(u.len() <= cap, "{e}: {} unlocks", u.len());
+            u.sort_unstable();
+            assert!(u.windows(2).all(|w| w[0].1 >= w[1].1), "{e}: best first");
+        }
+    }
 }
