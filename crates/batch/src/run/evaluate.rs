@@ -67,13 +67,20 @@ pub(super) struct Ranking<'k> {
     pub(super) closing_by: Option<Date>,
     pub(super) max_unlocks: usize,
     pub(super) keys: &'k UnlockKeys,
+    /// `pushed[i]`: measure `i` is pushed (`Measure::pushed`), decided once per run
+    /// rather than per pair.
+    pub(super) pushed: &'k [bool],
 }
 
 /// How many days ahead a closing window moves a push up (the service calendar's period).
 const CLOSING_SOON_DAYS: i64 = 30;
 
 impl<'k> Ranking<'k> {
-    pub(super) fn new(opts: &MatchOptions, keys: &'k UnlockKeys) -> Ranking<'k> {
+    pub(super) fn new(
+        opts: &MatchOptions,
+        keys: &'k UnlockKeys,
+        pushed: &'k [bool],
+    ) -> Ranking<'k> {
         Ranking {
             max_pushes: opts.max_pushes,
             closing_by: opts
@@ -82,6 +89,7 @@ impl<'k> Ranking<'k> {
                 .ok(),
             max_unlocks: opts.max_unlocks,
             keys,
+            pushed,
         }
     }
 
@@ -167,7 +175,7 @@ impl Block {
         let Some((_, mut r)) = self.current.take() else {
             return;
         };
-        let pushed = |e: &Eligible| catalog.measures[e.measure as usize].measure.pushed();
+        let pushed = |e: &Eligible| ranking.pushed[e.measure as usize];
         let mut order: Vec<usize> = (0..r.eligible.len())
             .filter(|&i| pushed(&r.eligible[i]))
             .collect();
@@ -181,11 +189,17 @@ impl Block {
         }
         self.held_back += order.len() - kept;
         self.per_enterprise[kept] += 1;
-        self.unlocks += unlocks(ranking.keys, catalog, &r.near_misses, ranking.max_unlocks).len();
+        self.unlocks += unlocks(
+            ranking.keys,
+            ranking.pushed,
+            &r.near_misses,
+            ranking.max_unlocks,
+        )
+        .len();
         if !needs.near_misses {
             let keep = needs.unlocks;
             r.near_misses
-                .retain(|&(m, _)| keep && catalog.measures[m as usize].measure.pushed());
+                .retain(|&(m, _)| keep && ranking.pushed[m as usize]);
         }
         r.eligible.retain(|e| {
             let granted = catalog.measures[e.measure as usize].measure.auto_grant();
@@ -237,7 +251,7 @@ impl Block {
         match pair.outcome {
             Outcome::Eligible => {
                 counts.eligible += 1;
-                let (pushed, granted) = (m.pushed(), m.auto_grant());
+                let (pushed, granted) = (ranking.pushed[mi], m.auto_grant());
                 if granted {
                     self.grant_amounts.extend(m.yuan(pair.amount));
                 }
@@ -261,7 +275,7 @@ impl Block {
                 if let Some(c) = pair.near_miss {
                     counts.near_misses += 1;
                     // Every enterprise's unlocks are counted, whatever tables are written.
-                    if needs.near_misses || m.pushed() {
+                    if needs.near_misses || ranking.pushed[mi] {
                         r.near_misses.push((measure, c as u8));
                     }
                 }
@@ -290,6 +304,7 @@ pub(super) fn evaluate_chunk(
     opts: &MatchOptions,
     needs: Needs,
     keys: &UnlockKeys,
+    pushed: &[bool],
     profiles: &[Profile],
 ) -> Vec<Block> {
     let columns = Columns::new(catalog, profiles);
@@ -298,7 +313,7 @@ pub(super) fn evaluate_chunk(
         engine: opts.engine,
         prefilter: opts.prefilter,
     };
-    let ranking = Ranking::new(opts, keys);
+    let ranking = Ranking::new(opts, keys, pushed);
     let mut blocks = catalog.sweep(
         &columns,
         &sweep,

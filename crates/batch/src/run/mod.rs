@@ -144,6 +144,11 @@ fn fill_and_write(
     let mut seen: HashSet<u128> = HashSet::new();
     let texts = measure_texts(catalog);
     let unlock_keys = UnlockKeys::new(catalog);
+    let pushed: Vec<bool> = catalog
+        .measures
+        .iter()
+        .map(|cm| cm.measure.pushed())
+        .collect();
     let selected: Vec<&str> = RESULT_TABLES
         .into_iter()
         .filter(|name| match &opts.tables {
@@ -201,7 +206,7 @@ fn fill_and_write(
             // Each chunk becomes one sorted run of the spool.
             profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
-            let blocks = evaluate_chunk(catalog, opts, needs, &unlock_keys, &profiles);
+            let blocks = evaluate_chunk(catalog, opts, needs, &unlock_keys, &pushed, &profiles);
             evaluate_ms += t0.elapsed().as_millis();
             let write_run = || -> std::io::Result<()> {
                 spool.start_run()?;
@@ -287,6 +292,7 @@ fn fill_and_write(
         digest: result("digest", DIGEST_COLUMNS)?,
         unlocks: result("unlocks", UNLOCK_COLUMNS)?,
         unlock_keys: &unlock_keys,
+        pushed: &pushed,
         max_unlocks: opts.max_unlocks,
         grants: result("grants", GRANT_COLUMNS)?,
         near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,

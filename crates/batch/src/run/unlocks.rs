@@ -66,13 +66,13 @@ pub(super) struct Unlock {
 /// catalog order of the condition's first appearance).
 pub(super) fn unlocks(
     keys: &UnlockKeys,
-    catalog: &Catalog,
+    pushed: &[bool],
     near_misses: &[(u16, u8)],
     max: usize,
 ) -> Vec<Unlock> {
     let mut groups: Vec<Unlock> = Vec::new();
     for &(m, c) in near_misses {
-        if !catalog.measures[m as usize].measure.pushed() {
+        if !pushed[m as usize] {
             continue;
         }
         let key = keys.key_of[m as usize][c as usize];
@@ -125,14 +125,19 @@ mod tests {
         let mut near = shared.clone();
         near.push((other as u16, 1));
         near.sort_unstable();
-        let got = unlocks(&keys, &catalog, &near, 3);
+        let pushed: Vec<bool> = catalog
+            .measures
+            .iter()
+            .map(|cm| cm.measure.pushed())
+            .collect();
+        let got = unlocks(&keys, &pushed, &near, 3);
         assert_eq!(got[0].measures.len(), shared.len());
         assert_eq!(
             got[0].measures,
             shared.iter().map(|&(m, _)| m).collect::<Vec<_>>()
         );
         assert!(!keys.label(got[0].key).is_empty());
-        assert_eq!(unlocks(&keys, &catalog, &near, 1).len(), 1, "capped");
-        assert!(unlocks(&keys, &catalog, &near, 0).is_empty());
+        assert_eq!(unlocks(&keys, &pushed, &near, 1).len(), 1, "capped");
+        assert!(unlocks(&keys, &pushed, &near, 0).is_empty());
     }
 }

@@ -11,6 +11,8 @@ pub(super) struct Writers<'k> {
     pub(super) digest: TableWriter,
     pub(super) unlocks: TableWriter,
     pub(super) unlock_keys: &'k UnlockKeys,
+    /// `pushed[i]`: measure `i` is pushed, decided once per run.
+    pub(super) pushed: &'k [bool],
     pub(super) max_unlocks: usize,
     pub(super) grants: TableWriter,
     pub(super) near_misses: TableWriter,
@@ -52,7 +54,7 @@ impl Writers<'_> {
             let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
             // A measure id is `M` and three digits: nothing to quote.
             let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
-            if m.pushed() && self.eligible.enabled() {
+            if self.pushed[mi] && self.eligible.enabled() {
                 self.eligible
                     .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
             }
@@ -139,7 +141,12 @@ impl Writers<'_> {
             }
         }
         let unlocks = if self.unlocks.enabled() || self.digest.enabled() {
-            unlocks(self.unlock_keys, catalog, &r.near_misses, self.max_unlocks)
+            unlocks(
+                self.unlock_keys,
+                self.pushed,
+                &r.near_misses,
+                self.max_unlocks,
+            )
         } else {
             Vec::new()
         };
