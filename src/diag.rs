@@ -60,6 +60,10 @@ pub enum Code {
     /// or internal.
     #[serde(rename = "rule::bad_nature")]
     BadNature,
+    /// A benefit without the kind of its amount, with an unknown one, or with one its
+    /// unit cannot count.
+    #[serde(rename = "rule::bad_amount_kind")]
+    BadAmountKind,
     /// A file that is missing, unreadable or too large.
     #[serde(rename = "rule::io")]
     Io,
@@ -96,6 +100,7 @@ impl Code {
             Code::UnknownWindow => "rule::unknown_window",
             Code::UnknownScenario => "rule::unknown_scenario",
             Code::BadNature => "rule::bad_nature",
+            Code::BadAmountKind => "rule::bad_amount_kind",
             Code::Io => "rule::io",
             Code::CentreSyntax => "centre::syntax",
             Code::SchemaSyntax => "schema::syntax",

@@ -18,3 +18,13 @@ pub const RESERVED: &[&str] = &["p", "as_of", "true", "false"];
 
 /// The label a measure reports when `as_of` is outside its effective window.
 pub const OUT_OF_WINDOW: &str = "不在政策有效期内";
+
+/// The tag of an enterprise (企业), as opposed to an individual business (个体工商户).
+pub const ENTERPRISE_TAG: &str = "kind:enterprise";
+
+/// The tag of an individual business (个体工商户).
+pub const INDIVIDUAL_BUSINESS_TAG: &str = "kind:individual_business";
+
+/// The unlock an individual business is told about when becoming an enterprise would
+/// open measures: 个转企 is a path it can take, unlike the rest of its identity.
+pub const CONVERSION_UNLOCK: &str = "个转企（个体工商户转型为企业）";

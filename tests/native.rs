@@ -155,6 +155,7 @@ all = [ {{ tag = "kind:enterprise", label = "企业" }} ]
 when = [ {{ expr = '{when}', label = "条件" }} ]
 
 [benefit]
+kind = "cash"
 expr = '{benefit}'
 unit = "yuan"
 label = "金额"

@@ -81,6 +81,7 @@ all = [{ tag = "kind:enterprise", label = "企业" }]
 when = [{ expr = "revenue_10k_yuan / employees > 10.0", label = "人均营收超过10万元" }]
 
 [benefit]
+kind = "cash"
 expr = "revenue_10k_yuan * 10.0"
 label = "测试补助"
 cap = 5000.0

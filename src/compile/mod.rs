@@ -35,6 +35,9 @@ pub struct CompiledMeasure {
     /// The conditions that test only identity tags (condition `i` is bit `i`): never a
     /// near miss.
     pub identity: u64,
+    /// The conditions an individual business meets by becoming an enterprise (个转企):
+    /// those that test `kind:enterprise`.
+    pub conversion: u64,
     /// Every condition in order, base group first (group 0), then the alternatives.
     pub conditions: Vec<CompiledCondition>,
     /// Number of groups: 1 + the number of alternatives.
@@ -195,8 +198,19 @@ pub fn measure(
             Test::When(_) => false,
         })
         .fold(0u64, |mask, (i, _)| mask | 1 << i);
+    let enterprise = crate::names::ENTERPRISE_TAG;
+    let conversion = m
+        .conditions()
+        .enumerate()
+        .filter(|(_, (_, c))| match &c.test {
+            Test::Has(t) => t == enterprise,
+            Test::Any(ts) => ts.iter().any(|t| t == enterprise),
+            Test::Lacks(_) | Test::When(_) => false,
+        })
+        .fold(0u64, |mask, (i, _)| mask | 1 << i);
     Ok(CompiledMeasure {
         identity,
+        conversion,
         groups: 1 + m.eligibility.alternatives.len(),
         measure: m,
         conditions,

@@ -344,7 +344,7 @@ impl<'c> Subject<'_, 'c, '_> {
             && let (Some(b), Some(decl)) = (&cm.benefit, &cm.measure.benefit)
         {
             if !self.all_present(&b.fields) {
-                pair.outcome = Outcome::Undetermined;
+                pair.outcome = Outcome::AmountPending;
                 self.ev
                     .missing
                     .extend(b.fields.iter().filter(|&&f| !row.is_present(f)));
@@ -364,6 +364,11 @@ impl<'c> Subject<'_, 'c, '_> {
     /// The conditions of the last pair that held (bit `i` is condition `i`).
     pub fn passed(&self) -> u64 {
         self.ev.marks.passed
+    }
+
+    /// What became of each condition of the last pair, as masks.
+    pub fn marks(&self) -> Marks {
+        self.ev.marks
     }
 
     /// Specificity of the last pair, for ranking: how many conditions held.

@@ -11,6 +11,7 @@ mod evaluator;
 pub mod native;
 mod options;
 mod outcome;
+mod push;
 mod rank;
 mod reference;
 mod sweep;
@@ -21,6 +22,7 @@ use outcome::*;
 pub use evaluator::{Evaluator, Pair, Prepared, Subject, amount};
 pub use options::{EngineKind, EvalOptions, SWEEP_BLOCK, SweepOptions};
 pub use outcome::{Marks, MeasureResult, Outcome, Status, decide};
+pub use push::{CLOSING_SOON_DAYS, PushKey, PushRank, Unlock, UnlockKeys, unlocks};
 pub use rank::Recommendation;
 
 use std::sync::Arc;
@@ -129,14 +131,12 @@ mod tests {
             let ranked = c.recommend(&p, as_of).results;
             let mut plain = ranked.clone();
             plain.reverse();
-            let yuan =
-                |r: &MeasureResult| r.amount_yuan(&c.measures[r.index].measure).unwrap_or(-1.0);
+            let push = PushRank::new(as_of);
+            let key = |r: &MeasureResult| push.key(&c, r.index, r.marks.passed, r.amount, false);
             plain.sort_by(|a, b| {
                 rank::rank(a.outcome, a.near_miss)
                     .cmp(&rank::rank(b.outcome, b.near_miss))
-                    .then(yuan(b).total_cmp(&yuan(a)))
-                    .then(b.score().cmp(&a.score()))
-                    .then(a.index.cmp(&b.index))
+                    .then(key(a).cmp(&key(b)))
             });
             let ids = |rs: &[MeasureResult]| rs.iter().map(|r| r.index).collect::<Vec<_>>();
             assert_eq!(ids(&ranked), ids(&plain), "{}", p.id);

@@ -10,9 +10,13 @@ use super::*;
 pub enum Outcome {
     /// Every condition holds (with an amount when the measure has a benefit).
     Eligible,
+    /// Every condition holds, but the benefit's amount needs a field the profile lacks:
+    /// the enterprise qualifies and is told so, the amount waits on the data. Never
+    /// granted: a grant needs its amount.
+    AmountPending,
     /// A condition failed, or the date is outside the effective window.
     NotEligible,
-    /// Nothing failed, but a condition or the benefit needs a field the profile lacks.
+    /// Nothing failed, but a condition needs a field the profile lacks.
     Undetermined,
     /// A script hit a limit or a runtime error; never granted.
     Error,
@@ -23,6 +27,7 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Eligible => "eligible",
+            Outcome::AmountPending => "amount_pending",
             Outcome::NotEligible => "not_eligible",
             Outcome::Undetermined => "undetermined",
             Outcome::Error => "error",

@@ -1,13 +1,13 @@
-//! One enterprise against the whole catalog, ranked ([`Catalog::recommend`]): eligible by
-//! amount then specificity, undetermined, near misses, other not-eligible, errors.
+//! One enterprise against the whole catalog, ranked ([`Catalog::recommend`]): eligible
+//! (amount pending among them), undetermined, near misses, other not-eligible, errors;
+//! each group in the order pushes are ranked ([`PushRank`]).
 
 use super::*;
 
 impl Subject<'_, '_, '_> {
-    /// Every measure decided and ranked: eligible (by amount in yuan, then specificity),
-    /// undetermined, near misses, other not-eligible, errors; ties by measure index.
-    /// Amounts are compared only between benefits in yuan.
-    pub(super) fn ranked(&mut self) -> Vec<MeasureResult> {
+    /// Every measure decided and ranked: eligible and amount pending, undetermined, near
+    /// misses, other not-eligible, errors; each group in push order ([`PushRank`]).
+    pub(super) fn ranked(&mut self, push: PushRank) -> Vec<MeasureResult> {
         let catalog = self.ev.catalog;
         let n = catalog.measures.len();
         // Each pair kept as plain data until its place is known, its rare owned parts
@@ -24,24 +24,29 @@ impl Subject<'_, '_, '_> {
             };
             decided.push((pair, self.ev.marks, extra));
         }
-        let yuan = |p: &Pair| catalog.measures[p.measure].measure.yuan(p.amount);
-        // The distinct amounts in yuan, largest first. An amount enters its result's key
-        // as its place in this list, so that the whole key is one small integer.
-        let mut amounts: Vec<f64> = decided.iter().filter_map(|(p, ..)| yuan(p)).collect();
+        let cash = |p: &Pair| catalog.measures[p.measure].measure.cash(p.amount);
+        // The distinct cash amounts, largest first. An amount enters its result's key as
+        // its place in this list, so that the whole key is one small integer.
+        let mut amounts: Vec<f64> = decided.iter().filter_map(|(p, ..)| cash(p)).collect();
         amounts.sort_unstable_by(|a, b| b.total_cmp(a));
         amounts.dedup_by(|a, b| a.total_cmp(b).is_eq());
-        // The rank, then the amount's place (none last), then the score descending (7 bits:
-        // at most 64 conditions), then the measure index, which makes every key distinct.
+        // `PushRank::key` packed: the rank (3 bits), not granted without application (1),
+        // the conditions beyond identity descending (7 bits: at most 64 conditions), the
+        // amount's place (9 bits, none last), not closing soon (1), then the measure
+        // index, which makes every key distinct. Nothing is new to a single enterprise.
         let mut keys: Vec<u64> = decided
             .iter()
             .map(|(p, marks, _)| {
-                let place = yuan(p).map_or(amounts.len(), |a| {
+                let m = &catalog.measures[p.measure];
+                let place = cash(p).map_or(amounts.len(), |a| {
                     amounts.partition_point(|x| x.total_cmp(&a).is_gt())
                 }) as u64;
-                let score_desc = 127 - u64::from(marks.passed.count_ones().min(127));
-                (u64::from(rank(p.outcome, p.near_miss)) << 48)
-                    | (place << 39)
-                    | (score_desc << 32)
+                let specific = u64::from((marks.passed & !m.identity).count_ones().min(127));
+                (u64::from(rank(p.outcome, p.near_miss)) << 60)
+                    | (u64::from(!m.measure.auto_grant()) << 59)
+                    | ((127 - specific) << 52)
+                    | (place << 43)
+                    | (u64::from(!push.closing_soon(&m.measure)) << 42)
                     | p.measure as u64
             })
             .collect();
@@ -68,14 +73,14 @@ pub struct Recommendation {
     pub as_of: Date,
     /// The hash of the catalog that answered: every result comes from it.
     pub catalog_hash: String,
-    /// One result per measure, ranked: eligible (by amount in yuan, then specificity), undetermined,
-    /// near misses, other not-eligible, errors; ties by measure id.
+    /// One result per measure, ranked: eligible and amount pending, undetermined, near
+    /// misses, other not-eligible, errors; each group in push order ([`PushRank`]).
     pub results: Vec<MeasureResult>,
 }
 
 pub(super) fn rank(outcome: Outcome, near_miss: Option<usize>) -> u8 {
     match (outcome, near_miss) {
-        (Outcome::Eligible, _) => 0,
+        (Outcome::Eligible | Outcome::AmountPending, _) => 0,
         (Outcome::Undetermined, _) => 1,
         (Outcome::NotEligible, Some(_)) => 2,
         (Outcome::NotEligible, None) => 3,
@@ -99,7 +104,7 @@ impl Catalog {
         let prepared = self.prepare(profile);
         let results = Evaluator::with_options(self, opts.engine, false)
             .subject(prepared.row(), as_of)
-            .ranked();
+            .ranked(PushRank::new(as_of));
         Recommendation {
             enterprise_id: profile.id.clone(),
             as_of,

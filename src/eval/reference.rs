@@ -35,7 +35,7 @@ impl Catalog {
             .collect();
         let (outcome, _) = decide(cm, &statuses);
         match (outcome, &cm.measure.benefit, items.get(cm.conditions.len())) {
-            (Outcome::Eligible, Some(_), Some(v)) if v.is_unit() => (Outcome::Undetermined, None),
+            (Outcome::Eligible, Some(_), Some(v)) if v.is_unit() => (Outcome::AmountPending, None),
             (Outcome::Eligible, Some(decl), Some(v)) => match amount(v.clone(), decl.cap) {
                 Ok(a) => (Outcome::Eligible, Some(a)),
                 Err(_) => (Outcome::Error, None),

@@ -98,6 +98,11 @@ impl RawValue {
 }
 
 impl Profile {
+    /// Whether the profile carries `tag` exactly (`kind:individual_business`).
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.binary_search_by(|t| t.as_str().cmp(tag)).is_ok()
+    }
+
     /// Checks tags and fields against the schema. The id is checked separately
     /// (`check_id`) because rule examples use synthetic ids.
     pub fn build(

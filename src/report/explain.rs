@@ -187,6 +187,7 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
         let m = &cm.measure;
         let mark = match r.outcome {
             Outcome::Eligible => "✔",
+            Outcome::AmountPending => "✔?",
             Outcome::NotEligible => "✘",
             Outcome::Undetermined => "?",
             Outcome::Error => "!",

@@ -61,6 +61,7 @@ fn expect_str(e: Expect) -> &'static str {
         Expect::Eligible => "eligible",
         Expect::NotEligible => "not_eligible",
         Expect::Undetermined => "undetermined",
+        Expect::AmountPending => "amount_pending",
     }
 }
 
@@ -82,6 +83,7 @@ pub fn run(catalog: &Catalog, today: Date) -> Report {
                 Expect::Eligible => Outcome::Eligible,
                 Expect::NotEligible => Outcome::NotEligible,
                 Expect::Undetermined => Outcome::Undetermined,
+                Expect::AmountPending => Outcome::AmountPending,
             };
             let amount_ok = match (ex.amount, r.amount) {
                 (None, _) => true,

@@ -17,6 +17,7 @@ use crate::profile::enterprise::Profile;
 use crate::profile::enterprise::RawValue;
 use crate::profile::schema::Schema;
 use crate::rules::centre::ScenarioRef;
+use crate::rules::ir::AmountKind;
 use crate::rules::ir::Benefit;
 use crate::rules::ir::Condition;
 use crate::rules::ir::Eligibility;
@@ -370,9 +371,11 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
                 None,
             );
         }
+        let kind = amount_kind(&mut cx, b);
         let expr = cx.expr(&b.expr, Want::Num)?;
         Some(Benefit {
             expr,
+            kind: kind?,
             unit: b.unit,
             label,
             cap: b.cap.as_ref().map(|c| *c.get_ref()),
@@ -458,6 +461,48 @@ fn nature(
     found
 }
 
+/// The kind of a benefit's amount: required, one of the four, with a unit it can be
+/// counted in (money in yuan, a quota in 亩 or as a plot ratio).
+fn amount_kind(cx: &mut Ctx, b: &syntax::Benefit) -> Option<AmountKind> {
+    let names = AmountKind::ALL.map(AmountKind::as_str);
+    let listed = || names.map(|n| format!("`{n}`")).join(", ");
+    let Some(raw) = &b.kind else {
+        cx.push(
+            Code::BadAmountKind,
+            b.expr.span(),
+            "the benefit has no `kind`: say what its amount is".into(),
+            Some(format!("add `kind = \"…\"` to `[benefit]`, one of {}", listed())),
+        );
+        return None;
+    };
+    let Some(kind) = AmountKind::parse(raw.get_ref().trim()) else {
+        let hint = crate::diag::did_you_mean(raw.get_ref(), names)
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| format!("expected one of {}", listed()));
+        cx.push(
+            Code::BadAmountKind,
+            raw.span(),
+            format!("unknown amount kind `{}`", raw.get_ref()),
+            Some(hint),
+        );
+        return None;
+    };
+    if !kind.fits(b.unit) {
+        cx.push(
+            Code::BadAmountKind,
+            raw.span(),
+            format!(
+                "an amount of kind `{}` cannot be counted in `{}`",
+                kind.as_str(),
+                b.unit.as_str()
+            ),
+            Some("money (`cash`, `tax_deduction`, `fee_waiver`) is in `yuan`; a `quota` is in `mu` or `plot_ratio`".into()),
+        );
+        return None;
+    }
+    Some(kind)
+}
+
 fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example> {
     let span = ex.span();
     let ex = ex.get_ref();
@@ -465,12 +510,13 @@ fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example>
         "eligible" => Expect::Eligible,
         "not_eligible" => Expect::NotEligible,
         "undetermined" => Expect::Undetermined,
+        "amount_pending" => Expect::AmountPending,
         other => {
             cx.push(
                 Code::BadExample,
                 ex.expect.span(),
                 format!("example `{}` expects `{other}`", ex.name),
-                Some("expect one of `eligible`, `not_eligible`, `undetermined`".into()),
+                Some("expect one of `eligible`, `not_eligible`, `undetermined`, `amount_pending`".into()),
             );
             return None;
         }

@@ -12,6 +12,7 @@ use crate::profile::schema::Schema;
 pub use crate::rules::syntax::Delivery;
 pub use crate::rules::syntax::Implementation;
 pub use crate::rules::syntax::Nature;
+pub use crate::rules::syntax::AmountKind;
 pub use crate::rules::syntax::Unit;
 
 /// One checked measure of 附件2: its text, routing, effective window and eligibility.
@@ -78,10 +79,21 @@ impl Measure {
         self.delivery.contains(&Delivery::Push) && self.nature.pushed()
     }
 
-    /// A benefit amount of this measure, kept only when it is counted in yuan (not 亩 or
-    /// a plot ratio).
+    /// A benefit amount of this measure, kept when it is counted in yuan (cash, a tax
+    /// deduction, a fee waiver; not 亩 or a plot ratio): what a claim is checked against.
     pub fn yuan(&self, amount: Option<f64>) -> Option<f64> {
         amount.filter(|_| self.benefit.as_ref().is_some_and(|b| b.unit == Unit::Yuan))
+    }
+
+    /// A benefit amount of this measure, kept only when it is money paid (`cash`): the
+    /// amount pushes are ranked by and grants are totalled in. A tax deduction, a fee
+    /// waiver or a quota is shown with its kind, never added to cash.
+    pub fn cash(&self, amount: Option<f64>) -> Option<f64> {
+        amount.filter(|_| {
+            self.benefit
+                .as_ref()
+                .is_some_and(|b| b.kind == AmountKind::Cash)
+        })
     }
 
     /// Whether `as_of` falls in the effective window (both ends inclusive).
@@ -164,6 +176,7 @@ impl Expr {
 #[derive(Debug, Clone)]
 pub struct Benefit {
     pub expr: Expr,
+    pub kind: AmountKind,
     pub unit: Unit,
     pub label: String,
     pub cap: Option<f64>,
@@ -175,6 +188,7 @@ pub enum Expect {
     Eligible,
     NotEligible,
     Undetermined,
+    AmountPending,
 }
 
 /// A rule test: a profile the measure must (or must not) find.

@@ -152,10 +152,68 @@ pub struct WhenCond {
 #[serde(deny_unknown_fields)]
 pub struct Benefit {
     pub expr: Spanned<String>,
+    /// What kind of amount it is; checked against [`AmountKind`] by the validator.
+    pub kind: Option<Spanned<String>>,
     #[serde(default)]
     pub unit: Unit,
     pub label: Spanned<String>,
     pub cap: Option<Spanned<f64>>,
+}
+
+/// What kind of value a benefit amount is. Amounts are ranked and totalled only with
+/// their own kind: a 加计扣除 of 100万 is not 100万 paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AmountKind {
+    /// Money paid to the enterprise (补助, 奖励), in yuan.
+    Cash,
+    /// A reduction of taxable income (税前扣除, 加计扣除), in yuan: not money paid.
+    TaxDeduction,
+    /// A fee or charge not collected (免收, 减免), in yuan.
+    FeeWaiver,
+    /// A quota or allowance (用地计划指标, 容积率上限), in its own unit.
+    Quota,
+}
+
+impl AmountKind {
+    /// Every kind, in the order the rule format lists them.
+    pub const ALL: [AmountKind; 4] = [
+        AmountKind::Cash,
+        AmountKind::TaxDeduction,
+        AmountKind::FeeWaiver,
+        AmountKind::Quota,
+    ];
+
+    /// The kind as rule files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AmountKind::Cash => "cash",
+            AmountKind::TaxDeduction => "tax_deduction",
+            AmountKind::FeeWaiver => "fee_waiver",
+            AmountKind::Quota => "quota",
+        }
+    }
+
+    /// The kind in the words of the outputs.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            AmountKind::Cash => "资金",
+            AmountKind::TaxDeduction => "税前扣除额",
+            AmountKind::FeeWaiver => "减免费用",
+            AmountKind::Quota => "指标",
+        }
+    }
+
+    /// The kind a rule file's text names, if any.
+    pub fn parse(text: &str) -> Option<AmountKind> {
+        AmountKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Whether an amount of this kind may be counted in `unit`: money in yuan, a
+    /// quota in anything but yuan.
+    pub fn fits(self, unit: Unit) -> bool {
+        (self == AmountKind::Quota) != (unit == Unit::Yuan)
+    }
 }
 
 /// What a benefit amount counts.

@@ -256,14 +256,16 @@ impl MeasureQuery<'_> {
         }
         if let Some(b) = &m.benefit {
             let (s, present) = self.expr(&b.expr)?;
+            // An amount that waits on a missing field is still a push (amount pending);
+            // a known amount below 0 is an error, never pushed.
             let value = format!("({}) >= 0", s.text);
             where_.push(Line {
                 sql: if present.is_empty() {
                     value
                 } else {
-                    format!("({present} AND {value})")
+                    format!("(NOT ({present}) OR {value})")
                 },
-                note: format!("benefit known and at least 0: {}", b.label),
+                note: format!("benefit pending or at least 0: {}", b.label),
             });
         }
         let mut out = String::new();

@@ -31,9 +31,10 @@
 //!   `NOT NULL` and it is true; the base group must hold and, if there are alternatives,
 //!   one of them. A clause that fails to evaluate makes the pair an error, never pushed:
 //!   in the base group it simply does not hold; in an alternative whose tag tests hold,
-//!   the pair is excluded. A measure with a benefit is pushed only when every field the
-//!   benefit reads is present and the amount evaluates to a number at least 0 (otherwise
-//!   `match` reports the pair undetermined or an error).
+//!   the pair is excluded. A measure with a benefit is pushed when its amount evaluates
+//!   to a number at least 0, or when a field the amount reads is missing (`match`
+//!   reports that pair `amount_pending`: pushed, never granted); an amount that fails to
+//!   evaluate is an error, never pushed.
 //!
 //! - **Shape.** One row per enterprise carries an array with one `CASE` per measure —
 //!   the measure id when the pair is pushed, `NULL` otherwise — unnested and filtered:

@@ -150,9 +150,12 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
         .map(|(i, m)| (m.measure.id.as_str(), i))
         .collect();
     // Measures with something to enjoy: granted without application, or with an amount.
+    // What an enterprise can be entitled to and fail to claim: a measure whose nature
+    // is a benefit (money, a quota, a tax or fee reduction), or one granted without
+    // application.
     let benefit = |i: usize| {
         let m = &catalog.measures[i].measure;
-        m.auto_grant() || m.benefit.is_some()
+        m.auto_grant() || m.nature == policy_match::rules::ir::Nature::Benefit
     };
     let mut seen = HashSet::new();
     read_chunks(
@@ -175,7 +178,8 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
                 for r in rs {
                     let cm = &catalog.measures[r.index];
                     let yuan = r.amount_yuan(&cm.measure);
-                    if r.outcome == Outcome::Eligible
+                    // An amount pending is still a benefit the enterprise is entitled to.
+                    if matches!(r.outcome, Outcome::Eligible | Outcome::AmountPending)
                         && benefit(r.index)
                         && !claimed.contains(cm.measure.id.as_str())
                     {
@@ -198,7 +202,9 @@ pub fn run_audit(catalog: &Catalog, opts: &AuditOptions) -> Result<AuditSummary,
                     };
                     let r = &rs[i];
                     let cm = &catalog.measures[i];
-                    if r.outcome != Outcome::Eligible {
+                    // A claim whose amount is pending is eligible; its amount cannot be
+                    // checked until the field it waits on is recorded.
+                    if !matches!(r.outcome, Outcome::Eligible | Outcome::AmountPending) {
                         wrongly.push(vec![
                             s(&p.id),
                             s(&c.measure),

@@ -17,6 +17,12 @@ pub struct Results {
     pub eligible: Vec<Eligible>,
     /// (measure, the condition that alone failed).
     pub near_misses: Vec<(u16, u8)>,
+    /// Pushed measures an individual business would be eligible for by becoming an
+    /// enterprise (个转企).
+    pub conversions: Vec<u16>,
+    /// (measure, the missing fields the amount waits on, joined) of eligible pairs whose
+    /// amount is pending.
+    pub pending: Vec<(u16, String)>,
     /// (measure, the missing fields, joined).
     pub undetermined: Vec<(u16, String)>,
     /// (measure, the error).
@@ -30,6 +36,9 @@ pub struct Eligible {
     /// shows them, and then not spooled.
     pub passed: u64,
     pub amount: Option<f64>,
+    /// Every condition holds but the amount waits on a missing field: pushed, never
+    /// granted.
+    pub pending: bool,
     /// The push's place among the enterprise's pushes (1 = first); 0 when the measure is
     /// not pushed, or the cap held it back.
     pub rank: u8,
@@ -38,6 +47,7 @@ pub struct Eligible {
 /// Flags of an encoded [`Eligible`].
 const HAS_AMOUNT: u8 = 1;
 const HAS_PASSED: u8 = 2;
+const PENDING: u8 = 4;
 
 impl Results {
     /// Appends the binary form: the record's length, then its fields; lengths as u32,
@@ -56,7 +66,8 @@ impl Results {
         for e in &self.eligible {
             out.extend(e.measure.to_le_bytes());
             let flags = if e.amount.is_some() { HAS_AMOUNT } else { 0 }
-                | if e.passed != 0 { HAS_PASSED } else { 0 };
+                | if e.passed != 0 { HAS_PASSED } else { 0 }
+                | if e.pending { PENDING } else { 0 };
             out.push(flags);
             out.push(e.rank);
             if e.passed != 0 {
@@ -71,7 +82,11 @@ impl Results {
             out.extend(m.to_le_bytes());
             out.push(*c);
         }
-        for list in [&self.undetermined, &self.errors] {
+        count(out, self.conversions.len());
+        for m in &self.conversions {
+            out.extend(m.to_le_bytes());
+        }
+        for list in [&self.pending, &self.undetermined, &self.errors] {
             count(out, list.len());
             for (m, s) in list {
                 out.extend(m.to_le_bytes());
@@ -111,6 +126,7 @@ impl Results {
                 measure,
                 passed,
                 amount,
+                pending: flags & PENDING != 0,
                 rank,
             });
         }
@@ -118,7 +134,11 @@ impl Results {
         for _ in 0..c.u32()? {
             self.near_misses.push((c.u16()?, c.u8()?));
         }
-        for list in [&mut self.undetermined, &mut self.errors] {
+        self.conversions.clear();
+        for _ in 0..c.u32()? {
+            self.conversions.push(c.u16()?);
+        }
+        for list in [&mut self.pending, &mut self.undetermined, &mut self.errors] {
             list.clear();
             for _ in 0..c.u32()? {
                 let m = c.u16()?;
@@ -264,6 +284,7 @@ mod tests {
                     measure: 3,
                     passed: 0b101,
                     amount: Some(1234.56),
+                    pending: false,
                     rank: 1,
                 },
                 // What a run that writes no reasons and no amounts spools.
@@ -271,10 +292,13 @@ mod tests {
                     measure: 4,
                     passed: 0,
                     amount: None,
+                    pending: true,
                     rank: 0,
                 },
             ],
             near_misses: vec![(7, 2)],
+            conversions: vec![5, 8],
+            pending: vec![(4, "project_land_quota_mu".into())],
             undetermined: vec![(9, "employees,founded".into())],
             errors: vec![(11, "division by zero".into())],
         }

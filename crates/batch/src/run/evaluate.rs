@@ -1,8 +1,6 @@
 //! One chunk evaluated: profiles checked, then every enterprise against every measure in
 //! parallel blocks, each block keeping only what the tables being written need.
 
-use std::cmp::Reverse;
-
 use super::*;
 
 /// What a push row says of its measure, rendered once per run.
@@ -63,75 +61,39 @@ impl Needs {
 #[derive(Clone, Copy)]
 pub(super) struct Ranking<'k> {
     pub(super) max_pushes: usize,
-    /// A measure whose effective window ends on or before this day is closing soon.
-    pub(super) closing_by: Option<Date>,
+    pub(super) push: PushRank,
     pub(super) max_unlocks: usize,
     pub(super) keys: &'k UnlockKeys,
     /// `pushed[i]`: measure `i` is pushed (`Measure::pushed`), decided once per run
     /// rather than per pair.
     pub(super) pushed: &'k [bool],
+    /// The previous run's eligible list, when it wrote one: what is newly eligible.
+    pub(super) previous: Option<&'k PreviousEligible>,
 }
-
-/// How many days ahead a closing window moves a push up (the service calendar's period).
-const CLOSING_SOON_DAYS: i64 = 30;
 
 impl<'k> Ranking<'k> {
     pub(super) fn new(
         opts: &MatchOptions,
         keys: &'k UnlockKeys,
         pushed: &'k [bool],
+        previous: Option<&'k PreviousEligible>,
     ) -> Ranking<'k> {
         Ranking {
             max_pushes: opts.max_pushes,
-            closing_by: opts
-                .as_of
-                .checked_add(jiff::Span::new().days(CLOSING_SOON_DAYS))
-                .ok(),
+            push: PushRank::new(opts.as_of),
             max_unlocks: opts.max_unlocks,
             keys,
             pushed,
+            previous,
         }
     }
 
-    /// The order of an enterprise's pushes, best first: granted without application,
-    /// then the conditions that held beyond identity (how specific the measure is to
-    /// this enterprise), the amount in yuan, a window closing soon, and the measure id.
-    fn key(&self, catalog: &Catalog, e: &Eligible) -> (bool, u32, Reverse<Amount>, bool, u16) {
-        let cm = &catalog.measures[e.measure as usize];
-        let m = &cm.measure;
-        let specific = (e.passed & !cm.identity).count_ones();
-        let closing = match (m.valid_until, self.closing_by) {
-            (Some(until), Some(by)) => until <= by,
-            _ => false,
-        };
-        (
-            !m.auto_grant(),
-            u32::MAX - specific,
-            Reverse(Amount(m.yuan(e.amount))),
-            !closing,
-            e.measure,
-        )
-    }
-}
-
-/// An amount in yuan ordered as a number, none below every amount.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Amount(Option<f64>);
-
-impl Eq for Amount {}
-
-impl PartialOrd for Amount {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Amount {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (self.0, other.0) {
-            (Some(a), Some(b)) => a.total_cmp(&b),
-            (a, b) => a.is_some().cmp(&b.is_some()),
-        }
+    /// The place of one push among the enterprise's ([`PushRank`]); newly eligible when
+    /// the previous run's eligible list is known and lacks the pair.
+    fn key(&self, catalog: &Catalog, id: &str, e: &Eligible) -> PushKey {
+        let i = e.measure as usize;
+        let new = self.previous.is_some_and(|p| !p.was_eligible(id, i));
+        self.push.key(catalog, i, e.passed, e.amount, new)
     }
 }
 
@@ -150,9 +112,12 @@ pub(super) struct Block {
     pub(super) unlocks: usize,
     /// `per_enterprise[n]`: how many enterprises were pushed `n` measures.
     pub(super) per_enterprise: Vec<u64>,
-    /// Amounts in yuan of the grants, in row order, so that their sum does not depend on
+    /// Cash amounts of the grants, in row order, so that their sum does not depend on
     /// how blocks were scheduled.
     pub(super) grant_amounts: Vec<f64>,
+    /// Whether the enterprise being added is an individual business (个体工商户), whose
+    /// way to an enterprise's measures is 个转企.
+    individual: bool,
 }
 
 impl Block {
@@ -166,6 +131,7 @@ impl Block {
             unlocks: 0,
             per_enterprise: vec![0; ranking.max_pushes + 1],
             grant_amounts: Vec::new(),
+            individual: false,
         }
     }
 
@@ -179,7 +145,7 @@ impl Block {
         let mut order: Vec<usize> = (0..r.eligible.len())
             .filter(|&i| pushed(&r.eligible[i]))
             .collect();
-        order.sort_by_cached_key(|&i| ranking.key(catalog, &r.eligible[i]));
+        order.sort_by_cached_key(|&i| ranking.key(catalog, &r.id, &r.eligible[i]));
         let kept = order.len().min(ranking.max_pushes);
         for (place, &i) in order.iter().take(kept).enumerate() {
             let e = &mut r.eligible[i];
@@ -193,25 +159,31 @@ impl Block {
             ranking.keys,
             ranking.pushed,
             &r.near_misses,
+            &r.conversions,
             ranking.max_unlocks,
         )
         .len();
+        if !needs.unlocks {
+            r.conversions.clear();
+        }
         if !needs.near_misses {
             let keep = needs.unlocks;
             r.near_misses
                 .retain(|&(m, _)| keep && ranking.pushed[m as usize]);
         }
         r.eligible.retain(|e| {
-            let granted = catalog.measures[e.measure as usize].measure.auto_grant();
+            let granted = !e.pending && catalog.measures[e.measure as usize].measure.auto_grant();
             (needs.pushes && e.rank > 0)
                 || (needs.eligible && pushed(e))
                 || (needs.grants && granted)
         });
+        r.pending.retain(|(m, _)| r.eligible.iter().any(|e| e.measure == *m));
         if !needs.reasons {
             r.eligible.iter_mut().for_each(|e| e.passed = 0);
         }
         if !(r.eligible.is_empty()
             && r.near_misses.is_empty()
+            && r.conversions.is_empty()
             && r.undetermined.is_empty()
             && r.errors.is_empty())
         {
@@ -239,7 +211,9 @@ impl Block {
                 name: p.name.clone(),
                 ..Results::default()
             };
+            let individual = p.has_tag(policy_match::names::INDIVIDUAL_BUSINESS_TAG);
             self.current = Some((row, fresh));
+            self.individual = individual;
         }
         let Some((_, r)) = self.current.as_mut() else {
             return;
@@ -249,11 +223,17 @@ impl Block {
         let measure = mi as u16;
         let counts = &mut self.by_measure[mi];
         match pair.outcome {
-            Outcome::Eligible => {
-                counts.eligible += 1;
-                let (pushed, granted) = (ranking.pushed[mi], m.auto_grant());
+            Outcome::Eligible | Outcome::AmountPending => {
+                let pending = pair.outcome == Outcome::AmountPending;
+                if pending {
+                    counts.amount_pending += 1;
+                } else {
+                    counts.eligible += 1;
+                }
+                // An amount pending is never granted: a grant needs its amount.
+                let (pushed, granted) = (ranking.pushed[mi], m.auto_grant() && !pending);
                 if granted {
-                    self.grant_amounts.extend(m.yuan(pair.amount));
+                    self.grant_amounts.extend(m.cash(pair.amount));
                 }
                 // Every push is kept until the enterprise is complete: the cap, and the
                 // summary's counts, need them all ranked, whatever tables are written.
@@ -266,8 +246,13 @@ impl Block {
                             0
                         },
                         amount: pair.amount,
+                        pending,
                         rank: 0,
                     });
+                    if pending && pushed {
+                        r.pending
+                            .push((measure, subject.missing_fields().join(",")));
+                    }
                 }
             }
             Outcome::NotEligible => {
@@ -278,6 +263,11 @@ impl Block {
                     if needs.near_misses || ranking.pushed[mi] {
                         r.near_misses.push((measure, c as u8));
                     }
+                } else if self.individual
+                    && ranking.pushed[mi]
+                    && catalog.opens_on_conversion(mi, &subject.marks())
+                {
+                    r.conversions.push(measure);
                 }
             }
             Outcome::Undetermined => {
@@ -305,6 +295,7 @@ pub(super) fn evaluate_chunk(
     needs: Needs,
     keys: &UnlockKeys,
     pushed: &[bool],
+    previous: Option<&PreviousEligible>,
     profiles: &[Profile],
 ) -> Vec<Block> {
     let columns = Columns::new(catalog, profiles);
@@ -313,7 +304,7 @@ pub(super) fn evaluate_chunk(
         engine: opts.engine,
         prefilter: opts.prefilter,
     };
-    let ranking = Ranking::new(opts, keys, pushed);
+    let ranking = Ranking::new(opts, keys, pushed, previous);
     let mut blocks = catalog.sweep(
         &columns,
         &sweep,

@@ -41,7 +41,6 @@ mod options;
 mod previous;
 mod summary;
 mod table_writer;
-mod unlocks;
 mod writers;
 
 use evaluate::*;
@@ -51,7 +50,7 @@ use notices::notices;
 use previous::*;
 use summary::*;
 use table_writer::*;
-use unlocks::{Unlock, UnlockKeys, unlocks};
+use policy_match::eval::{PushKey, PushRank, Unlock, UnlockKeys, unlocks};
 use writers::*;
 
 pub use options::{
@@ -72,7 +71,7 @@ pub fn run_match_with_progress(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Summary, MatchError> {
     let started = Instant::now();
-    let sum = Summary {
+    let mut sum = Summary {
         catalog_hash: catalog.hash.clone(),
         as_of: opts.as_of.to_string(),
         input: opts.enterprises.display().to_string(),
@@ -86,6 +85,9 @@ pub fn run_match_with_progress(
         outcomes: BTreeMap::new(),
         pushes: 0,
         pushes_held_back: 0,
+        pushes_by_nature: BTreeMap::new(),
+        amount_pending: 0,
+        newly_eligible_ranked: false,
         unlocks: 0,
         pushes_per_enterprise: Distribution::default(),
         notices: 0,
@@ -108,8 +110,21 @@ pub fn run_match_with_progress(
         timings_ms: BTreeMap::new(),
     };
     let previous = opts.previous.as_deref().map(Previous::open).transpose()?;
+    let previous_eligible = match opts.previous.as_deref() {
+        Some(dir) => PreviousEligible::open(dir, catalog)?,
+        None => None,
+    };
+    sum.newly_eligible_ranked = previous_eligible.is_some();
     let out = OutDir::create(&opts.out)?;
-    let sum = fill_and_write(catalog, opts, &out, previous, sum, started, progress)?;
+    let sum = fill_and_write(
+        catalog,
+        opts,
+        &out,
+        (previous, previous_eligible.as_ref()),
+        sum,
+        started,
+        progress,
+    )?;
     out.commit()?;
     Ok(sum)
 }
@@ -129,7 +144,7 @@ fn fill_and_write(
     catalog: &Catalog,
     opts: &MatchOptions,
     out: &OutDir,
-    previous: Option<Previous>,
+    (previous, previous_eligible): (Option<Previous>, Option<&PreviousEligible>),
     mut sum: Summary,
     started: Instant,
     progress: &mut dyn FnMut(usize),
@@ -144,11 +159,7 @@ fn fill_and_write(
     let mut seen: HashSet<u128> = HashSet::new();
     let texts = measure_texts(catalog);
     let unlock_keys = UnlockKeys::new(catalog);
-    let pushed: Vec<bool> = catalog
-        .measures
-        .iter()
-        .map(|cm| cm.measure.pushed())
-        .collect();
+    let pushed = catalog.pushed();
     let selected: Vec<&str> = RESULT_TABLES
         .into_iter()
         .filter(|name| match &opts.tables {
@@ -206,7 +217,15 @@ fn fill_and_write(
             // Each chunk becomes one sorted run of the spool.
             profiles.sort_by(|a, b| a.id.cmp(&b.id));
             let t0 = Instant::now();
-            let blocks = evaluate_chunk(catalog, opts, needs, &unlock_keys, &pushed, &profiles);
+            let blocks = evaluate_chunk(
+                catalog,
+                opts,
+                needs,
+                &unlock_keys,
+                &pushed,
+                previous_eligible,
+                &profiles,
+            );
             evaluate_ms += t0.elapsed().as_millis();
             let write_run = || -> std::io::Result<()> {
                 spool.start_run()?;

@@ -1,7 +1,86 @@
-//! The previous run's push list (`--previous`), read in (enterprise, measure) order to
-//! find the pushes that are new and those revoked.
+//! The previous run (`--previous`): its push list, read in (enterprise, measure) order
+//! to find the pushes that are new and those revoked; and its eligible list, when it
+//! wrote one, to rank what is newly eligible.
+
+use std::collections::HashMap;
 
 use super::*;
+
+/// The previous run's eligible list (`eligible` table), held as one bit per measure of
+/// this catalog per enterprise: a pair absent from it is newly eligible. Measures the
+/// catalog no longer has are left out.
+pub(super) struct PreviousEligible {
+    /// By packed 统一社会信用代码: bit `i` is measure `i` of the catalog.
+    by_id: HashMap<u128, Box<[u64]>>,
+}
+
+impl PreviousEligible {
+    /// Reads `eligible.csv` or `eligible.parquet` of `dir`; none when the previous run
+    /// did not write that table (then nothing ranks as newly eligible).
+    pub(super) fn open(dir: &Path, catalog: &Catalog) -> Result<Option<Self>, MatchError> {
+        let fail = |path: &Path, message: String| MatchError::Previous {
+            path: path.to_owned(),
+            message,
+        };
+        let index: HashMap<&str, usize> = catalog
+            .measures
+            .iter()
+            .enumerate()
+            .map(|(i, cm)| (cm.measure.id.as_str(), i))
+            .collect();
+        let words = catalog.measures.len().div_ceil(64);
+        let mut by_id: HashMap<u128, Box<[u64]>> = HashMap::new();
+        let mut add = |path: &Path, row: usize, e: &str, m: &str| -> Result<(), MatchError> {
+            let key = policy_match::profile::uscc::pack(e).ok_or_else(|| {
+                fail(path, format!("row {row}: `{e}` is not a 统一社会信用代码"))
+            })?;
+            if let Some(&i) = index.get(m) {
+                by_id.entry(key).or_insert_with(|| vec![0; words].into())[i / 64] |=
+                    1 << (i % 64);
+            }
+            Ok(())
+        };
+        let csv_path = dir.join("eligible.csv");
+        let parquet_path = dir.join("eligible.parquet");
+        if csv_path.exists() {
+            let mut reader =
+                csv::Reader::from_path(&csv_path).map_err(|e| fail(&csv_path, e.to_string()))?;
+            let headers = reader
+                .headers()
+                .map_err(|e| fail(&csv_path, e.to_string()))?;
+            if headers.get(0) != Some("enterprise_id") || headers.get(1) != Some("measure_id") {
+                return Err(fail(
+                    &csv_path,
+                    "not an eligible list: its header is not `enterprise_id,measure_id`".into(),
+                ));
+            }
+            for (i, rec) in reader.records().enumerate() {
+                let rec = rec.map_err(|e| fail(&csv_path, e.to_string()))?;
+                let (Some(e), Some(m)) = (rec.get(0), rec.get(1)) else {
+                    return Err(fail(&csv_path, format!("line {} lacks its ids", i + 2)));
+                };
+                add(&csv_path, i + 2, e, m)?;
+            }
+        } else if parquet_path.exists() {
+            let pairs =
+                crate::tabular::read_pairs_parquet(&parquet_path, "enterprise_id", "measure_id")
+                    .map_err(|e| fail(&parquet_path, e.to_string()))?;
+            for (i, (e, m)) in pairs.iter().enumerate() {
+                add(&parquet_path, i + 1, e, m)?;
+            }
+        } else {
+            return Ok(None);
+        }
+        Ok(Some(PreviousEligible { by_id }))
+    }
+
+    /// Whether the previous run found enterprise `id` eligible for measure `index`.
+    pub(super) fn was_eligible(&self, id: &str, index: usize) -> bool {
+        policy_match::profile::uscc::pack(id)
+            .and_then(|key| self.by_id.get(&key))
+            .is_some_and(|bits| bits[index / 64] & (1 << (index % 64)) != 0)
+    }
+}
 
 /// A previous run's push list, read in step with this run's: both are in
 /// (enterprise_id, measure_id) order, so memory does not grow with its length.

@@ -22,6 +22,15 @@ pub struct Summary {
     pub pushes: usize,
     /// Eligible pairs of pushed measures the cap held back (in `eligible`, not pushed).
     pub pushes_held_back: usize,
+    /// Pushes by the nature of their measure (`benefit`, `service`): only those two are
+    /// pushed.
+    pub pushes_by_nature: BTreeMap<&'static str, usize>,
+    /// Pairs whose every condition holds but whose amount waits on a missing field:
+    /// pushed (when the measure is), never granted; not counted as undetermined.
+    pub amount_pending: usize,
+    /// Whether the previous run's eligible list was read, so that newly eligible pushes
+    /// rank first among equals (`--previous` of a run that wrote `eligible`).
+    pub newly_eligible_ranked: bool,
     /// Unlocks told: per enterprise, the conditions that would open the most pushed
     /// measures, at most `max_unlocks`.
     pub unlocks: usize,
@@ -30,6 +39,7 @@ pub struct Summary {
     /// `notice` measures in effect, each written once to `notices`.
     pub notices: usize,
     pub grants: usize,
+    /// The grants' cash amounts summed (a tax deduction or a quota is not cash).
     pub grants_amount_yuan: f64,
     pub near_misses: usize,
     pub undetermined: usize,
@@ -82,6 +92,8 @@ impl Distribution {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MeasureCounts {
     pub eligible: u64,
+    /// Every condition holds; the amount waits on a missing field.
+    pub amount_pending: u64,
     pub not_eligible: u64,
     pub undetermined: u64,
     pub error: u64,
@@ -91,6 +103,7 @@ pub struct MeasureCounts {
 impl MeasureCounts {
     pub(super) fn add(&mut self, o: &MeasureCounts) {
         self.eligible += o.eligible;
+        self.amount_pending += o.amount_pending;
         self.not_eligible += o.not_eligible;
         self.undetermined += o.undetermined;
         self.error += o.error;
@@ -120,6 +133,7 @@ pub(super) fn tally(
         let m = &cm.measure;
         for (outcome, k) in [
             (Outcome::Eligible, c.eligible),
+            (Outcome::AmountPending, c.amount_pending),
             (Outcome::NotEligible, c.not_eligible),
             (Outcome::Undetermined, c.undetermined),
             (Outcome::Error, c.error),
@@ -131,6 +145,7 @@ pub(super) fn tally(
         }
         sum.near_misses += c.near_misses as usize;
         sum.undetermined += c.undetermined as usize;
+        sum.amount_pending += c.amount_pending as usize;
         sum.errors += c.error as usize;
         if m.auto_grant() {
             sum.grants += c.eligible as usize;
@@ -140,6 +155,7 @@ pub(super) fn tally(
         if n == 0 {
             continue;
         }
+        *sum.pushes_by_nature.entry(m.nature.as_str()).or_insert(0) += n;
         *sum.pushes_by_zone.entry(m.zone.clone()).or_insert(0) += n;
         *sum.pushes_by_window.entry(m.window.clone()).or_insert(0) += n;
         let scenario = m

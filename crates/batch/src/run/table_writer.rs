@@ -14,6 +14,12 @@ pub(super) const PUSH_COLUMNS: &[(&str, ColType)] = &[
     ("score", ColType::Int),
     ("reasons", ColType::Str),
     ("rank", ColType::Int),
+    // The benefit's amount in its unit and its kind (`cash`, `tax_deduction`,
+    // `fee_waiver`, `quota`), when the measure has one; or the fields it waits on.
+    ("amount", ColType::Float),
+    ("unit", ColType::Str),
+    ("amount_kind", ColType::Str),
+    ("amount_pending", ColType::Str),
 ];
 
 pub(super) const GRANT_COLUMNS: &[(&str, ColType)] = &[

@@ -69,6 +69,20 @@ impl Writers<'_> {
                 let score = e.passed.count_ones().to_string();
                 let reasons_text = if self.csv { String::new() } else { reasons() };
                 let rank = e.rank.to_string();
+                let amount = e.amount.map_or_else(String::new, |a| a.to_string());
+                let (unit, kind) = m
+                    .benefit
+                    .as_ref()
+                    .map_or(("", ""), |b| (b.unit.as_str(), b.kind.as_str()));
+                let pending = if e.pending {
+                    r.pending
+                        .iter()
+                        .find(|(pm, _)| *pm == e.measure)
+                        .map_or("", |(_, fields)| fields.as_str())
+                } else {
+                    ""
+                };
+                let amount_cells = render::fields(&[&amount, unit, kind, pending]);
                 let cells = [
                     r.id.as_str(),
                     &r.name,
@@ -81,14 +95,19 @@ impl Writers<'_> {
                     &score,
                     &reasons_text,
                     &rank,
+                    &amount,
+                    unit,
+                    kind,
+                    pending,
                 ];
                 let [measure_part, reasons_part] = self.fragments.push(catalog, mi, e.passed);
                 // A rank is digits: nothing to quote.
-                let fragments: [&[u8]; 4] = [
+                let fragments: [&[u8]; 5] = [
                     &enterprise_fragment,
                     measure_part,
                     reasons_part,
                     rank.as_bytes(),
+                    &amount_cells,
                 ];
                 let fragments = self.csv.then_some(&fragments[..]);
                 if self.pushes.enabled() {
@@ -130,8 +149,8 @@ impl Writers<'_> {
                     }
                 }
             }
-            if m.auto_grant() && self.grants.enabled() {
-                let yuan = m.yuan(e.amount);
+            if m.auto_grant() && !e.pending && self.grants.enabled() {
+                let yuan = m.cash(e.amount);
                 let basis = match (&m.benefit, e.amount) {
                     (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
                     _ => reasons(),
@@ -145,6 +164,7 @@ impl Writers<'_> {
                 self.unlock_keys,
                 self.pushed,
                 &r.near_misses,
+                &r.conversions,
                 self.max_unlocks,
             )
         } else {
@@ -217,11 +237,11 @@ impl Writers<'_> {
         let granted: Vec<f64> = r
             .eligible
             .iter()
-            .filter(|e| catalog.measures[e.measure as usize].measure.auto_grant())
+            .filter(|e| !e.pending && catalog.measures[e.measure as usize].measure.auto_grant())
             .map(|e| {
                 catalog.measures[e.measure as usize]
                     .measure
-                    .yuan(e.amount)
+                    .cash(e.amount)
                     .unwrap_or(0.0)
             })
             .collect();

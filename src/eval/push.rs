@@ -1,0 +1,273 @@
+//! 精准推送 for one enterprise: the order its pushes are ranked in ([`PushRank`]), and
+//! its near misses grouped into unlocks ([`UnlockKeys`], [`unlocks`]) — one place that
+//! the batch, `explain` and every embedding read, so that they tell an enterprise the
+//! same thing.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+use super::*;
+use crate::rules::ir::Measure;
+use crate::rules::ir::Test;
+
+/// How many days ahead a closing effective window moves a push up (the service
+/// calendar's period).
+pub const CLOSING_SOON_DAYS: i64 = 30;
+
+/// How an enterprise's pushes are ordered, as of a date: granted without application
+/// first, then the conditions that held beyond identity (how specific the measure is to
+/// this enterprise), the cash amount, a window closing soon, newly eligible, and the
+/// measure's place in the catalog (its id).
+#[derive(Debug, Clone, Copy)]
+pub struct PushRank {
+    /// A measure whose effective window ends on or before this day is closing soon.
+    closing_by: Option<Date>,
+}
+
+/// The sort key of one push: smaller is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PushKey(bool, Reverse<u32>, Reverse<Cash>, bool, bool, usize);
+
+impl PushRank {
+    /// The ranking of pushes as of `as_of`.
+    pub fn new(as_of: Date) -> PushRank {
+        PushRank {
+            closing_by: as_of
+                .checked_add(jiff::Span::new().days(CLOSING_SOON_DAYS))
+                .ok(),
+        }
+    }
+
+    /// The key of measure `index` of `catalog`, whose conditions `passed` held, with
+    /// its amount; `new` when the pair was not eligible in the previous run.
+    pub fn key(
+        &self,
+        catalog: &Catalog,
+        index: usize,
+        passed: u64,
+        amount: Option<f64>,
+        new: bool,
+    ) -> PushKey {
+        let cm = &catalog.measures[index];
+        let m = &cm.measure;
+        PushKey(
+            !m.auto_grant(),
+            Reverse((passed & !cm.identity).count_ones()),
+            Reverse(Cash(m.cash(amount))),
+            !self.closing_soon(m),
+            !new,
+            index,
+        )
+    }
+}
+
+impl PushRank {
+    /// Whether the measure's effective window ends within [`CLOSING_SOON_DAYS`].
+    pub fn closing_soon(&self, m: &Measure) -> bool {
+        match (m.valid_until, self.closing_by) {
+            (Some(until), Some(by)) => until <= by,
+            _ => false,
+        }
+    }
+}
+
+/// A cash amount ordered as a number, none below every amount.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cash(Option<f64>);
+
+impl Eq for Cash {}
+
+impl PartialOrd for Cash {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Cash {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        }
+    }
+}
+
+/// The same condition across measures: measures that test the same tag (or tags, or
+/// expression) share one key, named by the label of the first measure that tests it.
+/// One more key, the last, is 个转企 ([`crate::names::CONVERSION_UNLOCK`]).
+#[derive(Debug, Clone)]
+pub struct UnlockKeys {
+    /// `key_of[measure][condition]`.
+    key_of: Vec<Vec<u32>>,
+    labels: Vec<String>,
+}
+
+impl UnlockKeys {
+    /// The keys of every condition of `catalog`.
+    pub fn new(catalog: &Catalog) -> UnlockKeys {
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut labels = Vec::new();
+        let key_of = catalog
+            .measures
+            .iter()
+            .map(|cm| {
+                cm.measure
+                    .conditions()
+                    .map(|(_, c)| {
+                        let canonical = match &c.test {
+                            Test::Has(t) => format!("has {t}"),
+                            Test::Lacks(t) => format!("lacks {t}"),
+                            Test::Any(ts) => {
+                                let mut ts = ts.clone();
+                                ts.sort();
+                                format!("any {}", ts.join(" "))
+                            }
+                            Test::When(e) => format!("when {}", e.source),
+                        };
+                        *index.entry(canonical).or_insert_with(|| {
+                            labels.push(c.label.clone());
+                            (labels.len() - 1) as u32
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        labels.push(crate::names::CONVERSION_UNLOCK.to_owned());
+        UnlockKeys { key_of, labels }
+    }
+
+    /// The label an unlock is named by.
+    pub fn label(&self, key: u32) -> &str {
+        &self.labels[key as usize]
+    }
+
+    fn conversion(&self) -> u32 {
+        (self.labels.len() - 1) as u32
+    }
+}
+
+/// One step an enterprise could take, and the pushed measures it would open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unlock {
+    /// The condition's key in [`UnlockKeys`].
+    pub key: u32,
+    /// Measure indices, in catalog order.
+    pub measures: Vec<u16>,
+}
+
+/// The enterprise's unlocks, best first, at most `max`: near misses of pushed measures
+/// (`(measure, condition)`) grouped by their condition, and the pushed measures that
+/// becoming an enterprise would open (`conversions`) as one more; ranked by how many
+/// measures each opens, then by key (the catalog order of the condition's first
+/// appearance, 个转企 last).
+pub fn unlocks(
+    keys: &UnlockKeys,
+    pushed: &[bool],
+    near_misses: &[(u16, u8)],
+    conversions: &[u16],
+    max: usize,
+) -> Vec<Unlock> {
+    let mut groups: Vec<Unlock> = Vec::new();
+    let steps = near_misses
+        .iter()
+        .map(|&(m, c)| (m, keys.key_of[m as usize][c as usize]))
+        .chain(conversions.iter().map(|&m| (m, keys.conversion())));
+    for (m, key) in steps {
+        if !pushed[m as usize] {
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.key == key) {
+            Some(g) => g.measures.push(m),
+            None => groups.push(Unlock {
+                key,
+                measures: vec![m],
+            }),
+        }
+    }
+    groups.sort_by(|a, b| {
+        b.measures
+            .len()
+            .cmp(&a.measures.len())
+            .then(a.key.cmp(&b.key))
+    });
+    groups.truncate(max);
+    groups
+}
+
+impl Catalog {
+    /// Whether becoming an enterprise (个转企) alone would make an individual business
+    /// eligible for measure `index`: every failed condition is one that tests
+    /// `kind:enterprise`, and with those met the pair would be decided eligible. A pair
+    /// whose other conditions were not all evaluated is not counted.
+    pub fn opens_on_conversion(&self, index: usize, marks: &Marks) -> bool {
+        let conversion = self.measures[index].conversion;
+        if marks.failed == 0 || marks.failed & !conversion != 0 {
+            return false;
+        }
+        let e = &self.program.entries[index];
+        let met = Marks {
+            passed: marks.passed | marks.failed,
+            failed: 0,
+            ..*marks
+        };
+        let alternatives = self.program.alternatives(e);
+        decide_marks(e.base_group, alternatives, e.identity, &met).0 == Outcome::Eligible
+    }
+
+    /// Whether measure `index` is pushed to eligible enterprises, for every measure:
+    /// decided once, read per pair.
+    pub fn pushed(&self) -> Vec<bool> {
+        self.measures.iter().map(|cm| cm.measure.pushed()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_on_one_condition_become_one_unlock_ranked_by_what_it_opens() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let keys = UnlockKeys::new(&catalog);
+        // The condition shared by the most pushed measures, as (measure, condition) pairs.
+        let mut by_key: HashMap<u32, Vec<(u16, u8)>> = HashMap::new();
+        for (i, cm) in catalog.measures.iter().enumerate() {
+            if !cm.measure.pushed() {
+                continue;
+            }
+            for (c, &key) in keys.key_of[i].iter().enumerate() {
+                by_key.entry(key).or_default().push((i as u16, c as u8));
+            }
+        }
+        let (_, shared) = by_key
+            .into_iter()
+            .max_by_key(|(key, pairs)| (pairs.len(), std::cmp::Reverse(*key)))
+            .expect("a pushed measure");
+        assert!(shared.len() >= 2, "{shared:?}");
+        let other = catalog
+            .measures
+            .iter()
+            .position(|cm| cm.measure.pushed() && cm.measure.conditions().count() > 1)
+            .expect("a pushed measure");
+        let mut near = shared.clone();
+        near.push((other as u16, 1));
+        near.sort_unstable();
+        let pushed = catalog.pushed();
+        let got = unlocks(&keys, &pushed, &near, &[], 3);
+        assert_eq!(got[0].measures.len(), shared.len());
+        assert_eq!(
+            got[0].measures,
+            shared.iter().map(|&(m, _)| m).collect::<Vec<_>>()
+        );
+        assert!(!keys.label(got[0].key).is_empty());
+        assert_eq!(unlocks(&keys, &pushed, &near, &[], 1).len(), 1, "capped");
+        assert!(unlocks(&keys, &pushed, &near, &[], 0).is_empty());
+        // 个转企 is one unlock, whatever number of measures it opens, and only pushed
+        // measures count.
+        let conversions: Vec<u16> = (0..catalog.measures.len() as u16).collect();
+        let got = unlocks(&keys, &pushed, &[], &conversions, 3);
+        assert_eq!(got.len(), 1);
+        assert_eq!(keys.label(got[0].key), crate::names::CONVERSION_UNLOCK);
+        assert_eq!(got[0].measures.len(), pushed.iter().filter(|&&p| p).count());
+    }
+}
