@@ -53,7 +53,10 @@ fn the_catalog_generates_what_officers_wrote() {
             n += 1;
         }
     }
-    assert!(n >= 20, "{n} expressions");
+    // 16 since the review that stopped one sub-item's limit from gating a whole measure
+    // (M016, M018, M019, M026 read no field now); the hand-picked forms and the random
+    // officer text below cover the shapes the catalog no longer holds.
+    assert!(n >= 16, "{n} expressions");
 }
 
 #[test]
