@@ -254,7 +254,8 @@ fn list_json_gives_every_measure_with_routing() {
         .expect("M072 listed");
     assert_eq!(m072["window"], "涉外经营服务");
     assert_eq!(m072["valid_until"], "2023-12-31");
-    assert_eq!(m072["delivery"], serde_json::json!(["push", "auto_grant"]));
+    assert_eq!(m072["delivery"], serde_json::json!(["push"]));
+    assert_eq!(m072["nature"], "benefit");
 }
 
 #[test]
