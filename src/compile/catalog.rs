@@ -10,6 +10,7 @@ use crate::compile::CompiledMeasure;
 use crate::compile::engine;
 use crate::compile::program::Program;
 use crate::compile::tags::Interner;
+use crate::compile::unlock_keys::UnlockKeys;
 use crate::profile::schema::Schema;
 use crate::rules::centre::Centre;
 use crate::rules::id::MeasureId;
@@ -35,6 +36,9 @@ pub struct Catalog {
     pub ids: Vec<MeasureId>,
     #[doc(hidden)]
     pub hash: String,
+    /// The conditions of every measure keyed for unlocks.
+    #[doc(hidden)]
+    pub unlock_keys: UnlockKeys,
     pub(crate) interner: Interner,
     pub(crate) engine: Engine,
     pub(crate) program: Program,
@@ -96,6 +100,7 @@ pub(crate) fn assemble(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Catalog {
         program: Program::new(&measures),
+        unlock_keys: UnlockKeys::new(&measures),
         ids,
         schema,
         centre,

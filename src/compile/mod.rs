@@ -17,6 +17,7 @@ mod print;
 pub mod program;
 mod script;
 pub mod tags;
+pub mod unlock_keys;
 
 use rhai::{AST, Dynamic, Engine, Scope};
 

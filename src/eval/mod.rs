@@ -7,6 +7,7 @@
 //! outcome; the whole-script path uses the same function.
 
 pub mod columns;
+mod digest;
 mod evaluator;
 pub mod native;
 mod options;
@@ -19,10 +20,12 @@ mod sweep;
 use evaluator::*;
 use outcome::*;
 
+pub use crate::compile::unlock_keys::UnlockKeys;
+pub use digest::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, Digest};
 pub use evaluator::{Evaluator, Pair, Prepared, Subject, amount};
 pub use options::{EngineKind, EvalOptions, SWEEP_BLOCK, SweepOptions};
 pub use outcome::{Marks, MeasureResult, Outcome, Status, decide};
-pub use push::{CLOSING_SOON_DAYS, PushKey, PushRank, Unlock, UnlockKeys, unlocks};
+pub use push::{CLOSING_SOON_DAYS, PushKey, PushRank, Unlock, specificity, unlocks};
 pub use rank::Recommendation;
 
 use std::sync::Arc;

@@ -4,11 +4,10 @@
 //! same thing.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
 
 use super::*;
+use crate::compile::unlock_keys::UnlockKeys;
 use crate::rules::ir::Measure;
-use crate::rules::ir::Test;
 
 /// How many days ahead a closing effective window moves a push up (the service
 /// calendar's period).
@@ -48,11 +47,10 @@ impl PushRank {
         amount: Option<f64>,
         new: bool,
     ) -> PushKey {
-        let cm = &catalog.measures[index];
-        let m = &cm.measure;
+        let m = &catalog.measures[index].measure;
         PushKey(
             !m.auto_grant(),
-            Reverse((passed & !cm.identity).count_ones()),
+            Reverse(specificity(catalog, index, passed)),
             Reverse(Cash(m.cash(amount))),
             !self.closing_soon(m),
             !new,
@@ -69,6 +67,20 @@ impl PushRank {
             _ => false,
         }
     }
+}
+
+/// How specific measure `index` is to an enterprise whose conditions `passed` held: the
+/// conditions beyond identity that held in the groups that hold (the base group and
+/// every alternative met), so that an alternative the enterprise does not meet adds
+/// nothing.
+pub fn specificity(catalog: &Catalog, index: usize, passed: u64) -> u32 {
+    let program = &catalog.program;
+    let held = program
+        .groups(&program.entries[index])
+        .iter()
+        .filter(|&&g| g & !passed == 0)
+        .fold(0, |mask, g| mask | g);
+    (passed & held & !catalog.measures[index].identity).count_ones()
 }
 
 /// A cash amount ordered as a number, none below every amount.
@@ -89,60 +101,6 @@ impl Ord for Cash {
             (Some(a), Some(b)) => a.total_cmp(&b),
             (a, b) => a.is_some().cmp(&b.is_some()),
         }
-    }
-}
-
-/// The same condition across measures: measures that test the same tag (or tags, or
-/// expression) share one key, named by the label of the first measure that tests it.
-/// One more key, the last, is 个转企 ([`crate::names::CONVERSION_UNLOCK`]).
-#[derive(Debug, Clone)]
-pub struct UnlockKeys {
-    /// `key_of[measure][condition]`.
-    key_of: Vec<Vec<u32>>,
-    labels: Vec<String>,
-}
-
-impl UnlockKeys {
-    /// The keys of every condition of `catalog`.
-    pub fn new(catalog: &Catalog) -> UnlockKeys {
-        let mut index: HashMap<String, u32> = HashMap::new();
-        let mut labels = Vec::new();
-        let key_of = catalog
-            .measures
-            .iter()
-            .map(|cm| {
-                cm.measure
-                    .conditions()
-                    .map(|(_, c)| {
-                        let canonical = match &c.test {
-                            Test::Has(t) => format!("has {t}"),
-                            Test::Lacks(t) => format!("lacks {t}"),
-                            Test::Any(ts) => {
-                                let mut ts = ts.clone();
-                                ts.sort();
-                                format!("any {}", ts.join(" "))
-                            }
-                            Test::When(e) => format!("when {}", e.source),
-                        };
-                        *index.entry(canonical).or_insert_with(|| {
-                            labels.push(c.label.clone());
-                            (labels.len() - 1) as u32
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        labels.push(crate::names::CONVERSION_UNLOCK.to_owned());
-        UnlockKeys { key_of, labels }
-    }
-
-    /// The label an unlock is named by.
-    pub fn label(&self, key: u32) -> &str {
-        &self.labels[key as usize]
-    }
-
-    fn conversion(&self) -> u32 {
-        (self.labels.len() - 1) as u32
     }
 }
 
@@ -170,7 +128,7 @@ pub fn unlocks(
     let mut groups: Vec<Unlock> = Vec::new();
     let steps = near_misses
         .iter()
-        .map(|&(m, c)| (m, keys.key_of[m as usize][c as usize]))
+        .map(|&(m, c)| (m, keys.key(m as usize, c as usize)))
         .chain(conversions.iter().map(|&m| (m, keys.conversion())));
     for (m, key) in steps {
         if !pushed[m as usize] {
@@ -224,18 +182,20 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn near_misses_on_one_condition_become_one_unlock_ranked_by_what_it_opens() {
         let catalog = Catalog::builtin().expect("built-in catalog");
-        let keys = UnlockKeys::new(&catalog);
+        let keys = &catalog.unlock_keys;
         // The condition shared by the most pushed measures, as (measure, condition) pairs.
         let mut by_key: HashMap<u32, Vec<(u16, u8)>> = HashMap::new();
         for (i, cm) in catalog.measures.iter().enumerate() {
             if !cm.measure.pushed() {
                 continue;
             }
-            for (c, &key) in keys.key_of[i].iter().enumerate() {
+            for c in 0..cm.conditions.len() {
+                let key = keys.key(i, c);
                 by_key.entry(key).or_default().push((i as u16, c as u8));
             }
         }
@@ -253,19 +213,19 @@ mod tests {
         near.push((other as u16, 1));
         near.sort_unstable();
         let pushed = catalog.pushed();
-        let got = unlocks(&keys, &pushed, &near, &[], 3);
+        let got = unlocks(keys, &pushed, &near, &[], 3);
         assert_eq!(got[0].measures.len(), shared.len());
         assert_eq!(
             got[0].measures,
             shared.iter().map(|&(m, _)| m).collect::<Vec<_>>()
         );
         assert!(!keys.label(got[0].key).is_empty());
-        assert_eq!(unlocks(&keys, &pushed, &near, &[], 1).len(), 1, "capped");
-        assert!(unlocks(&keys, &pushed, &near, &[], 0).is_empty());
+        assert_eq!(unlocks(keys, &pushed, &near, &[], 1).len(), 1, "capped");
+        assert!(unlocks(keys, &pushed, &near, &[], 0).is_empty());
         // 个转企 is one unlock, whatever number of measures it opens, and only pushed
         // measures count.
         let conversions: Vec<u16> = (0..catalog.measures.len() as u16).collect();
-        let got = unlocks(&keys, &pushed, &[], &conversions, 3);
+        let got = unlocks(keys, &pushed, &[], &conversions, 3);
         assert_eq!(got.len(), 1);
         assert_eq!(keys.label(got[0].key), crate::names::CONVERSION_UNLOCK);
         assert_eq!(got[0].measures.len(), pushed.iter().filter(|&&p| p).count());

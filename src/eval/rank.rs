@@ -41,7 +41,7 @@ impl Subject<'_, '_, '_> {
                 let place = cash(p).map_or(amounts.len(), |a| {
                     amounts.partition_point(|x| x.total_cmp(&a).is_gt())
                 }) as u64;
-                let specific = u64::from((marks.passed & !m.identity).count_ones().min(127));
+                let specific = u64::from(specificity(catalog, p.measure, marks.passed).min(127));
                 (u64::from(rank(p.outcome, p.near_miss)) << 60)
                     | (u64::from(!m.measure.auto_grant()) << 59)
                     | ((127 - specific) << 52)
@@ -73,6 +73,9 @@ pub struct Recommendation {
     pub as_of: Date,
     /// The hash of the catalog that answered: every result comes from it.
     pub catalog_hash: String,
+    /// Whether the enterprise is an individual business (个体工商户), for which
+    /// becoming an enterprise (个转企) is an unlock.
+    pub individual_business: bool,
     /// One result per measure, ranked: eligible and amount pending, undetermined, near
     /// misses, other not-eligible, errors; each group in push order ([`PushRank`]).
     pub results: Vec<MeasureResult>,
@@ -109,6 +112,7 @@ impl Catalog {
             enterprise_id: profile.id.clone(),
             as_of,
             catalog_hash: self.hash.clone(),
+            individual_business: profile.has_tag(crate::names::INDIVIDUAL_BUSINESS_TAG),
             results,
         }
     }

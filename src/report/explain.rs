@@ -7,11 +7,13 @@ use serde::Serialize;
 
 use crate::compile::CompiledMeasure;
 use crate::compile::catalog::Catalog;
+use crate::eval::Digest;
 use crate::eval::MeasureResult;
 use crate::eval::Outcome;
 use crate::eval::Recommendation;
 use crate::eval::Status;
 use crate::rules::ir::Measure;
+use crate::rules::syntax::AmountKind;
 use crate::rules::syntax::Delivery;
 use crate::rules::syntax::Unit;
 
@@ -38,8 +40,65 @@ pub struct ExplainJson<'a> {
     pub as_of: String,
     /// The hash of the catalog that answered.
     pub catalog_hash: &'a str,
+    /// What the enterprise is pushed, best first, at most the cap ([`Digest::pushes`]).
+    pub pushes: Vec<PushJson<'a>>,
+    /// Eligible pairs of pushed measures the cap held back.
+    pub held_back: usize,
+    /// What is granted without application (免申即享).
+    pub grants: Vec<GrantJson<'a>>,
+    /// The steps that would open the most pushed measures, best first.
+    pub unlocks: Vec<UnlockJson<'a>>,
+    /// `notice` measures whose audience includes the enterprise: published once per
+    /// measure through the channels of 附件2, not pushed.
+    pub notices: Vec<NoticeJson<'a>>,
     /// Every measure, ranked as [`Recommendation::results`].
     pub results: Vec<ResultJson<'a>>,
+}
+
+/// One push, in rank order.
+#[derive(Debug, Serialize)]
+pub struct PushJson<'a> {
+    /// 1 for the first.
+    pub rank: usize,
+    /// The measure id.
+    pub measure_id: &'a str,
+    /// The measure's short title.
+    pub title: String,
+    /// The benefit in its unit, when the measure has one and it is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benefit: Option<BenefitJson<'a>>,
+    /// The fields the amount waits on, when every condition holds but the amount is
+    /// pending; empty otherwise.
+    pub amount_pending: Vec<String>,
+}
+
+/// One grant without application.
+#[derive(Debug, Serialize)]
+pub struct GrantJson<'a> {
+    /// The measure id.
+    pub measure_id: &'a str,
+    /// The cash amount in yuan, when the benefit is money paid.
+    pub amount_yuan: Option<f64>,
+}
+
+/// One unlock: a condition to meet, and the pushed measures it would open.
+#[derive(Debug, Serialize)]
+pub struct UnlockJson<'a> {
+    /// The condition, in the words of the rule that first tests it (or 个转企).
+    pub condition: &'a str,
+    /// The measures it would open, in catalog order.
+    pub measure_ids: Vec<&'a str>,
+}
+
+/// One notice in scope.
+#[derive(Debug, Serialize)]
+pub struct NoticeJson<'a> {
+    /// The measure id.
+    pub measure_id: &'a str,
+    /// The measure's short title.
+    pub title: String,
+    /// 服务方式 from 附件2: where it is published.
+    pub channels: &'a str,
 }
 
 /// One measure's outcome for the enterprise, with its reasons.
@@ -55,7 +114,8 @@ pub struct ResultJson<'a> {
     pub article_title: &'a str,
     /// Eligible, not eligible, undetermined or error.
     pub outcome: Outcome,
-    /// The benefit in yuan, when eligible and counted in yuan.
+    /// The benefit in yuan, when eligible and counted in yuan (cash, a tax deduction or
+    /// a fee waiver: see `benefit.kind`).
     pub amount_yuan: Option<f64>,
     /// The benefit in its own unit, when eligible and the measure has one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,6 +144,8 @@ pub struct BenefitJson<'a> {
     pub amount: f64,
     /// Yuan, 亩 or a plot ratio.
     pub unit: Unit,
+    /// Cash, a tax deduction, a fee waiver or a quota: only cash is money paid.
+    pub kind: AmountKind,
     /// The benefit's Chinese label.
     pub label: &'a str,
 }
@@ -117,6 +179,7 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
         (Some(b), Some(amount)) => Some(BenefitJson {
             amount,
             unit: b.unit,
+            kind: b.kind,
             label: &b.label,
         }),
         _ => None,
@@ -148,12 +211,53 @@ pub fn result_json<'a>(cm: &'a CompiledMeasure, r: &MeasureResult) -> ResultJson
     }
 }
 
-/// The `explain --format json` answer: every result of `rec`, in its order.
-pub fn to_json<'a>(catalog: &'a Catalog, rec: &'a Recommendation) -> ExplainJson<'a> {
+/// The `explain --format json` answer: what the enterprise is told (`digest` of
+/// `rec`), then every result of `rec`, in its order.
+pub fn to_json<'a>(
+    catalog: &'a Catalog,
+    rec: &'a Recommendation,
+    digest: &Digest,
+) -> ExplainJson<'a> {
+    let measure = |i: usize| &catalog.measures[rec.results[i].index].measure;
     ExplainJson {
         enterprise_id: &rec.enterprise_id,
         as_of: rec.as_of.to_string(),
         catalog_hash: &rec.catalog_hash,
+        pushes: digest
+            .pushes
+            .iter()
+            .enumerate()
+            .map(|(place, &i)| {
+                let r = &rec.results[i];
+                let m = measure(i);
+                PushJson {
+                    rank: place + 1,
+                    measure_id: &m.id,
+                    title: title(m),
+                    benefit: result_json(&catalog.measures[r.index], r).benefit,
+                    amount_pending: pending(r),
+                }
+            })
+            .collect(),
+        held_back: digest.held_back,
+        grants: digest
+            .grants
+            .iter()
+            .map(|&i| GrantJson {
+                measure_id: &measure(i).id,
+                amount_yuan: measure(i).cash(rec.results[i].amount),
+            })
+            .collect(),
+        unlocks: unlocks_json(catalog, digest),
+        notices: digest
+            .notices
+            .iter()
+            .map(|&i| NoticeJson {
+                measure_id: &measure(i).id,
+                title: title(measure(i)),
+                channels: &measure(i).channels,
+            })
+            .collect(),
         results: rec
             .results
             .iter()
@@ -162,8 +266,40 @@ pub fn to_json<'a>(catalog: &'a Catalog, rec: &'a Recommendation) -> ExplainJson
     }
 }
 
-/// The plain-text explanation an officer reads: every measure, every condition.
-pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
+/// The fields an amount-pending result waits on; empty otherwise.
+fn pending(r: &MeasureResult) -> Vec<String> {
+    if r.outcome == Outcome::AmountPending {
+        r.missing_fields.clone()
+    } else {
+        Vec::new()
+    }
+}
+
+fn unlocks_json<'a>(catalog: &'a Catalog, digest: &Digest) -> Vec<UnlockJson<'a>> {
+    digest
+        .unlocks
+        .iter()
+        .map(|u| UnlockJson {
+            condition: catalog.unlock_keys.label(u.key),
+            measure_ids: u
+                .measures
+                .iter()
+                .map(|&m| catalog.measures[m as usize].measure.id.as_str())
+                .collect(),
+        })
+        .collect()
+}
+
+/// The plain-text explanation an officer reads: what the enterprise is told (its
+/// ranked pushes with their conditions, grants, unlocks, notices in scope), then the
+/// rest folded under its counts — or, with `all`, every measure with every condition.
+pub fn to_text(
+    catalog: &Catalog,
+    name: &str,
+    rec: &Recommendation,
+    digest: &Digest,
+    all: bool,
+) -> String {
     let mut s = String::new();
     let count = |o: Outcome| rec.results.iter().filter(|r| r.outcome == o).count();
     let near = rec.results.iter().filter(|r| r.near_miss.is_some()).count();
@@ -174,86 +310,179 @@ pub fn to_text(catalog: &Catalog, name: &str, rec: &Recommendation) -> String {
     );
     let _ = writeln!(
         s,
-        "{} measures: {} eligible, {} undetermined, {} not eligible ({} near miss), {} error\n",
+        "{} measures: {} eligible, {} amount pending, {} undetermined, {} not eligible ({} near miss), {} error\n",
         rec.results.len(),
         count(Outcome::Eligible),
+        count(Outcome::AmountPending),
         count(Outcome::Undetermined),
         count(Outcome::NotEligible),
         near,
         count(Outcome::Error),
     );
-    for r in &rec.results {
-        let cm = &catalog.measures[r.index];
-        let m = &cm.measure;
-        let mark = match r.outcome {
-            Outcome::Eligible => "✔",
-            Outcome::AmountPending => "✔?",
-            Outcome::NotEligible => "✘",
-            Outcome::Undetermined => "?",
-            Outcome::Error => "!",
-        };
-        let mode = if m.delivery.contains(&Delivery::AutoGrant) {
-            " · 免申即享"
-        } else {
-            ""
-        };
+    let measure = |i: usize| &catalog.measures[rec.results[i].index].measure;
+    let _ = writeln!(
+        s,
+        "推送 pushed: {} (ranked; {} more eligible held back by the cap)",
+        digest.pushes.len(),
+        digest.held_back
+    );
+    for (place, &i) in digest.pushes.iter().enumerate() {
+        let _ = write!(s, "{:>2}. ", place + 1);
+        measure_block(&mut s, catalog, &rec.results[i], true);
+    }
+    let _ = writeln!(s, "\n免申即享 granted: {}", digest.grants.len());
+    for &i in &digest.grants {
+        let m = measure(i);
+        let amount = m
+            .cash(rec.results[i].amount)
+            .map_or_else(String::new, |a| format!(" · {a:.2} 元"));
+        let _ = writeln!(s, "    {} {}{amount}", m.id, title(m));
+    }
+    let _ = writeln!(s, "\n可解锁 unlocks: {}", digest.unlocks.len());
+    for (place, u) in unlocks_json(catalog, digest).iter().enumerate() {
         let _ = writeln!(
             s,
-            "{mark} {} {} — {}（第{}条 {}）{mode}",
-            m.id,
-            r.outcome.as_str(),
-            title(m),
-            m.article,
-            m.article_title
+            "{:>2}. {}（可新享 {} 项：{}）",
+            place + 1,
+            u.condition,
+            u.measure_ids.len(),
+            u.measure_ids.join("、")
         );
-        if !r.in_effect {
-            let from = m.valid_from.map_or("—".to_owned(), |d| d.to_string());
-            let until = m.valid_until.map_or("—".to_owned(), |d| d.to_string());
-            let _ = writeln!(
-                s,
-                "    ✘ {}（有效期 {from} 至 {until}）",
-                crate::names::OUT_OF_WINDOW
-            );
-            continue;
-        }
-        let mut group = 0;
-        for (c, st) in cm.conditions.iter().zip(r.statuses(cm)) {
-            if c.group != group {
-                group = c.group;
-                let label = m.eligibility.alternatives[group - 1]
-                    .label
-                    .as_deref()
-                    .unwrap_or("");
-                let _ = writeln!(s, "    或（其一成立即可）· {label}");
-            }
-            let indent = if c.group == 0 { "    " } else { "      " };
-            let line = match st {
-                Status::Passed => format!("✔ {}", c.label),
-                Status::Failed => format!("✘ {}", c.label),
-                Status::Missing => format!("? {} — 缺少数据", c.label),
-                Status::NotEvaluated => format!("· {} — 未评估（标签条件未满足）", c.label),
-                Status::Error(e) => format!("! {} — 评估出错: {e}", c.label),
-            };
-            let _ = writeln!(s, "{indent}{line}");
-        }
-        for f in &r.missing_fields {
-            let def = catalog.schema.field(f);
-            let meaning = def.map_or("", |d| d.meaning.as_str());
-            let _ = writeln!(s, "    missing: `{f}` {meaning}");
-        }
-        if let Some(i) = r.near_miss {
-            let _ = writeln!(
-                s,
-                "    near miss: only「{}」is not met",
-                cm.conditions[i].label
-            );
-        }
-        if let (Some(a), Some(b)) = (r.amount, &m.benefit) {
-            let _ = writeln!(s, "    amount: {a:.2} {} ({})", b.unit.chinese(), b.label);
-        }
-        if let Some(e) = &r.error {
-            let _ = writeln!(s, "    error: {e}");
-        }
+    }
+    let _ = writeln!(
+        s,
+        "\n政策告知 notices in scope (published once, not pushed): {}",
+        digest.notices.len()
+    );
+    for &i in &digest.notices {
+        let m = measure(i);
+        let _ = writeln!(s, "    {} {}", m.id, title(m));
+    }
+    let told: std::collections::BTreeSet<usize> = digest
+        .pushes
+        .iter()
+        .chain(&digest.grants)
+        .chain(&digest.notices)
+        .copied()
+        .collect();
+    let rest = |o: Outcome| {
+        (0..rec.results.len())
+            .filter(|i| !told.contains(i) && rec.results[*i].outcome == o)
+            .count()
+    };
+    let _ = writeln!(
+        s,
+        "\n其余 the rest: {} eligible not pushed (held back, internal work, or not pushed), {} undetermined, {} not eligible, {} error",
+        rest(Outcome::Eligible) + rest(Outcome::AmountPending),
+        rest(Outcome::Undetermined),
+        rest(Outcome::NotEligible),
+        rest(Outcome::Error),
+    );
+    if !all {
+        let _ = writeln!(
+            s,
+            "    (`explain --all` shows every measure with its conditions)"
+        );
+        return s;
+    }
+    let _ = writeln!(s, "\n全部措施 every measure:");
+    for r in &rec.results {
+        measure_block(&mut s, catalog, r, false);
     }
     s
+}
+
+/// One measure's outcome with each condition, its missing fields, near miss, amount
+/// and error.
+/// With `held_only`, alternatives the enterprise does not meet are left out (a push
+/// shows why it is sent, not every way it might have been).
+fn measure_block(s: &mut String, catalog: &Catalog, r: &MeasureResult, held_only: bool) {
+    let cm = &catalog.measures[r.index];
+    let groups = catalog.program.groups(&catalog.program.entries[r.index]);
+    let shown = |g: usize| !held_only || g == 0 || groups[g] & !r.marks.passed == 0;
+    let m = &cm.measure;
+    let mark = match r.outcome {
+        Outcome::Eligible => "✔",
+        Outcome::AmountPending => "✔?",
+        Outcome::NotEligible => "✘",
+        Outcome::Undetermined => "?",
+        Outcome::Error => "!",
+    };
+    let mode = if m.delivery.contains(&Delivery::AutoGrant) {
+        " · 免申即享"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        s,
+        "{mark} {} {} — {}（第{}条 {}）{mode}",
+        m.id,
+        r.outcome.as_str(),
+        title(m),
+        m.article,
+        m.article_title
+    );
+    if !r.in_effect {
+        let from = m.valid_from.map_or("—".to_owned(), |d| d.to_string());
+        let until = m.valid_until.map_or("—".to_owned(), |d| d.to_string());
+        let _ = writeln!(
+            s,
+            "    ✘ {}（有效期 {from} 至 {until}）",
+            crate::names::OUT_OF_WINDOW
+        );
+        return;
+    }
+    let mut group = 0;
+    for (c, st) in cm.conditions.iter().zip(r.statuses(cm)) {
+        if !shown(c.group) {
+            continue;
+        }
+        if c.group != group {
+            group = c.group;
+            let label = m.eligibility.alternatives[group - 1]
+                .label
+                .as_deref()
+                .unwrap_or("");
+            let _ = writeln!(s, "    或（其一成立即可）· {label}");
+        }
+        let indent = if c.group == 0 { "    " } else { "      " };
+        let line = match st {
+            Status::Passed => format!("✔ {}", c.label),
+            Status::Failed => format!("✘ {}", c.label),
+            Status::Missing => format!("? {} — 缺少数据", c.label),
+            Status::NotEvaluated => format!("· {} — 未评估（标签条件未满足）", c.label),
+            Status::Error(e) => format!("! {} — 评估出错: {e}", c.label),
+        };
+        let _ = writeln!(s, "{indent}{line}");
+    }
+    // Missing for a condition (undetermined), or for the amount alone (pending).
+    let missing = if r.outcome == Outcome::AmountPending {
+        "amount pending, waits on"
+    } else {
+        "missing"
+    };
+    for f in &r.missing_fields {
+        let def = catalog.schema.field(f);
+        let meaning = def.map_or("", |d| d.meaning.as_str());
+        let _ = writeln!(s, "    {missing}: `{f}` {meaning}");
+    }
+    if let Some(i) = r.near_miss {
+        let _ = writeln!(
+            s,
+            "    near miss: only「{}」is not met",
+            cm.conditions[i].label
+        );
+    }
+    if let (Some(a), Some(b)) = (r.amount, &m.benefit) {
+        let _ = writeln!(
+            s,
+            "    amount: {a:.2} {} · {} ({})",
+            b.unit.chinese(),
+            b.kind.chinese(),
+            b.label
+        );
+    }
+    if let Some(e) = &r.error {
+        let _ = writeln!(s, "    error: {e}");
+    }
 }

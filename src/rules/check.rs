@@ -471,7 +471,10 @@ fn amount_kind(cx: &mut Ctx, b: &syntax::Benefit) -> Option<AmountKind> {
             Code::BadAmountKind,
             b.expr.span(),
             "the benefit has no `kind`: say what its amount is".into(),
-            Some(format!("add `kind = \"…\"` to `[benefit]`, one of {}", listed())),
+            Some(format!(
+                "add `kind = \"…\"` to `[benefit]`, one of {}",
+                listed()
+            )),
         );
         return None;
     };
@@ -516,7 +519,10 @@ fn example(cx: &mut Ctx, ex: &toml::Spanned<syntax::Example>) -> Option<Example>
                 Code::BadExample,
                 ex.expect.span(),
                 format!("example `{}` expects `{other}`", ex.name),
-                Some("expect one of `eligible`, `not_eligible`, `undetermined`, `amount_pending`".into()),
+                Some(
+                    "expect one of `eligible`, `not_eligible`, `undetermined`, `amount_pending`"
+                        .into(),
+                ),
             );
             return None;
         }

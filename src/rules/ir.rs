@@ -9,10 +9,10 @@ use crate::lang::problem::Problem;
 use crate::lang::tree::Node;
 use crate::profile::enterprise::Profile;
 use crate::profile::schema::Schema;
+pub use crate::rules::syntax::AmountKind;
 pub use crate::rules::syntax::Delivery;
 pub use crate::rules::syntax::Implementation;
 pub use crate::rules::syntax::Nature;
-pub use crate::rules::syntax::AmountKind;
 pub use crate::rules::syntax::Unit;
 
 /// One checked measure of 附件2: its text, routing, effective window and eligibility.

@@ -73,6 +73,22 @@ pub enum Command {
     Gen(GenArgs),
 }
 
+/// How many pushes and unlocks an enterprise is told of (`match`, `explain`).
+#[derive(Args)]
+pub struct PushArgs {
+    /// The most measures pushed to one enterprise: its best ranked (granted without
+    /// application first, then the most specific to it, the largest cash amount, closing
+    /// soon, newly eligible). The rest stay in the `eligible` table when it is asked for.
+    #[arg(long, value_name = "N", default_value_t = policy_match::eval::DEFAULT_MAX_PUSHES,
+          value_parser = max_pushes_arg)]
+    pub max_pushes: usize,
+    /// The most unlocks an enterprise is told of: the conditions that, if met, would open
+    /// the most pushed measures, and 个转企 for an individual business (0: none).
+    #[arg(long, value_name = "N", default_value_t = policy_match::eval::DEFAULT_MAX_UNLOCKS,
+          value_parser = at_most_255)]
+    pub max_unlocks: usize,
+}
+
 // `list`
 #[derive(Args)]
 pub struct ListArgs {
@@ -134,6 +150,11 @@ pub enum Emit {
 // `explain`
 #[derive(Args)]
 pub struct ExplainArgs {
+    #[command(flatten)]
+    pub push: PushArgs,
+    /// Show every measure with each condition, not only what the enterprise is told.
+    #[arg(long)]
+    pub all: bool,
     /// Enterprise profiles, JSON Lines.
     #[arg(long, value_name = "FILE")]
     pub enterprises: PathBuf,
@@ -199,17 +220,8 @@ pub struct MatchArgs {
     /// running; the summary still counts everything, and rejects are always written.
     #[arg(long, value_name = "TABLES", value_delimiter = ',', value_parser = table_arg)]
     pub tables: Option<Vec<String>>,
-    /// The most measures pushed to one enterprise: its best ranked (granted without
-    /// application first, then the most specific to it, the largest amount, closing soon).
-    /// The rest stay in the `eligible` table when it is asked for.
-    #[arg(long, value_name = "N", default_value_t = policy_match_batch::run::DEFAULT_MAX_PUSHES,
-          value_parser = max_pushes_arg)]
-    pub max_pushes: usize,
-    /// The most unlocks an enterprise is told of: the conditions that, if met, would open
-    /// the most pushed measures (0: none).
-    #[arg(long, value_name = "N", default_value_t = policy_match_batch::run::DEFAULT_MAX_UNLOCKS,
-          value_parser = at_most_255)]
-    pub max_unlocks: usize,
+    #[command(flatten)]
+    pub push: PushArgs,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,

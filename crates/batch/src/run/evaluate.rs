@@ -177,7 +177,8 @@ impl Block {
                 || (needs.eligible && pushed(e))
                 || (needs.grants && granted)
         });
-        r.pending.retain(|(m, _)| r.eligible.iter().any(|e| e.measure == *m));
+        r.pending
+            .retain(|(m, _)| r.eligible.iter().any(|e| e.measure == *m));
         if !needs.reasons {
             r.eligible.iter_mut().for_each(|e| e.passed = 0);
         }

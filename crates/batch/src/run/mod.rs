@@ -47,10 +47,10 @@ use evaluate::*;
 pub(crate) use input::read_chunks;
 use input::*;
 use notices::notices;
+use policy_match::eval::{PushKey, PushRank, Unlock, UnlockKeys, unlocks};
 use previous::*;
 use summary::*;
 use table_writer::*;
-use policy_match::eval::{PushKey, PushRank, Unlock, UnlockKeys, unlocks};
 use writers::*;
 
 pub use options::{
@@ -158,7 +158,7 @@ fn fill_and_write(
     // structure that grows with the population, 16 bytes an id instead of some 64.
     let mut seen: HashSet<u128> = HashSet::new();
     let texts = measure_texts(catalog);
-    let unlock_keys = UnlockKeys::new(catalog);
+    let unlock_keys = &catalog.unlock_keys;
     let pushed = catalog.pushed();
     let selected: Vec<&str> = RESULT_TABLES
         .into_iter()
@@ -221,7 +221,7 @@ fn fill_and_write(
                 catalog,
                 opts,
                 needs,
-                &unlock_keys,
+                unlock_keys,
                 &pushed,
                 previous_eligible,
                 &profiles,
@@ -310,7 +310,7 @@ fn fill_and_write(
         eligible: result("eligible", REVOKED_COLUMNS)?,
         digest: result("digest", DIGEST_COLUMNS)?,
         unlocks: result("unlocks", UNLOCK_COLUMNS)?,
-        unlock_keys: &unlock_keys,
+        unlock_keys,
         pushed: &pushed,
         max_unlocks: opts.max_unlocks,
         grants: result("grants", GRANT_COLUMNS)?,

@@ -52,11 +52,7 @@ pub const RESULT_TABLES: [&str; 10] = [
     "eligible",
 ];
 
-/// How many measures an enterprise is pushed at most, by default: the few it can act on.
-pub const DEFAULT_MAX_PUSHES: usize = 10;
-
-/// How many unlocks an enterprise is told of at most, by default.
-pub const DEFAULT_MAX_UNLOCKS: usize = 3;
+pub use policy_match::eval::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS};
 
 #[derive(Debug, Clone)]
 pub struct MatchOptions {

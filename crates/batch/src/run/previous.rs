@@ -31,12 +31,10 @@ impl PreviousEligible {
         let words = catalog.measures.len().div_ceil(64);
         let mut by_id: HashMap<u128, Box<[u64]>> = HashMap::new();
         let mut add = |path: &Path, row: usize, e: &str, m: &str| -> Result<(), MatchError> {
-            let key = policy_match::profile::uscc::pack(e).ok_or_else(|| {
-                fail(path, format!("row {row}: `{e}` is not a 统一社会信用代码"))
-            })?;
+            let key = policy_match::profile::uscc::pack(e)
+                .ok_or_else(|| fail(path, format!("row {row}: `{e}` is not a 统一社会信用代码")))?;
             if let Some(&i) = index.get(m) {
-                by_id.entry(key).or_insert_with(|| vec![0; words].into())[i / 64] |=
-                    1 << (i % 64);
+                by_id.entry(key).or_insert_with(|| vec![0; words].into())[i / 64] |= 1 << (i % 64);
             }
             Ok(())
         };

@@ -29,9 +29,12 @@ pub fn run(catalog: &Catalog, args: &ExplainArgs, out: &mut Out) -> Outcome {
         as_of,
         &policy_match::EvalOptions::with_engine(args.engine),
     );
+    let digest = rec.digest(catalog, args.push.max_pushes, args.push.max_unlocks);
     match args.format {
-        TextFormat::Text => out.text(&explain::to_text(catalog, &p.name, &rec))?,
-        TextFormat::Json => out.json(&explain::to_json(catalog, &rec))?,
+        TextFormat::Text => {
+            out.text(&explain::to_text(catalog, &p.name, &rec, &digest, args.all))?
+        }
+        TextFormat::Json => out.json(&explain::to_json(catalog, &rec, &digest))?,
     }
     Ok(EXIT_OK)
 }

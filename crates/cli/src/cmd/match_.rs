@@ -26,8 +26,8 @@ pub fn run(catalog: &Catalog, args: &MatchArgs) -> Outcome {
         engine: args.engine,
         prefilter: !args.no_prefilter,
         tables: args.tables.clone(),
-        max_pushes: args.max_pushes,
-        max_unlocks: args.max_unlocks,
+        max_pushes: args.push.max_pushes,
+        max_unlocks: args.push.max_unlocks,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))

@@ -703,7 +703,11 @@ fn unlocks_group_near_misses_by_condition_and_are_capped() {
             let conversion = &row[1] == policy_match::names::CONVERSION_UNLOCK;
             if conversion {
                 conversions += 1;
-                assert!(row[0].starts_with("92"), "{}: an individual business", &row[0]);
+                assert!(
+                    row[0].starts_with("92"),
+                    "{}: an individual business",
+                    &row[0]
+                );
             }
             for id in &ids {
                 assert!(catalog.measure(id).unwrap().pushed(), "{id} is pushed");
@@ -719,7 +723,10 @@ fn unlocks_group_near_misses_by_condition_and_are_capped() {
                 .push((row[4].parse().unwrap(), ids.len()));
         }
         assert!(!per.is_empty());
-        assert!(conversions > 0, "individual businesses are told about 个转企");
+        assert!(
+            conversions > 0,
+            "individual businesses are told about 个转企"
+        );
         for (e, mut u) in per {
             assert!(u.len() <= cap, "{e}: {} unlocks", u.len());
             u.sort_unstable();

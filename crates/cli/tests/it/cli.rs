@@ -129,6 +129,10 @@ const PROFILES: &str = "fixtures/enterprises.jsonl";
 const YONGFENG: &str = "91330603MA2D3LX08L";
 
 fn explain(id: &str, format: &str) -> std::process::Output {
+    explain_with(id, format, &[])
+}
+
+fn explain_with(id: &str, format: &str, extra: &[&str]) -> std::process::Output {
     cmd()
         .current_dir(root())
         .args([
@@ -142,6 +146,7 @@ fn explain(id: &str, format: &str) -> std::process::Output {
             "--format",
             format,
         ])
+        .args(extra)
         .output()
         .expect("runs")
 }
@@ -195,11 +200,107 @@ fn explain_json_has_one_result_per_measure_and_keeps_missing_data_apart() {
 
 #[test]
 fn explain_text_shows_each_condition_passed_and_failed() {
-    let out = explain(YONGFENG, "text");
+    let out = explain_with(YONGFENG, "text", &["--all"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     insta::with_settings!({ filters => vec![(r"catalog [0-9a-f]{16}", "catalog [hash]")] }, {
         insta::assert_snapshot!("explain_yongfeng", stdout(&out));
     });
+}
+
+/// By default an officer sees what the enterprise is told: its ranked pushes (at most
+/// the cap), grants, unlocks and notices in scope, and the rest as counts.
+#[test]
+fn explain_text_shows_what_the_enterprise_is_told_and_folds_the_rest() {
+    let out = explain(YONGFENG, "text");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::with_settings!({ filters => vec![(r"catalog [0-9a-f]{16}", "catalog [hash]")] }, {
+        insta::assert_snapshot!("explain_yongfeng_digest", stdout(&out));
+    });
+    let text = stdout(&out);
+    assert!(text.contains("推送 pushed: 10 "), "{text}");
+    let short = explain_with(
+        YONGFENG,
+        "text",
+        &["--max-pushes", "3", "--max-unlocks", "1"],
+    );
+    let short = stdout(&short);
+    assert!(short.contains("推送 pushed: 3 "), "{short}");
+    assert!(short.contains("可解锁 unlocks: 1\n"), "{short}");
+}
+
+/// `explain` tells each enterprise what `match` pushes it, in the same order: one
+/// ranking, in the library.
+#[test]
+fn explain_pushes_are_the_pushes_match_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let input = root().join(PROFILES);
+    let o = crate::support::cli::match_into(&input, &out_dir, &["--tables", "pushes,unlocks"]);
+    assert!(
+        o.status.code().is_some_and(|c| c == 0 || c == 2),
+        "{}",
+        stderr(&o)
+    );
+    let mut by_enterprise: std::collections::BTreeMap<String, Vec<(u32, String)>> =
+        Default::default();
+    let mut r = csv::Reader::from_path(out_dir.join("pushes.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (e, m, rank) = (col("enterprise_id"), col("measure_id"), col("rank"));
+    for row in r.records() {
+        let row = row.unwrap();
+        by_enterprise
+            .entry(row[e].to_owned())
+            .or_default()
+            .push((row[rank].parse().unwrap(), row[m].to_owned()));
+    }
+    let mut unlocks: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut r = csv::Reader::from_path(out_dir.join("unlocks.csv")).unwrap();
+    for row in r.records() {
+        let row = row.unwrap();
+        unlocks
+            .entry(row[0].to_owned())
+            .or_default()
+            .push(row[1].to_owned());
+    }
+    let text = std::fs::read_to_string(&input).unwrap();
+    let mut checked = 0;
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = v["id"].as_str().unwrap();
+        let out = explain(id, "json");
+        if out.status.code() != Some(0) {
+            continue; // a fixture row the reader rejects
+        }
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let told: Vec<(u32, String)> = j["pushes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["rank"].as_u64().unwrap() as u32,
+                    p["measure_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let mut written = by_enterprise.get(id).cloned().unwrap_or_default();
+        written.sort();
+        assert_eq!(told, written, "{id}");
+        let told_unlocks: Vec<String> = j["unlocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["condition"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            told_unlocks,
+            unlocks.get(id).cloned().unwrap_or_default(),
+            "{id}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} enterprises checked");
 }
 
 #[test]
