@@ -205,6 +205,47 @@ fn a_measure_without_its_nature_or_with_a_misspelt_one_is_refused() {
     }
 }
 
+/// A benefit says what kind of amount it is (cash, a tax deduction, a fee waiver, a
+/// quota), in a unit that kind can be counted in: a misspelling, a missing kind and a
+/// quota in yuan are each one located error.
+#[test]
+fn a_benefit_without_its_amount_kind_or_with_a_wrong_one_is_refused() {
+    use policy_match::diag::Code;
+    let misspelt = EXTRA.replace("kind = \"cash\"", "kind = \"cahs\"");
+    let missing = EXTRA.replace("kind = \"cash\"\n", "");
+    let quota_in_yuan = EXTRA.replace("kind = \"cash\"", "kind = \"quota\"");
+    for (text, message, help) in [
+        (
+            misspelt.as_str(),
+            "unknown amount kind `cahs`",
+            "did you mean `cash`?",
+        ),
+        (
+            missing.as_str(),
+            "the benefit has no `kind`",
+            "`tax_deduction`",
+        ),
+        (
+            quota_in_yuan.as_str(),
+            "an amount of kind `quota` cannot be counted in `yuan`",
+            "`mu` or `plot_ratio`",
+        ),
+    ] {
+        let err =
+            Catalog::from_sources(&sources_with("measures/M900.toml", text)).expect_err("refused");
+        let policy_match::LoadError::Invalid(diags) = err else {
+            panic!("{err}");
+        };
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        let d = &diags[0];
+        assert_eq!(d.code, Code::BadAmountKind);
+        assert_eq!(d.measure.as_deref(), Some("M900"));
+        assert!(d.line.is_some(), "located: {d}");
+        assert!(d.message.contains(message), "{d}");
+        assert!(d.help.as_deref().is_some_and(|h| h.contains(help)), "{d}");
+    }
+}
+
 /// A near miss is something an enterprise could change: a failed condition on what it
 /// is (kind, ownership, industry, region: identity namespaces of the schema) never is.
 #[test]

@@ -230,4 +230,39 @@ mod tests {
         assert_eq!(keys.label(got[0].key), crate::names::CONVERSION_UNLOCK);
         assert_eq!(got[0].measures.len(), pushed.iter().filter(|&&p| p).count());
     }
+
+    #[test]
+    fn a_newly_eligible_push_ranks_first_among_equals_and_only_there() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let rank = PushRank::new(jiff::civil::date(2026, 11, 26));
+        // Two pushed measures tested by one tag condition alone, no amount: equal but
+        // for their place in the catalog.
+        let plain: Vec<usize> = (0..catalog.measures.len())
+            .filter(|&i| {
+                let cm = &catalog.measures[i];
+                cm.measure.pushed()
+                    && !cm.measure.auto_grant()
+                    && cm.conditions.len() == 1
+                    && cm.identity == 0
+                    && cm.measure.valid_until.is_none()
+            })
+            .collect();
+        assert!(plain.len() >= 2, "{plain:?}");
+        let (a, b) = (plain[0], plain[1]);
+        let key = |i: usize, new: bool| rank.key(&catalog, i, 1, None, new);
+        assert!(key(a, false) < key(b, false), "by catalog order");
+        assert!(key(b, true) < key(a, false), "newly eligible first");
+        // A more specific measure stays ahead of a newly eligible one.
+        let all = |i: usize| (1u64 << catalog.measures[i].conditions.len()) - 1;
+        let specific = (0..catalog.measures.len())
+            .find(|&i| {
+                let cm = &catalog.measures[i];
+                cm.measure.pushed()
+                    && !cm.measure.auto_grant()
+                    && cm.groups == 1
+                    && (all(i) & !cm.identity).count_ones() >= 2
+            })
+            .expect("a pushed measure of two conditions beyond identity");
+        assert!(rank.key(&catalog, specific, all(specific), None, false) < key(b, true));
+    }
 }

@@ -734,3 +734,101 @@ fn unlocks_group_near_misses_by_condition_and_are_capped() {
         }
     }
 }
+
+/// 新越纺织科技 meets every condition of M008 (a 示范性 provincial major project) but has no
+/// `project_land_quota_mu`: it is pushed M008 with the amount pending and the field named,
+/// counted apart, never granted, and not undetermined.
+#[test]
+fn a_pair_whose_amount_waits_on_a_field_is_pushed_pending_and_never_granted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/enterprises.jsonl");
+    let out = tmp.path().join("out");
+    let o = match_into(
+        &input,
+        &out,
+        &["--tables", "pushes,grants,undetermined,eligible"],
+    );
+    assert!(
+        o.status.code().is_some_and(|c| c == 0 || c == 2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    const XINYUE: &str = "91330603MA2J4UE39W";
+    let mut r = csv::Reader::from_path(out.join("pushes.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let m008 = rows
+        .iter()
+        .find(|row| &row[col("enterprise_id")] == XINYUE && &row[col("measure_id")] == "M008")
+        .expect("M008 is pushed to 新越");
+    assert_eq!(&m008[col("amount_pending")], "project_land_quota_mu");
+    assert_eq!(&m008[col("amount")], "");
+    assert_eq!(&m008[col("amount_kind")], "quota");
+    assert_eq!(&m008[col("unit")], "mu");
+    // 锦虹印染, with its quota, is pushed M008 with the amount.
+    let known = rows
+        .iter()
+        .find(|row| {
+            &row[col("enterprise_id")] == "91330603MA2BK7R415" && &row[col("measure_id")] == "M008"
+        })
+        .expect("M008 is pushed to 锦虹");
+    assert_eq!(&known[col("amount")], "48");
+    assert_eq!(&known[col("amount_pending")], "");
+    assert!(
+        !read(&out.join("grants.csv")).contains(",M008,"),
+        "never granted"
+    );
+    assert!(
+        !read(&out.join("undetermined.csv")).contains(&format!("{XINYUE},M008,")),
+        "not undetermined"
+    );
+    assert!(read(&out.join("eligible.csv")).contains(&format!("{XINYUE},M008\n")));
+    let s = summary(&out);
+    assert_eq!(s["amount_pending"], 1);
+    assert_eq!(s["by_measure"]["M008"]["amount_pending"], 1);
+    assert_eq!(s["outcomes"]["amount_pending"], 1);
+}
+
+/// With `--previous` of a run that wrote `eligible`, newly eligible pushes rank first
+/// among equals; the previous list equal to tonight's changes no rank.
+#[test]
+fn newly_eligible_is_read_from_the_previous_eligible_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = generate(tmp.path(), "pop.jsonl", 300, 0.0);
+    let first = tmp.path().join("first");
+    assert_eq!(
+        match_into(&input, &first, &["--tables", "pushes,eligible"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(summary(&first)["newly_eligible_ranked"], false);
+    let second = tmp.path().join("second");
+    let o = match_into(
+        &input,
+        &second,
+        &["--tables", "pushes,eligible", "--previous", p(&first)],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(summary(&second)["newly_eligible_ranked"], true);
+    assert_eq!(
+        read(&first.join("pushes.csv")),
+        read(&second.join("pushes.csv"))
+    );
+    // Without its eligible list, the previous run cannot say what is new.
+    std::fs::remove_file(first.join("eligible.csv")).unwrap();
+    let third = tmp.path().join("third");
+    assert_eq!(
+        match_into(&input, &third, &["--previous", p(&first)])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(summary(&third)["newly_eligible_ranked"], false);
+}
