@@ -127,7 +127,7 @@ def main():
             for engine in ("native", "rhai"):
                 if engine not in args.skip:
                     if capped:
-                        every = "pushes,notices,grants,near_misses,undetermined,errors,eligible"
+                        every = "pushes,digest,unlocks,notices,grants,near_misses,undetermined,errors,eligible"
                         match_row(engine, ["--engine", engine, "--tables", every], "eligible")
                     else:
                         match_row(engine, ["--engine", engine])
