@@ -227,11 +227,11 @@ impl Writers<'_> {
         unlocks: &[Unlock],
         new_pushes: &[&str],
     ) -> std::io::Result<()> {
-        let mut pushes: Vec<(u8, usize)> = r
+        let mut pushes: Vec<(u8, usize, bool)> = r
             .eligible
             .iter()
             .filter(|e| e.rank > 0)
-            .map(|e| (e.rank, e.measure as usize))
+            .map(|e| (e.rank, e.measure as usize, e.pending))
             .collect();
         pushes.sort_unstable();
         let granted: Vec<f64> = r
@@ -268,7 +268,14 @@ impl Writers<'_> {
             .join(" | ");
         let list = pushes
             .iter()
-            .map(|&(_, mi)| format!("{} {}", catalog.measures[mi].measure.id, texts[mi].title))
+            .map(|&(_, mi, pending)| {
+                // An amount that waits on a missing field is said so: 金额待核定.
+                let note = if pending { "（金额待核定）" } else { "" };
+                format!(
+                    "{} {}{note}",
+                    catalog.measures[mi].measure.id, texts[mi].title
+                )
+            })
             .collect::<Vec<_>>()
             .join(" | ");
         // Summed in measure order, rounded to 0.01 as every amount is.

@@ -746,7 +746,7 @@ fn a_pair_whose_amount_waits_on_a_field_is_pushed_pending_and_never_granted() {
     let o = match_into(
         &input,
         &out,
-        &["--tables", "pushes,grants,undetermined,eligible"],
+        &["--tables", "pushes,grants,undetermined,eligible,digest"],
     );
     assert!(
         o.status.code().is_some_and(|c| c == 0 || c == 2),
@@ -784,6 +784,15 @@ fn a_pair_whose_amount_waits_on_a_field_is_pushed_pending_and_never_granted() {
         "not undetermined"
     );
     assert!(read(&out.join("eligible.csv")).contains(&format!("{XINYUE},M008\n")));
+    let digest = read(&out.join("digest.csv"));
+    let row = digest
+        .lines()
+        .find(|l| l.starts_with(XINYUE))
+        .expect("新越 has a digest row");
+    assert!(
+        row.contains("M008 加大重大产业项目用地保障力度（金额待核定）"),
+        "{row}"
+    );
     let s = summary(&out);
     assert_eq!(s["amount_pending"], 1);
     assert_eq!(s["by_measure"]["M008"]["amount_pending"], 1);
