@@ -9,10 +9,10 @@ use crate::lang::problem::Problem;
 use crate::lang::tree::Node;
 use crate::profile::enterprise::Profile;
 use crate::profile::schema::Schema;
+pub use crate::rules::syntax::AmountKind;
 pub use crate::rules::syntax::Delivery;
 pub use crate::rules::syntax::Implementation;
 pub use crate::rules::syntax::Nature;
-pub use crate::rules::syntax::AmountKind;
 pub use crate::rules::syntax::Unit;
 
 /// One checked measure of 附件2: its text, routing, effective window and eligibility.
@@ -145,6 +145,22 @@ pub enum Test {
 impl Test {
     pub fn is_tag(&self) -> bool {
         !matches!(self, Test::When(_))
+    }
+
+    /// The tags a tag test names; none for a `when` clause (its `has("…")` tags are
+    /// [`Expr::tags`]).
+    pub fn tags(&self) -> &[String] {
+        match self {
+            Test::Has(t) | Test::Lacks(t) => std::slice::from_ref(t),
+            Test::Any(ts) => ts,
+            Test::When(_) => &[],
+        }
+    }
+
+    /// Whether the test reads only tags of the schema's identity namespaces (kind,
+    /// ownership, industry, region): what an enterprise is, not what it could change.
+    pub fn is_identity(&self, schema: &Schema) -> bool {
+        self.is_tag() && self.tags().iter().all(|t| schema.is_identity(t))
     }
 }
 
