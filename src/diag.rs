@@ -1,8 +1,9 @@
 //! Rule diagnostics: every problem found while loading a catalog, located in its file.
 //!
 //! Loading collects all diagnostics instead of stopping at the first; each has a stable
-//! code (`rule::unknown_tag`), a lowercase message with user input in backticks, an
-//! optional help line and, when known, the byte span in the source file.
+//! code (`rule::unknown_tag`), a severity, a lowercase message with user input in
+//! backticks, an optional help line and, when known, the byte span in the source file.
+//! An error stops the catalog from loading; a warning (`lint::*`) does not.
 
 use std::fmt;
 use std::ops::Range;
@@ -64,9 +65,20 @@ pub enum Code {
     /// unit cannot count.
     #[serde(rename = "rule::bad_amount_kind")]
     BadAmountKind,
+    /// An `[allow]` key that names no lint, or an allowance without its reason.
+    #[serde(rename = "rule::bad_allow")]
+    BadAllow,
     /// A file that is missing, unreadable or too large.
     #[serde(rename = "rule::io")]
     Io,
+    /// Warning: a pushed measure whose every condition tests only identity tags, so
+    /// that every enterprise of that identity is pushed it.
+    #[serde(rename = "lint::identity_only")]
+    IdentityOnly,
+    /// Warning: a measure granted without application (`auto_grant`) with no
+    /// `[benefit]` to decide its amount.
+    #[serde(rename = "lint::auto_grant_without_amount")]
+    AutoGrantWithoutAmount,
     /// `centre.toml` is not valid.
     #[serde(rename = "centre::syntax")]
     CentreSyntax,
@@ -101,7 +113,10 @@ impl Code {
             Code::UnknownScenario => "rule::unknown_scenario",
             Code::BadNature => "rule::bad_nature",
             Code::BadAmountKind => "rule::bad_amount_kind",
+            Code::BadAllow => "rule::bad_allow",
             Code::Io => "rule::io",
+            Code::IdentityOnly => "lint::identity_only",
+            Code::AutoGrantWithoutAmount => "lint::auto_grant_without_amount",
             Code::CentreSyntax => "centre::syntax",
             Code::SchemaSyntax => "schema::syntax",
             Code::SchemaBadNamespace => "schema::bad_namespace",
@@ -116,11 +131,34 @@ impl fmt::Display for Code {
     }
 }
 
+/// How grave a diagnostic is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The catalog does not load.
+    #[default]
+    Error,
+    /// Worth an officer's second look; the catalog loads.
+    Warning,
+}
+
+impl Severity {
+    /// The severity as JSON writes it: `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One located problem in a rules directory.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
     /// What kind of problem, stable for scripts.
     pub code: Code,
+    /// An error (the catalog does not load) or a warning (it does).
+    pub severity: Severity,
     /// Lowercase, with the input in backticks.
     pub message: String,
     /// A "did you mean" or how-to-fix line.
@@ -149,6 +187,7 @@ impl Diagnostic {
     pub fn new(code: Code, file: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
+            severity: Severity::Error,
             message: message.into(),
             help: None,
             file: file.into(),
@@ -158,6 +197,17 @@ impl Diagnostic {
             span: None,
             source: None,
         }
+    }
+
+    /// Makes the diagnostic a warning: worth a second look, not stopping the catalog.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Whether the diagnostic stops the catalog from loading.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     /// Adds the help line.
@@ -211,6 +261,9 @@ impl fmt::Display for Diagnostic {
         if let (Some(l), Some(c)) = (self.line, self.column) {
             write!(f, ":{l}:{c}")?;
         }
+        if self.severity == Severity::Warning {
+            f.write_str(": warning")?;
+        }
         write!(f, ": {} [{}]", self.message, self.code)?;
         if let Some(m) = &self.measure {
             write!(f, " ({m})")?;
@@ -246,6 +299,13 @@ impl std::error::Error for Report<'_> {}
 impl miette::Diagnostic for Report<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(self.0.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.0.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

@@ -1,5 +1,6 @@
 //! Loading and sharing a catalog: rule text checked (stage 2) and, only when no file has
-//! a diagnostic, compiled (stage 3); [`SharedCatalog`] swaps catalogs while serving.
+//! an error, compiled (stage 3) with its warnings kept; [`SharedCatalog`] swaps catalogs
+//! while serving.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,8 +30,10 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Read(#[from] SourcesError),
-    /// Rule files have problems: every diagnostic of every file, sorted by file and place.
-    #[error("the catalog is invalid: {} problem(s)", .0.len())]
+    /// Rule files have errors: every diagnostic of every file, sorted by file and place.
+    /// Besides the errors, it holds the warnings of the files that checked
+    /// ([`Diagnostic::is_error`] tells them apart).
+    #[error("the catalog is invalid: {} error(s)", errors(.0))]
     #[diagnostic(
         code(catalog::invalid),
         help("run `policy-match check` for every problem, located")
@@ -40,6 +43,11 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(code(catalog::internal_error))]
     Bug(#[from] compile::CompileBug),
+}
+
+/// How many of `diags` are errors.
+fn errors(diags: &[Diagnostic]) -> usize {
+    diags.iter().filter(|d| d.is_error()).count()
 }
 
 impl Catalog {
@@ -54,7 +62,8 @@ impl Catalog {
         Catalog::from_sources(&Sources::read_dir(root)?)
     }
 
-    /// Checks every file, collecting all diagnostics, then compiles.
+    /// Checks every file, collecting all diagnostics, then compiles; the warnings of the
+    /// lint pass do not stop it and stay with the catalog ([`Catalog::warnings`]).
     pub fn from_sources(sources: &Sources) -> Result<Catalog, LoadError> {
         let mut diags = Vec::new();
         for (path, text) in &sources.files {
@@ -97,6 +106,7 @@ impl Catalog {
             }
         };
         let mut measures = Vec::new();
+        let mut warnings = Vec::new();
         let mut ids = Vec::new();
         for (path, text) in sources
             .files
@@ -105,17 +115,20 @@ impl Catalog {
         {
             let checked = check::measure(&schema, &centre, path, text);
             diags.extend(checked.diags);
+            warnings.extend(checked.warnings);
             measures.extend(checked.measure);
             ids.extend(checked.id.map(|(id, span)| (id, span, path.clone())));
         }
         diags.extend(check::duplicate_ids(&ids, &sources.files));
         if !diags.is_empty() {
+            diags.extend(warnings);
             diag::sort(&mut diags);
             return Err(LoadError::Invalid(diags));
         }
         measures.sort_by(|a, b| a.id.cmp(&b.id));
+        diag::sort(&mut warnings);
 
-        crate::compile::catalog::assemble(schema, centre, measures, sources.hash())
+        crate::compile::catalog::assemble(schema, centre, measures, warnings, sources.hash())
             .map_err(LoadError::from)
     }
 }

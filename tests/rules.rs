@@ -195,8 +195,10 @@ fn a_measure_without_its_nature_or_with_a_misspelt_one_is_refused() {
         let policy_match::LoadError::Invalid(diags) = err else {
             panic!("{err}");
         };
-        assert_eq!(diags.len(), 1, "{diags:#?}");
-        let d = &diags[0];
+        // The warnings of the built-in files come along; the one error is M900's.
+        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let d = errors[0];
         assert_eq!(d.code, Code::BadNature);
         assert_eq!(d.measure.as_deref(), Some("M900"));
         assert!(d.line.is_some(), "located: {d}");
@@ -287,4 +289,192 @@ fn no_near_miss_names_an_identity_condition() {
     }
     assert!(near > 1000, "near misses on what can change remain: {near}");
     assert_eq!(individual, 0);
+}
+
+// ------------------------------------------------------------------ warnings
+
+/// The warnings `M900` gets when `text` replaces it in the built-in catalog, which loads.
+fn m900_warnings(text: &str) -> Vec<policy_match::diag::Diagnostic> {
+    let c = Catalog::from_sources(&sources_with("measures/M900.toml", text)).expect("loads");
+    assert!(c.measure("M900").is_some());
+    c.warnings()
+        .iter()
+        .filter(|d| d.measure.as_deref() == Some("M900"))
+        .cloned()
+        .collect()
+}
+
+/// `EXTRA` as a `service` pushed to every enterprise: no `when` clause, no benefit.
+fn every_enterprise() -> String {
+    EXTRA
+        .replace("nature = \"benefit\"", "nature = \"service\"")
+        .replace("delivery = [\"push\", \"auto_grant\"]", "delivery = [\"push\"]")
+        .replace(
+            "when = [{ expr = \"revenue_10k_yuan / employees > 10.0\", label = \"人均营收超过10万元\" }]\n",
+            "any = [{ tags = [\"ownership:private\", \"ownership:foreign\"], label = \"民营\" }]\n",
+        )
+        .replace(
+            "[benefit]\nkind = \"cash\"\nexpr = \"revenue_10k_yuan * 10.0\"\nlabel = \"测试补助\"\ncap = 5000.0\n",
+            "",
+        )
+}
+
+#[test]
+fn a_measure_with_nothing_to_look_at_twice_has_no_warning() {
+    assert!(m900_warnings(EXTRA).is_empty());
+}
+
+#[test]
+fn a_pushed_measure_testing_only_identity_is_a_warning() {
+    use policy_match::diag::{Code, Severity};
+    let text = every_enterprise();
+    let warnings = m900_warnings(&text);
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    let w = &warnings[0];
+    assert_eq!(
+        (w.code, w.severity),
+        (Code::IdentityOnly, Severity::Warning)
+    );
+    assert!(!w.is_error());
+    assert_eq!(
+        w.message,
+        "`M900` is a `service` measure whose conditions test only identity (`kind:enterprise`, \
+         `ownership:private`, `ownership:foreign`): every such enterprise is pushed it"
+    );
+    assert!(
+        w.help.as_deref().is_some_and(|h| h.contains("[allow]")),
+        "{w}"
+    );
+    assert_eq!(w.file, "measures/M900.toml");
+    assert_eq!(
+        (w.line, w.column),
+        (Some(15), Some(1)),
+        "at `[eligibility]`: {w}"
+    );
+    assert_eq!(
+        policy_match::diag::Code::IdentityOnly.as_str(),
+        "lint::identity_only"
+    );
+
+    // A notice goes to its audience once: not pushed, no warning.
+    let notice = text.replace("nature = \"service\"", "nature = \"notice\"");
+    assert!(m900_warnings(&notice).is_empty());
+    // One condition on what the enterprise does is enough, in an alternative too.
+    let narrower = format!(
+        "{text}\n[[eligibility.alternative]]\nlabel = \"有研发投入\"\n\
+         when = [{{ expr = \"rd_expense_ratio > 0.0\", label = \"有研发投入\" }}]\n"
+    );
+    assert!(m900_warnings(&narrower).is_empty());
+    // So is a condition on a tag outside the identity namespaces.
+    let certified = text.replace(
+        "label = \"民营\" }]\n",
+        "label = \"民营\" }]\nnone = [{ tag = \"credit:dishonest\", label = \"无严重失信记录\" }]\n",
+    );
+    assert!(m900_warnings(&certified).is_empty());
+}
+
+#[test]
+fn an_auto_grant_without_a_benefit_is_a_warning() {
+    use policy_match::diag::Code;
+    let text = EXTRA.replace(
+        "[benefit]\nkind = \"cash\"\nexpr = \"revenue_10k_yuan * 10.0\"\nlabel = \"测试补助\"\ncap = 5000.0\n",
+        "",
+    );
+    let warnings = m900_warnings(&text);
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    let w = &warnings[0];
+    assert_eq!(w.code, Code::AutoGrantWithoutAmount);
+    assert!(
+        w.message.starts_with(
+            "`M900` is granted without application (`auto_grant`) but has no `[benefit]`"
+        ),
+        "{w}"
+    );
+    assert_eq!(w.line, Some(12), "at `delivery`: {w}");
+    // Pushed only: the officer decides the amount on application.
+    let pushed = text.replace(
+        "delivery = [\"push\", \"auto_grant\"]",
+        "delivery = [\"push\"]",
+    );
+    assert!(m900_warnings(&pushed).is_empty());
+}
+
+#[test]
+fn an_allowed_warning_is_not_reported() {
+    let text = every_enterprise();
+    let allowed = format!("{text}\n[allow]\nidentity_only = \"事项一：面向全体市场主体\"\n");
+    assert!(m900_warnings(&allowed).is_empty());
+    // Allowing one lint leaves the other.
+    let both = text.replace(
+        "delivery = [\"push\"]",
+        "delivery = [\"push\", \"auto_grant\"]",
+    );
+    let codes =
+        |t: &str| -> Vec<&str> { m900_warnings(t).iter().map(|d| d.code.as_str()).collect() };
+    // In the order of the file: `delivery`, then `[eligibility]`.
+    assert_eq!(
+        codes(&both),
+        ["lint::auto_grant_without_amount", "lint::identity_only"]
+    );
+    let one = format!("{both}\n[allow]\nauto_grant_without_amount = \"按文件固定金额拨付\"\n");
+    assert_eq!(codes(&one), ["lint::identity_only"]);
+}
+
+#[test]
+fn an_unknown_allow_key_or_an_empty_reason_is_an_error() {
+    use policy_match::diag::Code;
+    let text = every_enterprise();
+    for (allow, message, help) in [
+        (
+            "identity_onyl = \"面向全体\"",
+            "`[allow]` names no lint `identity_onyl`",
+            "did you mean `identity_only`?",
+        ),
+        (
+            "everything = \"面向全体\"",
+            "`[allow]` names no lint `everything`",
+            "`identity_only`, `auto_grant_without_amount`",
+        ),
+        (
+            "identity_only = \"  \"",
+            "`[allow]` gives `identity_only` no reason",
+            "quoting the seed",
+        ),
+    ] {
+        let file = format!("{text}\n[allow]\n{allow}\n");
+        let err =
+            Catalog::from_sources(&sources_with("measures/M900.toml", &file)).expect_err("refused");
+        // It counts the errors, not the warnings beside them.
+        assert_eq!(err.to_string(), "the catalog is invalid: 1 error(s)");
+        let policy_match::LoadError::Invalid(diags) = err else {
+            panic!("{err}");
+        };
+        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let d = errors[0];
+        assert_eq!(d.code, Code::BadAllow);
+        assert_eq!(d.measure.as_deref(), Some("M900"));
+        assert!(d.line.is_some(), "located: {d}");
+        assert_eq!(d.message, message);
+        assert!(d.help.as_deref().is_some_and(|h| h.contains(help)), "{d}");
+        // The warnings of the files that checked come with the error, as warnings.
+        assert!(diags.iter().any(|d| !d.is_error()), "{diags:#?}");
+    }
+}
+
+/// The built-in catalog loads with its warnings kept; each is a lint warning on a
+/// measure pushed or granted to enterprises, and every 免申即享 measure has an amount.
+#[test]
+fn the_builtin_catalog_keeps_its_warnings() {
+    use policy_match::diag::Code;
+    let catalog = Catalog::builtin().expect("built-in catalog");
+    let warnings = catalog.warnings();
+    assert!(!warnings.is_empty());
+    for w in warnings {
+        assert!(!w.is_error(), "{w}");
+        assert_eq!(w.code, Code::IdentityOnly, "{w}");
+        let id = w.measure.as_deref().expect("names its measure");
+        let m = catalog.measure(id).expect("its measure");
+        assert!(m.nature.pushed(), "{w}");
+    }
 }

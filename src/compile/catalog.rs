@@ -1,6 +1,6 @@
 //! The compiled catalog: the schema and service centre, every measure compiled, the tag
 //! interner, the frozen engine and the program the inner loop runs. Built once by
-//! `assemble` from checked measures; immutable afterwards.
+//! `assemble` from checked measures and their warnings; immutable afterwards.
 
 use rhai::Engine;
 
@@ -11,6 +11,7 @@ use crate::compile::engine;
 use crate::compile::program::Program;
 use crate::compile::tags::Interner;
 use crate::compile::unlock_keys::UnlockKeys;
+use crate::diag::Diagnostic;
 use crate::profile::schema::Schema;
 use crate::rules::centre::Centre;
 use crate::rules::id::MeasureId;
@@ -39,6 +40,8 @@ pub struct Catalog {
     /// The conditions of every measure keyed for unlocks.
     #[doc(hidden)]
     pub unlock_keys: UnlockKeys,
+    /// The lint pass's warnings, sorted by file and place.
+    pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) interner: Interner,
     pub(crate) engine: Engine,
     pub(crate) program: Program,
@@ -49,17 +52,19 @@ impl std::fmt::Debug for Catalog {
         f.debug_struct("Catalog")
             .field("hash", &self.hash)
             .field("measures", &self.measures.len())
+            .field("warnings", &self.warnings.len())
             .finish()
     }
 }
 
-/// Compiles checked measures (sorted by id) into a catalog: interns every tag a
-/// criterion or `has("…")` tests, builds the engine once, compiles each measure and lays
-/// out the program.
+/// Compiles checked measures (sorted by id) into a catalog that keeps their warnings:
+/// interns every tag a criterion or `has("…")` tests, builds the engine once, compiles
+/// each measure and lays out the program.
 pub(crate) fn assemble(
     schema: Schema,
     centre: Centre,
     measures: Vec<Measure>,
+    warnings: Vec<Diagnostic>,
     hash: String,
 ) -> Result<Catalog, CompileBug> {
     let mut interner = Interner::default();
@@ -106,6 +111,7 @@ pub(crate) fn assemble(
         centre,
         measures,
         hash,
+        warnings,
         interner,
         engine,
     })
@@ -115,6 +121,13 @@ impl Catalog {
     /// The content hash of the rules the catalog was built from; every answer carries it.
     pub fn hash(&self) -> &str {
         &self.hash
+    }
+
+    /// The warnings of the lint pass (`lint::*` codes), sorted by file and place: what
+    /// an officer should look at twice. They did not stop the catalog from loading; a
+    /// measure file acknowledges one with `[allow]`.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 
     /// The profile vocabulary (`schema.toml`) profiles are checked against.

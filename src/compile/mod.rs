@@ -193,11 +193,7 @@ pub fn measure(
     let identity = m
         .conditions()
         .enumerate()
-        .filter(|(_, (_, c))| match &c.test {
-            Test::Has(t) | Test::Lacks(t) => schema.is_identity(t),
-            Test::Any(ts) => ts.iter().all(|t| schema.is_identity(t)),
-            Test::When(_) => false,
-        })
+        .filter(|(_, (_, c))| c.test.is_identity(schema))
         .fold(0u64, |mask, (i, _)| mask | 1 << i);
     let enterprise = crate::names::ENTERPRISE_TAG;
     let conversion = m

@@ -28,6 +28,7 @@ use crate::rules::ir::Group;
 use crate::rules::ir::Measure;
 use crate::rules::ir::Nature;
 use crate::rules::ir::Test;
+use crate::rules::lint;
 use crate::rules::syntax;
 
 /// The most conditions one measure may have, alternatives included: the evaluator keeps
@@ -174,11 +175,13 @@ fn toml_date(d: &toml::value::Datetime) -> Option<jiff::civil::Date> {
 }
 
 /// What checking one file gave: the measure when it is valid, its declared id and
-/// where that stands (for cross-file checks), and every diagnostic.
+/// where that stands (for cross-file checks), every error, and the warnings of the lint
+/// pass (run only on a valid measure).
 pub struct Checked {
     pub measure: Option<Measure>,
     pub id: Option<(String, Range<usize>)>,
     pub diags: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Checks one measure file. `file` is its path relative to the rules directory.
@@ -195,6 +198,7 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
                 measure: None,
                 id: None,
                 diags: vec![d.with_measure(file_stem(file))],
+                warnings: Vec::new(),
             };
         }
     };
@@ -382,6 +386,16 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
         })
     });
 
+    let site = lint::Site {
+        file,
+        text,
+        id: Some(raw.id.get_ref()),
+        eligibility: raw.eligibility.span(),
+        delivery: raw.delivery.span(),
+    };
+    let (allowed, bad_allow) = lint::allow(raw.allow.as_ref(), &site);
+    cx.diags.extend(bad_allow);
+
     let examples = raw
         .examples
         .iter()
@@ -414,10 +428,15 @@ pub fn measure(schema: &Schema, centre: &Centre, file: &str, text: &Arc<str>) ->
         file: file.to_owned(),
     };
     let ok = cx.diags.is_empty();
+    let warnings = match ok {
+        true => lint::measure(schema, &measure, &allowed, &site),
+        false => Vec::new(),
+    };
     Checked {
         measure: ok.then_some(measure),
         id: Some((raw.id.get_ref().clone(), raw.id.span())),
         diags: cx.diags,
+        warnings,
     }
 }
 

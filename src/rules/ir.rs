@@ -146,6 +146,22 @@ impl Test {
     pub fn is_tag(&self) -> bool {
         !matches!(self, Test::When(_))
     }
+
+    /// The tags a tag test names; none for a `when` clause (its `has("…")` tags are
+    /// [`Expr::tags`]).
+    pub fn tags(&self) -> &[String] {
+        match self {
+            Test::Has(t) | Test::Lacks(t) => std::slice::from_ref(t),
+            Test::Any(ts) => ts,
+            Test::When(_) => &[],
+        }
+    }
+
+    /// Whether the test reads only tags of the schema's identity namespaces (kind,
+    /// ownership, industry, region): what an enterprise is, not what it could change.
+    pub fn is_identity(&self, schema: &Schema) -> bool {
+        self.is_tag() && self.tags().iter().all(|t| schema.is_identity(t))
+    }
 }
 
 /// A checked rhai expression: the officer's text, the typed tree made of it once, and

@@ -32,9 +32,14 @@ pub struct MeasureFile {
     pub valid_until: Option<Spanned<Datetime>>,
     pub eligibility: Spanned<Eligibility>,
     pub benefit: Option<Benefit>,
+    /// Warnings the officer acknowledges, each with a reason; checked by `lint::allow`.
+    pub allow: Option<Allow>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Spanned<Example>>,
 }
+
+/// The `[allow]` table as written: lint name → reason, each with its place.
+pub type Allow = Spanned<BTreeMap<Spanned<String>, Spanned<String>>>;
 
 /// 落实类型: 省政策宣贯 (provincial) and/or 地方细化落实 (local).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

@@ -49,8 +49,8 @@ pub enum TextFormat {
 // so that it stays the variant's.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Check the catalog: every diagnostic, located, with a help line.
-    Check,
+    /// Check the catalog: every error and warning, located, with a help line.
+    Check(CheckArgs),
     /// List the measures, or count them by zone, window, scenario, department or article.
     List(ListArgs),
     /// The service calendar (企业服务日历): measures whose effective window opens or closes soon.
@@ -87,6 +87,14 @@ pub struct PushArgs {
     #[arg(long, value_name = "N", default_value_t = policy_match::eval::DEFAULT_MAX_UNLOCKS,
           value_parser = at_most_255)]
     pub max_unlocks: usize,
+}
+
+// `check`
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Fail on warnings too, with the exit code of an invalid catalog (3).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 // `list`

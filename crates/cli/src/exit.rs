@@ -2,8 +2,9 @@
 //!
 //! Exit codes a scheduler can act on: 0 ok, 1 fatal (bad arguments, unreadable input,
 //! unknown enterprise), 2 a batch (`match`, `audit`) completed with rejected rows or
-//! per-pair errors, 3 the catalog is invalid, 4 rule tests failed. A closed stdout is no
-//! failure: `policy-match list | head -3` exits 0.
+//! per-pair errors, 3 the catalog is invalid (or, under `check --deny-warnings`, has
+//! warnings), 4 rule tests failed. A closed stdout is no failure: `policy-match list |
+//! head -3` exits 0.
 
 use std::io::{self, Write as _};
 
@@ -60,6 +61,21 @@ fn report_to(err: &mut impl io::Write, failure: Failure, format: ErrorFormat) ->
 
 /// Reports the diagnostics of an invalid catalog on stderr and returns exit code 3.
 pub fn catalog_invalid(diags: &[Diagnostic], format: ErrorFormat) -> u8 {
+    diagnostics(diags, format);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    summary(
+        format,
+        format_args!(
+            "the catalog is invalid: {errors} error(s), {} warnings",
+            diags.len() - errors
+        ),
+    );
+    EXIT_CATALOG_INVALID
+}
+
+/// Writes `diags` on stderr in `format`: drawn by miette (`human`), or one JSON object a
+/// line (`json`).
+pub fn diagnostics(diags: &[Diagnostic], format: ErrorFormat) {
     let mut err = io::stderr().lock();
     for d in diags {
         let _ = match format {
@@ -67,14 +83,14 @@ pub fn catalog_invalid(diags: &[Diagnostic], format: ErrorFormat) -> u8 {
             ErrorFormat::Json => writeln!(err, "{}", serde_json::to_string(d).unwrap_or_default()),
         };
     }
+}
+
+/// The closing `error: …` line of a failed check on stderr, in the human format only
+/// (the JSON format is the diagnostics alone).
+pub fn summary(format: ErrorFormat, what: std::fmt::Arguments<'_>) {
     if let ErrorFormat::Human = format {
-        let _ = writeln!(
-            err,
-            "error: the catalog is invalid: {} error(s), 0 warnings",
-            diags.len()
-        );
+        let _ = writeln!(io::stderr().lock(), "error: {what}");
     }
-    EXIT_CATALOG_INVALID
 }
 
 /// A diagnostic as miette draws it, without colour, for terminals and snapshots.

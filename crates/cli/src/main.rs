@@ -44,7 +44,7 @@ fn run() -> u8 {
         Err(code) => return code,
     };
     let mut out = out::Out::stdout();
-    cmd::run(&cli.command, &catalog, &mut out)
+    cmd::run(&cli.command, &catalog, cli.error_format, &mut out)
         .and_then(|code| {
             out.flush()?;
             Ok(code)

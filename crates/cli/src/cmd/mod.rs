@@ -1,5 +1,6 @@
 //! The commands, one module each. Each `run` takes the loaded catalog, its arguments and
-//! stdout, and returns the exit code (see `crate::exit`).
+//! stdout (`check` also the format of stderr), and returns the exit code (see
+//! `crate::exit`).
 
 mod audit;
 mod calendar;
@@ -13,14 +14,14 @@ mod test;
 
 use policy_match::compile::catalog::Catalog;
 
-use crate::args::Command;
+use crate::args::{Command, ErrorFormat};
 use crate::exit::Outcome;
 use crate::out::Out;
 
-/// Runs `command` over `catalog`.
-pub fn run(command: &Command, catalog: &Catalog, out: &mut Out) -> Outcome {
+/// Runs `command` over `catalog`; diagnostics go to stderr in `format`.
+pub fn run(command: &Command, catalog: &Catalog, format: ErrorFormat, out: &mut Out) -> Outcome {
     match command {
-        Command::Check => check::run(catalog, out),
+        Command::Check(args) => check::run(catalog, args, format, out),
         Command::List(args) => list::run(catalog, args, out),
         Command::Calendar(args) => calendar::run(catalog, args, out),
         Command::Compile(args) => compile::run(catalog, args, out),

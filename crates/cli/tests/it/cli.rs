@@ -48,14 +48,130 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The built-in catalog loads with warnings: `check` draws each on stderr as a warning,
+/// counts them in its `ok:` line and exits 0.
 #[test]
-fn check_accepts_the_builtin_catalog() {
+fn check_accepts_the_builtin_catalog_and_counts_its_warnings() {
     let out = cmd().arg("check").output().expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let drawn = err.lines().filter(|l| l.starts_with("lint::")).count();
+    assert!(drawn > 0, "{err}");
+    assert_eq!(
+        err.matches("  ⚠ ").count(),
+        drawn,
+        "drawn as warnings: {err}"
+    );
+    assert!(!err.contains("  × "), "no error: {err}");
     let text = stdout(&out);
     assert!(
-        text.starts_with("ok: ") && text.contains(" measures, 0 errors, 0 warnings"),
+        text.starts_with("ok: 145 measures, 0 errors, ")
+            && text.contains(&format!(", 0 errors, {drawn} warnings (catalog ")),
         "{text}"
+    );
+
+    // The same warnings as JSON, one a line, each marked a warning.
+    let out = cmd()
+        .args(["check", "--error-format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warnings: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(warnings.len(), drawn);
+    for w in &warnings {
+        assert_eq!(w["severity"], "warning", "{w}");
+        assert!(
+            w["code"].as_str().is_some_and(|c| c.starts_with("lint::")),
+            "{w}"
+        );
+        assert!(
+            w["line"].as_u64().is_some() && w["measure"].is_string(),
+            "{w}"
+        );
+    }
+}
+
+/// `--deny-warnings` fails a catalog with warnings as an invalid one fails (exit 3),
+/// and passes one without.
+#[test]
+fn check_deny_warnings_fails_on_a_warning_with_the_exit_code_of_errors() {
+    let out = cmd()
+        .args(["check", "--deny-warnings"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    let drawn = err.lines().filter(|l| l.starts_with("lint::")).count();
+    assert!(
+        err.ends_with(&format!(
+            "error: the catalog is invalid: 0 error(s), {drawn} warnings, denied by `--deny-warnings`\n"
+        )),
+        "{err}"
+    );
+
+    // One measure, its warning acknowledged with `[allow]`: nothing to deny.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for file in ["schema.toml", "centre.toml"] {
+        std::fs::copy(root().join("rules").join(file), dir.path().join(file)).expect("copy");
+    }
+    std::fs::create_dir(dir.path().join("measures")).expect("mkdir");
+    let m016 = std::fs::read_to_string(root().join("rules/measures/M016.toml")).expect("read");
+    let measure = dir.path().join("measures/M016.toml");
+    std::fs::write(&measure, &m016).expect("write");
+    let check = |deny: bool| {
+        let mut c = cmd();
+        c.arg("check").arg("--rules").arg(dir.path());
+        if deny {
+            c.arg("--deny-warnings");
+        }
+        c.output().expect("runs")
+    };
+    let out = check(false);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("ok: 1 measures, 0 errors, 1 warnings"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("lint::identity_only"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(check(true).status.code(), Some(3));
+
+    // Beside an error, the warning is listed and counted too.
+    let broken = dir.path().join("measures/M900.toml");
+    std::fs::write(&broken, "id = \"M900\"\n").expect("write");
+    let out = check(false);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("  ⚠ M016: ") && err.contains("  × M900: "),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("error: the catalog is invalid: 1 error(s), 1 warnings\n"),
+        "{err}"
+    );
+    std::fs::remove_file(&broken).expect("remove");
+
+    std::fs::write(
+        &measure,
+        format!("{m016}\n[allow]\nidentity_only = \"面向全体企业\"\n"),
+    )
+    .expect("write");
+    let out = check(true);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("ok: 1 measures, 0 errors, 0 warnings"),
+        "{}",
+        stdout(&out)
     );
 }
 
@@ -111,6 +227,7 @@ fn check_json_errors_carry_file_line_code_and_measure() {
             d["line"].as_u64().is_some() && d["measure"].as_str().is_some(),
             "{d}"
         );
+        assert_eq!(d["severity"], "error", "{d}");
     }
 }
 

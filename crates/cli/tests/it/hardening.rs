@@ -99,6 +99,8 @@ fn hostile_rule_files_are_refused_at_load_with_every_diagnostic() {
     let Err(LoadError::Invalid(diags)) = Catalog::from_sources(&sources) else {
         panic!("a hostile catalog loaded");
     };
+    // The built-in files' warnings come along; the errors are the hostile files'.
+    let diags: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
     let named: BTreeSet<&str> = diags.iter().map(|d| d.file.as_str()).collect();
     let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
     assert_eq!(named, expected, "every hostile file reported, no other");
