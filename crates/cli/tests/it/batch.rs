@@ -633,7 +633,20 @@ fn the_digest_has_one_row_per_enterprise_with_its_pushes_in_rank_order() {
         ranked
             .entry(row[0].to_owned())
             .or_default()
-            .push((rank, format!("{} {}", &row[2], &row[3])));
+            // A push whose amount is pending says so in the digest.
+            .push((
+                rank,
+                format!(
+                    "{} {}{}",
+                    &row[2],
+                    &row[3],
+                    if row[14].is_empty() {
+                        ""
+                    } else {
+                        "（金额待核定）"
+                    }
+                ),
+            ));
     }
     let mut grants: BTreeMap<String, usize> = BTreeMap::new();
     let mut g = csv::Reader::from_path(out.join("grants.csv")).unwrap();
