@@ -177,6 +177,24 @@ fn reloading_from_a_directory_reads_what_is_on_disk() {
 
 /// Every measure says what it gives an enterprise; a file without its nature, or with a
 /// misspelt one, is a located diagnostic with a help line.
+/// M900 given as `text` is refused with exactly one error, of `code`, located, its
+/// message and help containing `message` and `help`.
+fn refused_once(text: &str, code: policy_match::diag::Code, message: &str, help: &str) {
+    let err =
+        Catalog::from_sources(&sources_with("measures/M900.toml", text)).expect_err("refused");
+    let policy_match::LoadError::Invalid(diags) = err else {
+        panic!("{err}");
+    };
+    let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let d = errors[0];
+    assert_eq!(d.code, code);
+    assert_eq!(d.measure.as_deref(), Some("M900"));
+    assert!(d.line.is_some(), "located: {d}");
+    assert!(d.message.contains(message), "{d}");
+    assert!(d.help.as_deref().is_some_and(|h| h.contains(help)), "{d}");
+}
+
 #[test]
 fn a_measure_without_its_nature_or_with_a_misspelt_one_is_refused() {
     use policy_match::diag::Code;
@@ -190,20 +208,7 @@ fn a_measure_without_its_nature_or_with_a_misspelt_one_is_refused() {
         ),
         (missing.as_str(), "`nature` is missing", "`internal`"),
     ] {
-        let err =
-            Catalog::from_sources(&sources_with("measures/M900.toml", text)).expect_err("refused");
-        let policy_match::LoadError::Invalid(diags) = err else {
-            panic!("{err}");
-        };
-        // The warnings of the built-in files come along; the one error is M900's.
-        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
-        assert_eq!(errors.len(), 1, "{errors:#?}");
-        let d = errors[0];
-        assert_eq!(d.code, Code::BadNature);
-        assert_eq!(d.measure.as_deref(), Some("M900"));
-        assert!(d.line.is_some(), "located: {d}");
-        assert!(d.message.contains(message), "{d}");
-        assert!(d.help.as_deref().is_some_and(|h| h.contains(help)), "{d}");
+        refused_once(text, Code::BadNature, message, help);
     }
 }
 
@@ -233,19 +238,7 @@ fn a_benefit_without_its_amount_kind_or_with_a_wrong_one_is_refused() {
             "`mu` or `plot_ratio`",
         ),
     ] {
-        let err =
-            Catalog::from_sources(&sources_with("measures/M900.toml", text)).expect_err("refused");
-        let policy_match::LoadError::Invalid(diags) = err else {
-            panic!("{err}");
-        };
-        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
-        assert_eq!(errors.len(), 1, "{errors:#?}");
-        let d = errors[0];
-        assert_eq!(d.code, Code::BadAmountKind);
-        assert_eq!(d.measure.as_deref(), Some("M900"));
-        assert!(d.line.is_some(), "located: {d}");
-        assert!(d.message.contains(message), "{d}");
-        assert!(d.help.as_deref().is_some_and(|h| h.contains(help)), "{d}");
+        refused_once(text, Code::BadAmountKind, message, help);
     }
 }
 
