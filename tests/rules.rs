@@ -243,7 +243,7 @@ fn a_benefit_without_its_amount_kind_or_with_a_wrong_one_is_refused() {
 }
 
 /// A near miss is something an enterprise could change: a failed condition on what it
-/// is (kind, ownership, industry, region: identity namespaces of the schema) never is.
+/// is (kind, ownership, industry, business model, region: identity namespaces of the schema) never is.
 #[test]
 fn no_near_miss_names_an_identity_condition() {
     use policy_match::rules::ir::Test;

@@ -63,7 +63,7 @@ pub struct Namespace {
     pub meaning: String,
     pub values: Values,
     pub hierarchical: bool,
-    /// What the enterprise is (kind, ownership, industry, region), not something it can
+    /// What the enterprise is (kind, ownership, industry, business model, region), not something it can
     /// change for a policy: a failed condition on it is never a near miss.
     pub identity: bool,
 }

@@ -158,7 +158,7 @@ impl Test {
     }
 
     /// Whether the test reads only tags of the schema's identity namespaces (kind,
-    /// ownership, industry, region): what an enterprise is, not what it could change.
+    /// ownership, industry, business model, region): what an enterprise is, not what it could change.
     pub fn is_identity(&self, schema: &Schema) -> bool {
         self.is_tag() && self.tags().iter().all(|t| schema.is_identity(t))
     }

@@ -28,7 +28,7 @@ use crate::rules::syntax;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Lint {
     /// A `benefit` or `service` measure whose every condition tests only identity tags
-    /// (kind, ownership, industry, region): every enterprise of that identity gets it.
+    /// (kind, ownership, industry, business model, region): every enterprise of that identity gets it.
     IdentityOnly,
     /// A measure granted without application (`auto_grant`) with no `[benefit]`: data
     /// does not decide what it pays.
