@@ -235,25 +235,25 @@ mod tests {
     fn a_newly_eligible_push_ranks_first_among_equals_and_only_there() {
         let catalog = Catalog::builtin().expect("built-in catalog");
         let rank = PushRank::new(jiff::civil::date(2026, 11, 26));
-        // Two pushed measures tested by one tag condition alone, no amount: equal but
-        // for their place in the catalog.
+        // Two pushed measures of one group with one condition beyond identity, every
+        // condition held, no amount: equal but for their place in the catalog.
+        let all = |i: usize| (1u64 << catalog.measures[i].conditions.len()) - 1;
         let plain: Vec<usize> = (0..catalog.measures.len())
             .filter(|&i| {
                 let cm = &catalog.measures[i];
                 cm.measure.pushed()
                     && !cm.measure.auto_grant()
-                    && cm.conditions.len() == 1
-                    && cm.identity == 0
+                    && cm.groups == 1
+                    && (all(i) & !cm.identity).count_ones() == 1
                     && cm.measure.valid_until.is_none()
             })
             .collect();
         assert!(plain.len() >= 2, "{plain:?}");
         let (a, b) = (plain[0], plain[1]);
-        let key = |i: usize, new: bool| rank.key(&catalog, i, 1, None, new);
+        let key = |i: usize, new: bool| rank.key(&catalog, i, all(i), None, new);
         assert!(key(a, false) < key(b, false), "by catalog order");
         assert!(key(b, true) < key(a, false), "newly eligible first");
         // A more specific measure stays ahead of a newly eligible one.
-        let all = |i: usize| (1u64 << catalog.measures[i].conditions.len()) - 1;
         let specific = (0..catalog.measures.len())
             .find(|&i| {
                 let cm = &catalog.measures[i];

@@ -47,6 +47,9 @@ pub struct FieldDef {
     pub meaning: String,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// A fact the enterprise cannot change for a policy (its founding date): a clause
+    /// that reads only identity fields and tags is never a near miss.
+    pub identity: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -154,9 +157,17 @@ struct RawField {
     meaning: String,
     min: Option<f64>,
     max: Option<f64>,
+    #[serde(default)]
+    identity: bool,
 }
 
 impl Schema {
+    /// Whether the field `name` is an identity field (a fact the enterprise cannot
+    /// change, such as its founding date).
+    pub fn is_identity_field(&self, name: &str) -> bool {
+        self.field(name).is_some_and(|f| f.identity)
+    }
+
     /// Whether `tag` (`namespace:value`) is in an identity namespace.
     pub fn is_identity(&self, tag: &str) -> bool {
         tag.split_once(':')
@@ -258,6 +269,7 @@ impl Schema {
                 meaning: f.meaning,
                 min: f.min,
                 max: f.max,
+                identity: f.identity,
             });
         }
         if !diags.is_empty() {

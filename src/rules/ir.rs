@@ -157,10 +157,18 @@ impl Test {
         }
     }
 
-    /// Whether the test reads only tags of the schema's identity namespaces (kind,
-    /// ownership, industry, business model, region): what an enterprise is, not what it could change.
+    /// Whether the test reads only what an enterprise is, not what it could change: tags
+    /// of the schema's identity namespaces (kind, ownership, industry, business model,
+    /// region), or a clause over identity fields (its founding date) and such tags.
     pub fn is_identity(&self, schema: &Schema) -> bool {
-        self.is_tag() && self.tags().iter().all(|t| schema.is_identity(t))
+        match self {
+            Test::When(e) => {
+                !e.fields.is_empty()
+                    && e.fields.iter().all(|f| schema.is_identity_field(f))
+                    && e.tags.iter().all(|t| schema.is_identity(t))
+            }
+            _ => self.tags().iter().all(|t| schema.is_identity(t)),
+        }
     }
 }
 
