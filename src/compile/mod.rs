@@ -36,6 +36,9 @@ pub struct CompiledMeasure {
     /// The conditions that test only identity tags (condition `i` is bit `i`): never a
     /// near miss.
     pub identity: u64,
+    /// The tag tests on namespaces that do not narrow an audience (kind, ownership):
+    /// left out of a push's specificity.
+    pub broad: u64,
     /// The conditions an individual business meets by becoming an enterprise (个转企):
     /// those that test `kind:enterprise`.
     pub conversion: u64,
@@ -195,6 +198,13 @@ pub fn measure(
         .enumerate()
         .filter(|(_, (_, c))| c.test.is_identity(schema))
         .fold(0u64, |mask, (i, _)| mask | 1 << i);
+    // Tag tests on what every other market entity shares (kind, ownership): they do not
+    // make a measure specific to an enterprise.
+    let broad = m
+        .conditions()
+        .enumerate()
+        .filter(|(_, (_, c))| c.test.is_tag() && c.test.tags().iter().all(|t| !schema.narrows(t)))
+        .fold(0u64, |mask, (i, _)| mask | 1 << i);
     let enterprise = crate::names::ENTERPRISE_TAG;
     let conversion = m
         .conditions()
@@ -207,6 +217,7 @@ pub fn measure(
         .fold(0u64, |mask, (i, _)| mask | 1 << i);
     Ok(CompiledMeasure {
         identity,
+        broad,
         conversion,
         groups: 1 + m.eligibility.alternatives.len(),
         measure: m,

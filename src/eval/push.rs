@@ -14,7 +14,7 @@ use crate::rules::ir::Measure;
 pub const CLOSING_SOON_DAYS: i64 = 30;
 
 /// How an enterprise's pushes are ordered, as of a date: granted without application
-/// first, then the conditions that held beyond identity (how specific the measure is to
+/// first, then the conditions that held beyond kind and ownership (how specific it is to
 /// this enterprise), the cash amount, a window closing soon, newly eligible, and the
 /// measure's place in the catalog (its id).
 #[derive(Debug, Clone, Copy)]
@@ -70,9 +70,9 @@ impl PushRank {
 }
 
 /// How specific measure `index` is to an enterprise whose conditions `passed` held: the
-/// conditions beyond identity that held in the groups that hold (the base group and
-/// every alternative met), so that an alternative the enterprise does not meet adds
-/// nothing.
+/// conditions that narrow the audience (all but tag tests on kind and ownership, which
+/// every other market entity shares) that held in the groups that hold (the base group
+/// and every alternative met), so that an alternative it does not meet adds nothing.
 pub fn specificity(catalog: &Catalog, index: usize, passed: u64) -> u32 {
     let program = &catalog.program;
     let held = program
@@ -80,7 +80,7 @@ pub fn specificity(catalog: &Catalog, index: usize, passed: u64) -> u32 {
         .iter()
         .filter(|&&g| g & !passed == 0)
         .fold(0, |mask, g| mask | g);
-    (passed & held & !catalog.measures[index].identity).count_ones()
+    (passed & held & !catalog.measures[index].broad).count_ones()
 }
 
 /// A cash amount ordered as a number, none below every amount.
@@ -235,7 +235,7 @@ mod tests {
     fn a_newly_eligible_push_ranks_first_among_equals_and_only_there() {
         let catalog = Catalog::builtin().expect("built-in catalog");
         let rank = PushRank::new(jiff::civil::date(2026, 11, 26));
-        // Two pushed measures of one group with one condition beyond identity, every
+        // Two pushed measures of one group with one condition beyond kind and ownership, every
         // condition held, no amount: equal but for their place in the catalog.
         let all = |i: usize| (1u64 << catalog.measures[i].conditions.len()) - 1;
         let plain: Vec<usize> = (0..catalog.measures.len())
@@ -244,7 +244,7 @@ mod tests {
                 cm.measure.pushed()
                     && !cm.measure.auto_grant()
                     && cm.groups == 1
-                    && (all(i) & !cm.identity).count_ones() == 1
+                    && (all(i) & !cm.broad).count_ones() == 1
                     && cm.measure.valid_until.is_none()
             })
             .collect();
@@ -260,9 +260,22 @@ mod tests {
                 cm.measure.pushed()
                     && !cm.measure.auto_grant()
                     && cm.groups == 1
-                    && (all(i) & !cm.identity).count_ones() >= 2
+                    && (all(i) & !cm.broad).count_ones() >= 2
             })
-            .expect("a pushed measure of two conditions beyond identity");
+            .expect("a pushed measure of two conditions beyond kind and ownership");
         assert!(rank.key(&catalog, specific, all(specific), None, false) < key(b, true));
+    }
+
+    #[test]
+    fn specificity_leaves_out_kind_and_ownership_only() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let index = |id: &str| catalog.measures.iter().position(|cm| cm.measure.id == id);
+        // M084: 企业, 平台企业 — the platform is what narrows, though it is identity
+        // (never a near miss).
+        let m084 = index("M084").expect("M084");
+        let all = (1u64 << catalog.measures[m084].conditions.len()) - 1;
+        assert_eq!(catalog.measures[m084].conditions.len(), 2);
+        assert_eq!(specificity(&catalog, m084, all), 1);
+        assert_eq!(catalog.measures[m084].identity, all, "every condition is identity");
     }
 }

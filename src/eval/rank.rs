@@ -31,7 +31,7 @@ impl Subject<'_, '_, '_> {
         amounts.sort_unstable_by(|a, b| b.total_cmp(a));
         amounts.dedup_by(|a, b| a.total_cmp(b).is_eq());
         // `PushRank::key` packed: the rank (3 bits), not granted without application (1),
-        // the conditions beyond identity descending (7 bits: at most 64 conditions), the
+        // the conditions that narrow the audience, descending (7 bits: at most 64 conditions), the
         // amount's place (9 bits, none last), not closing soon (1), then the measure
         // index, which makes every key distinct. Nothing is new to a single enterprise.
         let mut keys: Vec<u64> = decided

@@ -69,6 +69,10 @@ pub struct Namespace {
     /// What the enterprise is (kind, ownership, industry, business model, region), not something it can
     /// change for a policy: a failed condition on it is never a near miss.
     pub identity: bool,
+    /// Whether a condition on it narrows a measure's audience, so that pushes rank by
+    /// it (精准推送's specificity). False for what every other market entity shares
+    /// (kind, ownership): a measure for 民营企业 is not specific to any one of them.
+    pub narrows: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +150,12 @@ struct RawNamespace {
     hierarchical: bool,
     #[serde(default)]
     identity: bool,
+    #[serde(default = "narrows_by_default")]
+    narrows: bool,
+}
+
+fn narrows_by_default() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -166,6 +176,14 @@ impl Schema {
     /// change, such as its founding date).
     pub fn is_identity_field(&self, name: &str) -> bool {
         self.field(name).is_some_and(|f| f.identity)
+    }
+
+    /// Whether a condition on `tag` narrows a measure's audience (its namespace is not
+    /// one every other market entity shares, such as kind or ownership).
+    pub fn narrows(&self, tag: &str) -> bool {
+        tag.split_once(':')
+            .and_then(|(ns, _)| self.namespaces.get(ns))
+            .is_none_or(|ns| ns.narrows)
     }
 
     /// Whether `tag` (`namespace:value`) is in an identity namespace.
@@ -228,6 +246,7 @@ impl Schema {
                     values,
                     hierarchical: ns.hierarchical,
                     identity: ns.identity,
+                    narrows: ns.narrows,
                 },
             );
         }
