@@ -484,3 +484,53 @@ fn the_builtin_catalog_acknowledges_every_warning_and_an_unacknowledged_one_is_r
     assert_eq!(w.measure.as_deref(), Some("M001"));
     assert!(c.measure("M001").expect("M001").nature.pushed());
 }
+
+/// The catalog review's ranking case: a small private dyeing firm whose energy intensity
+/// (0.41) is below the green channel's 0.52 is pushed M017 ahead of measures any small
+/// private firm gets (M029, M113); the anti-discrimination rule and the law's 宣贯 (M021,
+/// M145) are notices, not pushes.
+#[test]
+fn a_dyeing_firm_below_the_energy_threshold_is_pushed_the_green_channel_first() {
+    let c = Catalog::builtin().expect("built-in catalog");
+    let p = Profile::build(
+        &c.schema,
+        "91330603MA2D3LX08L".into(),
+        "测试印染".into(),
+        [
+            "kind:enterprise",
+            "ownership:private",
+            "size:small",
+            "industry:C1713",
+        ]
+        .map(String::from)
+        .to_vec(),
+        [
+            ("energy_intensity".to_owned(), RawValue::Number(0.41)),
+            ("employees".to_owned(), RawValue::Integer(30)),
+        ],
+    )
+    .expect("fits the schema");
+    let rec = c.recommend(&p, date(2026, 11, 26));
+    let digest = rec.digest(&c, 10, 3);
+    let pushed: Vec<&str> = digest
+        .pushes
+        .iter()
+        .map(|&i| rec.results[i].measure.as_str())
+        .collect();
+    let place = |id: &str| pushed.iter().position(|m| *m == id);
+    let m017 = place("M017").expect("M017 is pushed");
+    for broad in ["M029", "M113"] {
+        assert!(place(broad).is_none_or(|p| p > m017), "{pushed:?}");
+    }
+    let noticed: Vec<&str> = digest
+        .notices
+        .iter()
+        .map(|&i| rec.results[i].measure.as_str())
+        .collect();
+    for notice in ["M021", "M145"] {
+        assert!(
+            place(notice).is_none() && noticed.contains(&notice),
+            "{noticed:?}"
+        );
+    }
+}

@@ -276,6 +276,9 @@ mod tests {
         let all = (1u64 << catalog.measures[m084].conditions.len()) - 1;
         assert_eq!(catalog.measures[m084].conditions.len(), 2);
         assert_eq!(specificity(&catalog, m084, all), 1);
-        assert_eq!(catalog.measures[m084].identity, all, "every condition is identity");
+        assert_eq!(
+            catalog.measures[m084].identity, all,
+            "every condition is identity"
+        );
     }
 }
