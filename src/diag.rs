@@ -374,6 +374,23 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// The names as the help lines list them: `` `a`, `b`, `c` ``.
+pub fn listed(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The help line for `input` that is not one of `names`: "did you mean `x`?" when one
+/// is close, else `lead` followed by every name.
+pub fn did_you_mean_or_list(input: &str, names: &[&str], lead: &str) -> String {
+    did_you_mean(input, names.iter().copied())
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| format!("{lead} {}", listed(names)))
+}
+
 /// The closest candidate to `input`, for "did you mean" help lines.
 pub fn did_you_mean<'a>(
     input: &str,

@@ -455,21 +455,14 @@ fn nature(
             "`nature` is missing: say what the measure gives an enterprise".into(),
             Some(format!(
                 "add `nature = \"…\"`, one of {}, with the seed's words in a comment",
-                names.map(|n| format!("`{n}`")).join(", ")
+                crate::diag::listed(&names)
             )),
         );
         return None;
     };
     let found = Nature::parse(raw.get_ref().trim());
     if found.is_none() {
-        let hint = crate::diag::did_you_mean(raw.get_ref(), names)
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| {
-                format!(
-                    "expected one of {}",
-                    names.map(|n| format!("`{n}`")).join(", ")
-                )
-            });
+        let hint = crate::diag::did_you_mean_or_list(raw.get_ref(), &names, "expected one of");
         cx.push(
             Code::BadNature,
             raw.span(),
@@ -484,7 +477,6 @@ fn nature(
 /// counted in (money in yuan, a quota in 亩 or as a plot ratio).
 fn amount_kind(cx: &mut Ctx, b: &syntax::Benefit) -> Option<AmountKind> {
     let names = AmountKind::ALL.map(AmountKind::as_str);
-    let listed = || names.map(|n| format!("`{n}`")).join(", ");
     let Some(raw) = &b.kind else {
         cx.push(
             Code::BadAmountKind,
@@ -492,15 +484,13 @@ fn amount_kind(cx: &mut Ctx, b: &syntax::Benefit) -> Option<AmountKind> {
             "the benefit has no `kind`: say what its amount is".into(),
             Some(format!(
                 "add `kind = \"…\"` to `[benefit]`, one of {}",
-                listed()
+                crate::diag::listed(&names)
             )),
         );
         return None;
     };
     let Some(kind) = AmountKind::parse(raw.get_ref().trim()) else {
-        let hint = crate::diag::did_you_mean(raw.get_ref(), names)
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| format!("expected one of {}", listed()));
+        let hint = crate::diag::did_you_mean_or_list(raw.get_ref(), &names, "expected one of");
         cx.push(
             Code::BadAmountKind,
             raw.span(),

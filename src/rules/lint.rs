@@ -94,14 +94,11 @@ pub fn allow(raw: Option<&syntax::Allow>, site: &Site) -> (Allowed, Vec<Diagnost
     let names = Lint::ALL.map(Lint::name);
     for (key, reason) in raw.map(Spanned::get_ref).into_iter().flatten() {
         let Some(lint) = Lint::parse(key.get_ref()) else {
-            let help = crate::diag::did_you_mean(key.get_ref(), names)
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| {
-                    format!(
-                        "`[allow]` names a lint, one of {}",
-                        names.map(|n| format!("`{n}`")).join(", ")
-                    )
-                });
+            let help = crate::diag::did_you_mean_or_list(
+                key.get_ref(),
+                &names,
+                "`[allow]` names a lint, one of",
+            );
             errors.push(
                 site.diagnostic(
                     Code::BadAllow,
