@@ -95,6 +95,25 @@ def test_an_edited_rules_directory_reloads_with_the_new_label(tmp_path, catalog)
     assert old in {m["id"]: m["conditions"] for m in before.measures()}["M017"]
 
 
+def test_warnings_are_what_check_reports_for_a_directory_with_one(tmp_path, cli):
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    m001 = rules / "measures" / "M001.toml"
+    text = m001.read_text(encoding="utf-8")
+    # Drop the reviewed allowance: the lint it acknowledged warns again.
+    allowed = [l for l in text.splitlines() if l.startswith("identity_only = ")]
+    assert len(allowed) == 1
+    m001.write_text(text.replace(allowed[0] + "\n", ""), encoding="utf-8")
+
+    catalog = policy_match.Catalog.from_dir(rules)
+    reported = cli.run("--rules", str(rules), "--error-format", "json", "check").stderr
+    expected = [json.loads(l) for l in reported.splitlines() if l]
+    assert catalog.warnings() == expected
+    assert [(d["code"], d["severity"], d["measure"]) for d in expected] == [
+        ("lint::identity_only", "warning", "M001")
+    ]
+
+
 def test_help_reads_well_and_the_stub_signature_is_the_real_one():
     import inspect
     import pydoc
