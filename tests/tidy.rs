@@ -33,13 +33,15 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every library and binary source of the workspace (not tests, benches or fuzz targets).
+/// Every library and binary source of the workspace (not tests, benches or fuzz targets):
+/// the core, the crates under `crates/` and the Python binding.
 fn sources() -> Vec<Source> {
     let mut files = Vec::new();
     collect(&root().join("src"), &mut files);
     for entry in std::fs::read_dir(root().join("crates")).expect("crates/") {
         collect(&entry.expect("entry").path().join("src"), &mut files);
     }
+    collect(&root().join("bindings/python/src"), &mut files);
     files
         .into_iter()
         .map(|p| {
@@ -409,4 +411,22 @@ fn the_import_parser_sees_use_trees_and_inline_paths() {
         .map(String::from)
         .collect();
     assert_eq!(got, want);
+}
+
+/// The tests above read every member's sources: the core, the batch crate, the command
+/// line and the Python binding.
+#[test]
+fn the_sources_cover_every_member() {
+    let paths: Vec<String> = sources().into_iter().map(|s| s.path).collect();
+    for member in [
+        "src/",
+        "crates/batch/src/",
+        "crates/cli/src/",
+        "bindings/python/src/",
+    ] {
+        assert!(
+            paths.iter().any(|p| p.starts_with(member)),
+            "no source read under {member}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
-//! Views of the catalog for officers and the 驾驶舱: counts by zone, window, scenario,
-//! department or article, and the service calendar (企业服务日历).
+//! Views of the catalog for officers and the 驾驶舱: the measures with their metadata
+//! (`list --format json`, the Python binding's `Catalog.measures()`), counts by zone,
+//! window, scenario, department or article, and the service calendar (企业服务日历).
 
 use std::collections::BTreeMap;
 
@@ -7,6 +8,35 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::compile::catalog::Catalog;
+use crate::report::explain;
+use crate::rules::ir::Measure;
+
+/// One measure as `list --format json` prints it: the measure's metadata (its fields,
+/// flattened), its short title and its condition labels.
+#[derive(Debug, Serialize)]
+pub struct ListItem<'a> {
+    /// The measure: id, article, text, routing, nature, window, delivery, …
+    #[serde(flatten)]
+    pub measure: &'a Measure,
+    /// The short title ([`explain::title`]).
+    pub title: String,
+    /// The labels of its conditions, in order.
+    pub conditions: Vec<&'a str>,
+}
+
+/// Every measure of the catalog, in catalog order (sorted by id), as `list --format
+/// json` prints them.
+pub fn list(catalog: &Catalog) -> Vec<ListItem<'_>> {
+    catalog
+        .measures
+        .iter()
+        .map(|cm| ListItem {
+            measure: &cm.measure,
+            title: explain::title(&cm.measure),
+            conditions: cm.conditions.iter().map(|c| c.label.as_str()).collect(),
+        })
+        .collect()
+}
 
 /// What to count measures by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +149,7 @@ pub fn calendar(catalog: &Catalog, as_of: Date, days: i32) -> Vec<CalendarEntry>
                     date: d,
                     event,
                     measure_id: m.id.clone(),
-                    title: crate::report::explain::title(m),
+                    title: explain::title(m),
                     zone: m.zone.clone(),
                     window: m.window.clone(),
                 });

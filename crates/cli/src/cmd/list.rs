@@ -1,7 +1,5 @@
 //! `list`: the measures as a table or JSON, or (`--by`) their counts per key.
 
-use serde::Serialize;
-
 use policy_match::compile::catalog::Catalog;
 use policy_match::report::explain;
 use policy_match::report::views::{self, By};
@@ -14,31 +12,10 @@ use crate::table::{self, Align, Column};
 pub fn run(catalog: &Catalog, args: &ListArgs, out: &mut Out) -> Outcome {
     match (args.by, args.format) {
         (None, ListFormat::Table) => measures_table(catalog, out)?,
-        (None, ListFormat::Json) => out.json(&items(catalog))?,
+        (None, ListFormat::Json) => out.json(&views::list(catalog))?,
         (Some(by), format) => counts(catalog, by, format, out)?,
     }
     Ok(EXIT_OK)
-}
-
-/// One measure in `list --format json`: the measure, its title and condition labels.
-#[derive(Serialize)]
-struct ListItem<'a> {
-    #[serde(flatten)]
-    measure: &'a policy_match::rules::ir::Measure,
-    title: String,
-    conditions: Vec<&'a str>,
-}
-
-fn items(catalog: &Catalog) -> Vec<ListItem<'_>> {
-    catalog
-        .measures
-        .iter()
-        .map(|cm| ListItem {
-            measure: &cm.measure,
-            title: explain::title(&cm.measure),
-            conditions: cm.conditions.iter().map(|c| c.label.as_str()).collect(),
-        })
-        .collect()
 }
 
 /// The columns of the measures table: id, article, nature, mode, zone / window, scenario,

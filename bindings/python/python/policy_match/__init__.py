@@ -1,0 +1,40 @@
+"""Which measures of Keqiao's 民营经济32条 an enterprise is meant for, and why.
+
+``policy_match`` is the Python face of the policy-match engine (a Rust library): the
+same checked catalog, the same decisions and the same JSON as the ``policy-match``
+command line. It decides, for each measure and each enterprise profile (一企一档) as of
+a date, one outcome (``eligible``, ``amount_pending``, ``not_eligible``,
+``undetermined``, ``error``) with the status of every labelled condition, and what the
+enterprise is told (精准推送: ranked pushes, grants, unlocks, notices).
+
+Example::
+
+    import policy_match
+
+    catalog = policy_match.Catalog.builtin()
+    answer = catalog.explain(
+        {
+            "id": "91330603MA2BK7R415",
+            "name": "绍兴柯桥锦虹印染有限公司",
+            "tags": ["kind:enterprise", "ownership:private", "industry:C1713"],
+            "fields": {"energy_intensity": 0.41},
+        },
+        as_of="2025-06-30",
+    )
+    for push in answer["pushes"]:
+        print(push["rank"], push["measure_id"], push["title"])
+
+Contents:
+
+- ``Catalog``: ``Catalog.builtin()``, ``Catalog.from_dir(path)``, ``.hash``,
+  ``.measures()``, ``.warnings()``, ``.explain(profile, as_of)``;
+- ``CatalogError``: a rules directory that does not check (a ``ValueError`` whose
+  ``diagnostics`` lists every problem).
+
+Answers are plain dicts and lists, exactly what ``policy-match list --format json`` and
+``policy-match explain --format json`` print.
+"""
+
+from policy_match._native import Catalog, CatalogError, __version__
+
+__all__ = ["Catalog", "CatalogError", "__version__"]

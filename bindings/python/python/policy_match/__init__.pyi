@@ -1,0 +1,70 @@
+"""Type stubs of ``policy_match``: see the package docstring."""
+
+import datetime
+import os
+from typing import Any, Mapping, TypedDict, Union
+
+__version__: str
+
+class Diagnostic(TypedDict, total=False):
+    """One problem of a rules directory, as ``--error-format json`` writes it."""
+
+    code: str
+    """Stable code, e.g. ``rule::unknown_tag`` or ``lint::identity_only``."""
+    severity: str
+    """``error`` (the catalog does not load) or ``warning``."""
+    message: str
+    help: str
+    file: str
+    """Path relative to the rules directory, e.g. ``measures/M017.toml``."""
+    measure: str
+    line: int
+    column: int
+
+class CatalogError(ValueError):
+    """A rules directory that does not check.
+
+    The message names how many errors and warnings there are and the first error;
+    ``diagnostics`` holds every one, errors and the warnings of the files that checked,
+    in file order.
+    """
+
+    diagnostics: list[Diagnostic]
+
+class Catalog:
+    """A checked and compiled catalog of measures.
+
+    Immutable and safe to share between threads; load a directory again to take up
+    edited rules. Every answer carries the catalog's ``hash``.
+    """
+
+    @staticmethod
+    def builtin() -> "Catalog":
+        """The built-in Keqiao catalog (145 measures), embedded at build time."""
+    @staticmethod
+    def from_dir(path: Union[str, "os.PathLike[str]"]) -> "Catalog":
+        """Loads, checks and compiles a rules directory.
+
+        Raises ``CatalogError`` when a file does not check, ``OSError`` when the
+        directory cannot be read.
+        """
+    @property
+    def hash(self) -> str:
+        """The content hash, 16 hex digits, as ``policy-match check`` prints it."""
+    def measures(self) -> list[dict[str, Any]]:
+        """Every measure, sorted by id, as ``policy-match list --format json`` prints it."""
+    def warnings(self) -> list[Diagnostic]:
+        """The lints that did not stop the catalog loading."""
+    def explain(
+        self,
+        profile: Mapping[str, Any],
+        as_of: Union[str, datetime.date],
+        max_pushes: int = 10,
+        max_unlocks: int = 3,
+    ) -> dict[str, Any]:
+        """Every measure's outcome for one enterprise, as ``policy-match explain --format json``.
+
+        ``profile`` is a JSON Lines object ``{"id", "name", "tags", "fields"}``; a
+        profile the command line would reject raises ``ValueError`` with its reason.
+        ``as_of`` is ``'YYYY-MM-DD'`` or a ``datetime.date``.
+        """
