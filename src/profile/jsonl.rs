@@ -21,6 +21,11 @@ use crate::profile::record::field_rank;
 use crate::profile::schema::FieldType;
 use crate::profile::schema::Schema;
 
+/// The problem of a line over [`MAX_RECORD_BYTES`].
+fn too_long(len: usize) -> String {
+    format!("the line is {len} bytes long, over the limit of {MAX_RECORD_BYTES}")
+}
+
 /// The start of the problem of a line that is not a profile object.
 pub const SHAPE: &str = "not a JSON object with `id`, `name`, `tags` and `fields`";
 
@@ -196,9 +201,7 @@ pub fn read_records(
             problems: vec![problem],
         };
         let record = match std::str::from_utf8(bytes) {
-            _ if read > MAX_RECORD_BYTES => unreadable(format!(
-                "the line is {read} bytes long, over the limit of {MAX_RECORD_BYTES}"
-            )),
+            _ if read > MAX_RECORD_BYTES => unreadable(too_long(read)),
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => parse_line(schema, line_no, line),
             Err(e) => unreadable(format!("the line is not valid UTF-8: {e}")),
@@ -247,8 +250,12 @@ fn read_line_capped(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<
 
 impl Profile {
     /// Parses one JSON Lines record: `{"id", "name", "tags": [...], "fields": {...}}`,
-    /// with the reader and checks of the batch (`match`), so both accept the same lines.
+    /// with the reader and checks of the batch (`match`), so both accept the same lines
+    /// — the size limit of a line included.
     pub fn from_json(schema: &Schema, line: &str) -> Result<Profile, ProfileError> {
+        if line.len() > MAX_RECORD_BYTES {
+            return Err(ProfileError::Record(too_long(line.len())));
+        }
         parse_line(schema, 1, line)
             .into_profile(schema)
             .map_err(|r| ProfileError::Record(r.reason))
@@ -287,4 +294,24 @@ pub fn read_jsonl(schema: &Schema, path: &Path) -> Result<(Vec<Profile>, Vec<Rej
     })
     .map_err(ReadError::Io)?;
     Ok((profiles, rejects))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A profile given as one string (an embedder's, a Python dict's) meets the limit a
+    /// file's line does, with the same reason.
+    #[test]
+    fn a_profile_over_the_line_limit_is_refused_as_the_reader_refuses_it() {
+        let schema = crate::profile::schema::builtin_for_tests();
+        let name = "名".repeat(MAX_RECORD_BYTES / 3 + 1);
+        let line = format!(
+            r#"{{"id": "91330603MA2D3LX08L", "name": "{name}", "tags": ["kind:enterprise"], "fields": {{}}}}"#
+        );
+        let err = Profile::from_json(&schema, &line).expect_err("refused");
+        assert_eq!(err.to_string(), too_long(line.len()));
+        let ok = r#"{"id": "91330603MA2D3LX08L", "name": "永丰", "tags": ["kind:enterprise"], "fields": {}}"#;
+        assert!(Profile::from_json(&schema, ok).is_ok());
+    }
 }
