@@ -72,7 +72,7 @@ pub struct MeasureResult {
     pub marks: Marks,
     /// The message of each condition that raised an error, by condition index.
     pub errors: Vec<(usize, String)>,
-    /// Fields whose absence left a condition or the benefit undetermined, sorted.
+    /// Fields whose absence left a condition undetermined or the amount pending, sorted.
     pub missing_fields: Vec<String>,
     /// The condition index whose failure alone stands between the enterprise and the measure.
     pub near_miss: Option<usize>,

@@ -112,7 +112,7 @@ pub struct ResultJson<'a> {
     pub article: u32,
     /// The article's title.
     pub article_title: &'a str,
-    /// Eligible, not eligible, undetermined or error.
+    /// Eligible, amount pending, not eligible, undetermined or error.
     pub outcome: Outcome,
     /// The benefit in yuan, when eligible and counted in yuan (cash, a tax deduction or
     /// a fee waiver: see `benefit.kind`).
@@ -122,7 +122,7 @@ pub struct ResultJson<'a> {
     pub benefit: Option<BenefitJson<'a>>,
     /// Labels of the conditions that decided a `not_eligible` outcome.
     pub failed: Vec<&'a str>,
-    /// Fields whose absence left the outcome undetermined.
+    /// Fields whose absence left the outcome undetermined, or the amount pending.
     pub missing_fields: Vec<String>,
     /// The one condition whose failure alone stands in the way.
     pub near_miss: Option<&'a str>,
