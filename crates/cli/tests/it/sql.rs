@@ -96,6 +96,14 @@ fn one_measure_or_none() {
         "{q}"
     );
     assert!(q.contains("\"energy_intensity\" IS NOT NULL"), "{q}");
+    // A missing quota leaves M008's amount pending: still in the list, as `match`
+    // pushes it (the harness checks the lists equal over a million enterprises).
+    let m008 = catalog.measure("M008").expect("M008");
+    let q = policy_match::sql::push_query(&catalog, [m008], date(2025, 6, 30)).expect("sql");
+    assert!(
+        q.contains("NOT (\"project_land_quota_mu\" IS NOT NULL) OR"),
+        "{q}"
+    );
     // Out of its window, a measure contributes nothing: an empty query of the same shape.
     let m096 = catalog.measure("M096").expect("M096");
     let q = policy_match::sql::push_query(&catalog, [m096], date(2025, 6, 30)).expect("sql");
