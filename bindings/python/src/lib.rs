@@ -8,6 +8,7 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod catalog;
 mod convert;
 
@@ -30,6 +31,8 @@ pyo3::create_exception!(
 mod _native {
     #[pymodule_export]
     use super::CatalogError;
+    #[pymodule_export]
+    use super::arrow::ArrowTable;
     #[pymodule_export]
     use super::catalog::Catalog;
 
