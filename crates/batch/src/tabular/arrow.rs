@@ -162,3 +162,119 @@ impl ArrowTable {
         ArrowStream(ffi::export_iterator(Box::new(batches), field))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::NamedFrom;
+
+    use super::*;
+    use crate::run::{
+        ArrowMatchOptions, DEFAULT_CHUNK_ROWS, MatchError, MatchOptions, OutFormat, RESULT_TABLES,
+        match_arrow, run_match,
+    };
+    use policy_match::compile::catalog::Catalog;
+    use policy_match::eval::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, EngineKind};
+
+    fn read(path: &Path) -> pl::DataFrame {
+        let file = File::open(path).expect("written");
+        pl::ParquetReader::new(file).finish().expect("reads")
+    }
+
+    /// A data frame as an Arrow stream, in batches of `rows`.
+    fn stream_of(df: &pl::DataFrame, rows: usize) -> ArrowStream {
+        let frames = (0..df.height())
+            .step_by(rows)
+            .map(|at| df.slice(at as i64, rows))
+            .collect();
+        ArrowTable::new(df.schema().as_ref().clone(), frames).stream()
+    }
+
+    fn options() -> ArrowMatchOptions {
+        ArrowMatchOptions {
+            as_of: jiff::civil::date(2026, 11, 26),
+            chunk_rows: 64,
+            engine: EngineKind::Native,
+            prefilter: true,
+            tables: Some(RESULT_TABLES.iter().map(|t| t.to_string()).collect()),
+            max_pushes: DEFAULT_MAX_PUSHES,
+            max_unlocks: DEFAULT_MAX_UNLOCKS,
+        }
+    }
+
+    #[test]
+    fn a_population_streamed_as_arrow_gives_the_tables_of_its_parquet_file() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pop = dir.path().join("pop.parquet");
+        let generate = policy_match::synth::GenOptions {
+            count: 300,
+            seed: 7,
+            bad_rows: 0.05,
+        };
+        crate::popfile::write_file(&pop, &catalog.schema, &generate).expect("generated");
+        let opts = options();
+        let files = MatchOptions {
+            enterprises: pop.clone(),
+            out: dir.path().join("out"),
+            as_of: opts.as_of,
+            format: OutFormat::Parquet,
+            previous: None,
+            shard: None,
+            chunk_rows: DEFAULT_CHUNK_ROWS,
+            engine: opts.engine,
+            prefilter: true,
+            tables: opts.tables.clone(),
+            max_pushes: opts.max_pushes,
+            max_unlocks: opts.max_unlocks,
+        };
+        let summary = run_match(&catalog, &files).expect("matched");
+        // Batches of 50 rows, chunks of 64: neither lines up with the file's.
+        let done = match_arrow(&catalog, stream_of(&read(&pop), 50), &opts).expect("matched");
+        let names: Vec<&str> = done.tables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names[..RESULT_TABLES.len()], RESULT_TABLES);
+        assert_eq!(names[RESULT_TABLES.len()..], ["rejects"]);
+        assert!(summary.rejects > 0 && summary.pushes > 0, "{summary:?}");
+        assert_eq!(done.summary.rejects, summary.rejects);
+        assert_eq!(done.summary.pushes, summary.pushes);
+        assert_eq!(done.summary.input, ARROW_INPUT);
+        for (name, table) in &done.tables {
+            let expected = read(&files.out.join(format!("{name}.parquet")));
+            let mut got = pl::DataFrame::empty_with_schema(&table.schema);
+            for frame in &table.frames {
+                got.vstack_mut(frame).expect("same columns");
+            }
+            assert_eq!(got.schema(), expected.schema(), "{name}");
+            assert!(got.equals_missing(&expected), "{name}: {got} {expected}");
+            assert_eq!(table.rows(), expected.height(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_mistyped_column_is_an_error_naming_it() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let df = pl::df! {
+            "id" => ["91330603MA2BK7R415"],
+            "name" => ["绍兴柯桥锦虹印染有限公司"],
+            "employees" => ["many"],
+        }
+        .expect("a frame");
+        let err = match_arrow(&catalog, stream_of(&df, 10), &options())
+            .err()
+            .expect("refused");
+        let MatchError::ReadArrow(TabularError::Column { column, .. }) = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(column, "tags", "{err}");
+        let tags = pl::Series::new("tags".into(), [pl::Series::new("".into(), ["a:b"])]);
+        let mut df = df;
+        df.with_column(tags.into_column()).expect("a column");
+        let err = match_arrow(&catalog, stream_of(&df, 10), &options())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("column `employees`: expected type Int64"),
+            "{err}"
+        );
+    }
+}
