@@ -3,8 +3,9 @@
 //! A thin layer over the core library: `catalog::Catalog` wraps a loaded
 //! `policy_match::Catalog`; every answer is the core's, serialised as the command line
 //! serialises it (`list --format json`, `explain --format json`, `--error-format json`
-//! diagnostics) and handed to Python as plain dicts and lists (`convert`). Nothing here
-//! decides anything about a measure or an enterprise.
+//! diagnostics) and handed to Python as plain dicts and lists (`convert`); `match_arrow`
+//! is the batch crate's match over an Arrow stream, its tables handed back as Arrow
+//! streams (`arrow`). Nothing here decides anything about a measure or an enterprise.
 
 use pyo3::prelude::*;
 
