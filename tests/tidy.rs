@@ -127,6 +127,23 @@ fn file_system_only_in_io_modules() {
     );
 }
 
+/// `unsafe` code only at the Arrow C stream interface, which is raw pointers by
+/// definition: the batch crate's reader and writer of streams and the Python binding's
+/// capsules. The workspace denies `unsafe_code`; these two modules allow it.
+#[test]
+fn unsafe_only_at_the_arrow_boundary() {
+    fail_if_any(
+        "unsafe code outside the Arrow C stream modules",
+        lines_naming(
+            &[
+                "crates/batch/src/tabular/arrow.rs",
+                "bindings/python/src/arrow.rs",
+            ],
+            &["unsafe"],
+        ),
+    );
+}
+
 /// The only clock read for a date is the command line's `clock::today`: the library and
 /// the batch take `as_of` as an argument (a run is reproducible). Monotonic `Instant`s
 /// for timings are not dates and are allowed.

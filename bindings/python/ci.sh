@@ -17,8 +17,10 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 export VIRTUAL_ENV="$venv"
 export PATH="$venv/bin:$PATH"
-# Pinned: maturin decides how the wheel is laid out, pytest how the tests are run.
-python -m pip install --quiet --disable-pip-version-check maturin==1.16.0 pytest==9.2.0
+# Pinned: maturin decides how the wheel is laid out, pytest how the tests are run, pyarrow
+# feeds `match_arrow` and reads the command line's Parquet output to compare.
+python -m pip install --quiet --disable-pip-version-check maturin==1.16.0 pytest==9.2.0 \
+  pyarrow==26.0.0
 
 # The dev profile (no --release): the same profile as `cargo test`, a fraction of the
 # build time. The wheel is installed editable: the extension lands in

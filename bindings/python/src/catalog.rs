@@ -2,22 +2,31 @@
 
 use std::path::PathBuf;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use policy_match::Profile;
-use policy_match::eval::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS};
+use policy_match::eval::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, EngineKind};
 use policy_match::report::{explain, views};
+use policy_match_batch::run::{
+    ArrowMatchOptions, DEFAULT_CHUNK_ROWS, DEFAULT_TABLES, MatchError, RESULT_TABLES, match_arrow,
+};
 
-use crate::convert;
+use crate::{arrow, convert};
 
 // The defaults of `explain` below are written as literals, so that Python's signature
 // shows them; they are the command line's.
 const _: () = assert!(DEFAULT_MAX_PUSHES == 10 && DEFAULT_MAX_UNLOCKS == 3);
+// And `match_arrow`'s docstring names the default tables.
+const _: () = assert!(DEFAULT_TABLES.len() == 8 && RESULT_TABLES.len() == 10);
 
 /// The most pushes and unlocks the command line takes (`--max-pushes`, `--max-unlocks`):
 /// `match` keeps ranks in a byte.
 const MAX_COUNT: usize = 255;
+
+/// The most threads one `match_arrow` call takes.
+const MAX_THREADS: usize = 1024;
 
 /// A checked and compiled catalog of measures: the built-in Keqiao catalog
 /// (``Catalog.builtin()``) or a rules directory (``Catalog.from_dir(path)``).
@@ -113,6 +122,86 @@ impl Catalog {
             })
         })?;
         convert::json_loads(py, &answer)
+    }
+
+    /// Matches a whole population held as Arrow, as ``policy-match match --format
+    /// parquet`` matches a Parquet file: the same tables, columns, values and order.
+    ///
+    /// ``data`` is anything with ``__arrow_c_stream__`` (a pyarrow ``Table``,
+    /// ``RecordBatch`` or ``RecordBatchReader``, a polars ``DataFrame``, …) in the
+    /// population layout of ``match``: ``id``, ``name``, ``tags`` (a list of strings) and
+    /// one column per schema field, typed as in a Parquet population (``gen`` writes
+    /// one). It is read batch by batch through the Arrow C stream interface, never as
+    /// Python objects, and checked as a Parquet file is: a missing, unknown or mistyped
+    /// column raises ``ValueError`` naming the column; a bad row is a reject, never an
+    /// exception.
+    ///
+    /// ``as_of`` is a ``'YYYY-MM-DD'`` string or a ``datetime.date``; ``tables`` the
+    /// result tables to give (default ``pushes``, ``digest``, ``unlocks``, ``notices``,
+    /// ``grants``, ``near_misses``, ``undetermined``, ``errors``; also ``push_ids`` and
+    /// ``eligible``), as ``--tables``; ``max_pushes`` (1 to 255) and ``max_unlocks``
+    /// (0 to 255) as ``--max-pushes`` and ``--max-unlocks``. ``threads`` (at least 1) is
+    /// the number of threads evaluating, for this call only: 1 by default, since Spark
+    /// and Ray already run one task per core.
+    ///
+    /// Returns a dict: each table asked for, then ``rejects``, as an ``ArrowTable``
+    /// (read it with ``pyarrow.table(t)`` or ``polars.DataFrame(t)``), and ``summary``,
+    /// the dict ``summary.json`` holds (``input`` is ``'Arrow input'``). The GIL is
+    /// released while the population is read and evaluated.
+    #[pyo3(signature = (data, as_of, tables = None, max_pushes = 10, max_unlocks = 3, threads = 1))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments, each documented
+    fn match_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        as_of: &Bound<'py, PyAny>,
+        tables: Option<Vec<String>>,
+        max_pushes: usize,
+        max_unlocks: usize,
+        threads: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let as_of = convert::as_of(py, as_of)?;
+        let max_pushes = convert::count("max_pushes", max_pushes, 1, MAX_COUNT)?;
+        let max_unlocks = convert::count("max_unlocks", max_unlocks, 0, MAX_COUNT)?;
+        let threads = convert::count("threads", threads, 1, MAX_THREADS)?;
+        if let Some(unknown) = tables
+            .iter()
+            .flatten()
+            .find(|t| !RESULT_TABLES.contains(&t.as_str()))
+        {
+            return Err(PyValueError::new_err(format!(
+                "unknown table `{unknown}`: expected some of {}",
+                RESULT_TABLES.join(", ")
+            )));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))?;
+        let stream = arrow::take_stream(data)?;
+        let opts = ArrowMatchOptions {
+            as_of,
+            chunk_rows: DEFAULT_CHUNK_ROWS,
+            engine: EngineKind::Native,
+            prefilter: true,
+            tables,
+            max_pushes,
+            max_unlocks,
+        };
+        let catalog = &self.inner;
+        let done = py
+            .detach(|| pool.install(|| match_arrow(catalog, stream, &opts)))
+            .map_err(|e| match e {
+                MatchError::ReadArrow(e) => arrow::input_error(e),
+                MatchError::Output(e) => PyOSError::new_err(e.to_string()),
+                other => PyRuntimeError::new_err(other.to_string()),
+            })?;
+        let out = PyDict::new(py);
+        for (name, table) in done.tables {
+            out.set_item(name, arrow::ArrowTable::new(name, table))?;
+        }
+        out.set_item("summary", convert::to_py(py, &done.summary)?)?;
+        Ok(out)
     }
 
     fn __repr__(&self) -> String {

@@ -3,11 +3,13 @@
 //! A thin layer over the core library: `catalog::Catalog` wraps a loaded
 //! `policy_match::Catalog`; every answer is the core's, serialised as the command line
 //! serialises it (`list --format json`, `explain --format json`, `--error-format json`
-//! diagnostics) and handed to Python as plain dicts and lists (`convert`). Nothing here
-//! decides anything about a measure or an enterprise.
+//! diagnostics) and handed to Python as plain dicts and lists (`convert`); `match_arrow`
+//! is the batch crate's match over an Arrow stream, its tables handed back as Arrow
+//! streams (`arrow`). Nothing here decides anything about a measure or an enterprise.
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod catalog;
 mod convert;
 
@@ -30,6 +32,8 @@ pyo3::create_exception!(
 mod _native {
     #[pymodule_export]
     use super::CatalogError;
+    #[pymodule_export]
+    use super::arrow::ArrowTable;
     #[pymodule_export]
     use super::catalog::Catalog;
 

@@ -27,14 +27,19 @@ Example::
 Contents:
 
 - ``Catalog``: ``Catalog.builtin()``, ``Catalog.from_dir(path)``, ``.hash``,
-  ``.measures()``, ``.warnings()``, ``.explain(profile, as_of)``;
+  ``.measures()``, ``.warnings()``, ``.explain(profile, as_of)``,
+  ``.match_arrow(data, as_of)`` (a whole population held as Arrow: a pyarrow Table or
+  RecordBatchReader, a polars DataFrame);
+- ``ArrowTable``: a result table of ``match_arrow``, read with ``pyarrow.table(t)``
+  or ``polars.DataFrame(t)`` (the Arrow PyCapsule interface);
 - ``CatalogError``: a rules directory that does not check (a ``ValueError`` whose
   ``diagnostics`` lists every problem).
 
 Answers are plain dicts and lists, exactly what ``policy-match list --format json`` and
-``policy-match explain --format json`` print.
+``policy-match explain --format json`` print; ``match_arrow``'s tables are those
+``policy-match match --format parquet`` writes.
 """
 
-from policy_match._native import Catalog, CatalogError, __version__
+from policy_match._native import ArrowTable, Catalog, CatalogError, __version__
 
-__all__ = ["Catalog", "CatalogError", "__version__"]
+__all__ = ["ArrowTable", "Catalog", "CatalogError", "__version__"]

@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from typing import Any, Mapping, TypedDict, Union
+from typing import Any, Mapping, Optional, Protocol, Sequence, TypedDict, Union
 
 __version__: str
 
@@ -30,6 +30,32 @@ class CatalogError(ValueError):
     """
 
     diagnostics: list[Diagnostic]
+
+class ArrowStreamExportable(Protocol):
+    """Anything with ``__arrow_c_stream__`` (the Arrow PyCapsule interface): a pyarrow
+    ``Table``, ``RecordBatch`` or ``RecordBatchReader``, a polars ``DataFrame``, …"""
+
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
+
+class ArrowTable:
+    """A result table of ``Catalog.match_arrow``, held in memory.
+
+    Read it with any consumer of the Arrow PyCapsule interface (``pyarrow.table(t)``,
+    ``polars.DataFrame(t)``), as many times as needed. Its columns, types and values are
+    those of the Parquet file ``policy-match match --format parquet`` writes (text as
+    ``large_string``).
+    """
+
+    @property
+    def name(self) -> str:
+        """The table's name: ``pushes``, ``rejects``, …"""
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+    def __len__(self) -> int:
+        """The number of rows."""
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object:
+        """The table as an Arrow C stream (a PyCapsule named ``arrow_array_stream``)."""
 
 class Catalog:
     """A checked and compiled catalog of measures.
@@ -67,4 +93,25 @@ class Catalog:
         ``profile`` is a JSON Lines object ``{"id", "name", "tags", "fields"}``; a
         profile the command line would reject raises ``ValueError`` with its reason.
         ``as_of`` is ``'YYYY-MM-DD'`` or a ``datetime.date``.
+        """
+    def match_arrow(
+        self,
+        data: ArrowStreamExportable,
+        as_of: Union[str, datetime.date],
+        tables: Optional[Sequence[str]] = None,
+        max_pushes: int = 10,
+        max_unlocks: int = 3,
+        threads: int = 1,
+    ) -> dict[str, Any]:
+        """A whole population matched as ``policy-match match --format parquet`` does.
+
+        ``data`` is in the population layout (``id``, ``name``, ``tags`` as a list of
+        strings, one typed column per schema field), read through the Arrow C stream
+        interface and checked as a Parquet file is: a missing, unknown or mistyped
+        column raises ``ValueError`` naming it; a bad row is a reject. ``tables`` are
+        result tables as ``--tables`` takes them (default: ``match``'s); ``threads`` the
+        threads evaluating (default 1). The GIL is released while evaluating.
+
+        Returns ``{table: ArrowTable, …, "rejects": ArrowTable, "summary": dict}``: the
+        tables equal the Parquet files, row for row; ``summary`` is ``summary.json``.
         """

@@ -33,22 +33,40 @@ pub(crate) fn read_chunks(
     }
 }
 
-/// [`read_chunks`] on a thread of its own, one chunk ahead of `sink`: reading the next
-/// chunk overlaps checking, evaluating and spooling this one. Chunks reach `sink` in file
-/// order, as from `read_chunks`.
+/// Where a run's population comes from.
+pub(super) enum Input<'a> {
+    /// A population file, read by extension ([`read_chunks`]).
+    File(&'a Path),
+    /// An Arrow stream in the population layout, read as Parquet is.
+    Arrow(crate::tabular::ArrowStream),
+}
+
+/// [`read_chunks`] (or the Arrow reader) on a thread of its own, one chunk ahead of
+/// `sink`: reading the next chunk overlaps checking, evaluating and spooling this one.
+/// Chunks reach `sink` in input order, as from `read_chunks`.
 pub(super) fn read_ahead(
     catalog: &Catalog,
-    path: &Path,
+    input: Input<'_>,
     chunk_rows: usize,
     sink: &mut dyn FnMut(Vec<RawRecord>),
 ) -> Result<usize, MatchError> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            read_chunks(catalog, path, chunk_rows, &mut |chunk| {
+            let send = &mut |chunk| {
                 // The receiver is gone only when `sink` panicked: the rest is not needed.
                 let _ = tx.send(chunk);
-            })
+            };
+            match input {
+                Input::File(path) => read_chunks(catalog, path, chunk_rows, send),
+                Input::Arrow(stream) => crate::tabular::read_arrow_population(
+                    stream,
+                    &catalog.schema,
+                    chunk_rows.max(1),
+                    send,
+                )
+                .map_err(MatchError::ReadArrow),
+            }
         });
         for chunk in rx {
             sink(chunk);
@@ -75,7 +93,7 @@ mod tests {
         let n = read_chunks(&catalog, &fixture, 2, &mut |c| direct.push(c)).expect("reads");
         assert!(n > 2 && direct.iter().all(|c| c.len() <= 2), "{n} rows");
         let mut ahead = Vec::new();
-        read_ahead(&catalog, &fixture, 2, &mut |c| ahead.push(c)).expect("reads");
+        read_ahead(&catalog, Input::File(&fixture), 2, &mut |c| ahead.push(c)).expect("reads");
         assert_eq!(rows(&direct), rows(&ahead));
         assert!(rows(&direct).windows(2).all(|w| w[0] < w[1]));
 

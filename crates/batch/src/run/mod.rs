@@ -24,6 +24,7 @@ use crate::spool::Spool;
 use crate::table::Cell;
 use crate::table::ColType;
 use crate::table::Table;
+use crate::tabular::{ArrowStream, ArrowTable};
 use policy_match::compile::catalog::Catalog;
 use policy_match::eval::EngineKind;
 use policy_match::eval::Outcome;
@@ -53,6 +54,7 @@ use summary::*;
 use table_writer::*;
 use writers::*;
 
+use options::Dest;
 pub use options::{
     DEFAULT_CHUNK_ROWS, DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, DEFAULT_TABLES, MatchError,
     MatchOptions, OutFormat, RESULT_TABLES,
@@ -71,7 +73,102 @@ pub fn run_match_with_progress(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Summary, MatchError> {
     let started = Instant::now();
-    let mut sum = Summary {
+    let mut sum = start_summary(catalog, opts);
+    let previous = opts.previous.as_deref().map(Previous::open).transpose()?;
+    let previous_eligible = match opts.previous.as_deref() {
+        Some(dir) => PreviousEligible::open(dir, catalog)?,
+        None => None,
+    };
+    sum.newly_eligible_ranked = previous_eligible.is_some();
+    let out = OutDir::create(&opts.out)?;
+    let done = fill_and_write(
+        catalog,
+        opts,
+        &out,
+        (previous, previous_eligible.as_ref()),
+        (sum, started),
+        (Input::File(&opts.enterprises), Dest::Files(opts.format)),
+        progress,
+    )?;
+    out.commit()?;
+    Ok(done.summary)
+}
+
+/// What [`match_arrow`] is asked for: the options of a match that apply to a population
+/// in memory (no output folder, no previous run, no shard).
+#[derive(Debug, Clone)]
+pub struct ArrowMatchOptions {
+    pub as_of: Date,
+    pub chunk_rows: usize,
+    pub engine: EngineKind,
+    /// As [`MatchOptions::prefilter`].
+    pub prefilter: bool,
+    /// As [`MatchOptions::tables`].
+    pub tables: Option<Vec<String>>,
+    pub max_pushes: usize,
+    pub max_unlocks: usize,
+}
+
+/// The tables of a match kept in memory, and its summary.
+pub struct ArrowMatch {
+    /// The summary `summary.json` would hold (`input` is [`crate::tabular::ARROW_INPUT`]).
+    pub summary: Summary,
+    /// The result tables asked for, in [`RESULT_TABLES`] order, then `rejects`: the
+    /// columns and values of the Parquet files `match --format parquet` writes.
+    pub tables: Vec<(&'static str, ArrowTable)>,
+}
+
+/// A match over a population given as an Arrow stream, its tables kept in memory: the
+/// same reader checks (those of a Parquet file), the same evaluation and the same writers
+/// as [`run_match`] with `--format parquet`. Chunks are spooled to a scratch folder under
+/// the system temp folder, removed before returning. Evaluation runs on the current rayon
+/// pool.
+pub fn match_arrow(
+    catalog: &Catalog,
+    input: ArrowStream,
+    opts: &ArrowMatchOptions,
+) -> Result<ArrowMatch, MatchError> {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // The process id in the name: another process's scratch folder is never this one.
+    let scratch =
+        std::env::temp_dir().join(format!("policy-match-arrow-{}-{call}", std::process::id()));
+    let match_opts = MatchOptions {
+        enterprises: PathBuf::from(crate::tabular::ARROW_INPUT),
+        out: scratch,
+        as_of: opts.as_of,
+        format: OutFormat::Parquet,
+        previous: None,
+        shard: None,
+        chunk_rows: opts.chunk_rows,
+        engine: opts.engine,
+        prefilter: opts.prefilter,
+        tables: opts.tables.clone(),
+        max_pushes: opts.max_pushes,
+        max_unlocks: opts.max_unlocks,
+    };
+    let sum = start_summary(catalog, &match_opts);
+    // Never committed: dropped, it is removed.
+    let out = OutDir::create(&match_opts.out)?;
+    let mut done = fill_and_write(
+        catalog,
+        &match_opts,
+        &out,
+        (None, None),
+        (sum, started),
+        (Input::Arrow(input), Dest::Memory),
+        &mut |_| {},
+    )?;
+    let place = |name: &str| RESULT_TABLES.iter().position(|t| *t == name);
+    done.tables
+        .sort_by_key(|(name, _)| place(name).unwrap_or(RESULT_TABLES.len()));
+    Ok(done)
+}
+
+/// A run's summary before anything is read.
+fn start_summary(catalog: &Catalog, opts: &MatchOptions) -> Summary {
+    Summary {
         catalog_hash: catalog.hash.clone(),
         as_of: opts.as_of.to_string(),
         input: opts.enterprises.display().to_string(),
@@ -108,25 +205,7 @@ pub fn run_match_with_progress(
         pushes_by_scenario: BTreeMap::new(),
         pushes_by_department: BTreeMap::new(),
         timings_ms: BTreeMap::new(),
-    };
-    let previous = opts.previous.as_deref().map(Previous::open).transpose()?;
-    let previous_eligible = match opts.previous.as_deref() {
-        Some(dir) => PreviousEligible::open(dir, catalog)?,
-        None => None,
-    };
-    sum.newly_eligible_ranked = previous_eligible.is_some();
-    let out = OutDir::create(&opts.out)?;
-    let sum = fill_and_write(
-        catalog,
-        opts,
-        &out,
-        (previous, previous_eligible.as_ref()),
-        sum,
-        started,
-        progress,
-    )?;
-    out.commit()?;
-    Ok(sum)
+    }
 }
 
 fn io_to_output(out: &OutDir, file: &str) -> impl Fn(std::io::Error) -> MatchError {
@@ -139,16 +218,19 @@ fn io_to_output(out: &OutDir, file: &str) -> impl Fn(std::io::Error) -> MatchErr
     }
 }
 
-/// Reads, evaluates and spools chunk by chunk, then merges every table into `out`.
+/// Reads, evaluates and spools chunk by chunk (the spool under `out`), then merges every
+/// table into `out`, or into tables kept in memory, returned with the summary (none for
+/// files).
 fn fill_and_write(
     catalog: &Catalog,
     opts: &MatchOptions,
     out: &OutDir,
     (previous, previous_eligible): (Option<Previous>, Option<&PreviousEligible>),
-    mut sum: Summary,
-    started: Instant,
+    (mut sum, started): (Summary, Instant),
+    (input, dest): (Input<'_>, Dest),
     progress: &mut dyn FnMut(usize),
-) -> Result<Summary, MatchError> {
+) -> Result<ArrowMatch, MatchError> {
+    let mut in_memory = Vec::new();
     let mut rows_read = 0;
     let mut timings = BTreeMap::new();
     let runs = out.path(".runs");
@@ -174,88 +256,85 @@ fn fill_and_write(
     let mut evaluate_ms = 0u128;
     let mut rejects: Vec<Reject> = Vec::new();
     let mut failure: Option<std::io::Error> = None;
-    let rows = read_ahead(
-        catalog,
-        &opts.enterprises,
-        opts.chunk_rows.max(1),
-        &mut |chunk: Vec<RawRecord>| {
-            if failure.is_some() {
-                return;
+    let rows = read_ahead(catalog, input, opts.chunk_rows.max(1), &mut |chunk: Vec<
+        RawRecord,
+    >| {
+        if failure.is_some() {
+            return;
+        }
+        rows_read += chunk.len();
+        let mut profiles = Vec::with_capacity(chunk.len());
+        // Checked in parallel, kept in file order.
+        let checked: Vec<(usize, Result<Profile, Reject>)> = chunk
+            .into_par_iter()
+            // Rows without a readable id hash as the empty id, so that the union of
+            // the shards' rejects is the single run's.
+            .filter(|rec| {
+                opts.shard
+                    .is_none_or(|shard| shard.contains(rec.id.as_deref().unwrap_or("")))
+            })
+            .map(|rec| (rec.row, rec.into_profile(&catalog.schema)))
+            .collect();
+        for (row, checked) in checked {
+            match checked {
+                Ok(p) => match policy_match::profile::uscc::pack(&p.id) {
+                    Some(key) if seen.insert(key) => profiles.push(p),
+                    Some(_) => rejects.push(Reject {
+                        row,
+                        id: Some(p.id.clone()),
+                        reason: format!("duplicate id `{}`", p.id),
+                    }),
+                    // Not reached: `into_profile` accepts checked codes only.
+                    None => rejects.push(Reject {
+                        row,
+                        id: Some(p.id.clone()),
+                        reason: format!("`{}` is not a 统一社会信用代码", p.id),
+                    }),
+                },
+                Err(r) => rejects.push(r),
             }
-            rows_read += chunk.len();
-            let mut profiles = Vec::with_capacity(chunk.len());
-            // Checked in parallel, kept in file order.
-            let checked: Vec<(usize, Result<Profile, Reject>)> = chunk
-                .into_par_iter()
-                // Rows without a readable id hash as the empty id, so that the union of
-                // the shards' rejects is the single run's.
-                .filter(|rec| {
-                    opts.shard
-                        .is_none_or(|shard| shard.contains(rec.id.as_deref().unwrap_or("")))
-                })
-                .map(|rec| (rec.row, rec.into_profile(&catalog.schema)))
-                .collect();
-            for (row, checked) in checked {
-                match checked {
-                    Ok(p) => match policy_match::profile::uscc::pack(&p.id) {
-                        Some(key) if seen.insert(key) => profiles.push(p),
-                        Some(_) => rejects.push(Reject {
-                            row,
-                            id: Some(p.id.clone()),
-                            reason: format!("duplicate id `{}`", p.id),
-                        }),
-                        // Not reached: `into_profile` accepts checked codes only.
-                        None => rejects.push(Reject {
-                            row,
-                            id: Some(p.id.clone()),
-                            reason: format!("`{}` is not a 统一社会信用代码", p.id),
-                        }),
-                    },
-                    Err(r) => rejects.push(r),
+        }
+        // Each chunk becomes one sorted run of the spool.
+        profiles.sort_by(|a, b| a.id.cmp(&b.id));
+        let t0 = Instant::now();
+        let blocks = evaluate_chunk(
+            catalog,
+            opts,
+            needs,
+            unlock_keys,
+            &pushed,
+            previous_eligible,
+            &profiles,
+        );
+        evaluate_ms += t0.elapsed().as_millis();
+        let write_run = || -> std::io::Result<()> {
+            spool.start_run()?;
+            for block in blocks {
+                for (mi, c) in block.by_measure.iter().enumerate() {
+                    by_measure[mi].add(c);
+                    pushes_by_measure[mi] += block.pushes_by_measure[mi];
                 }
+                sum.pushes_held_back += block.held_back;
+                sum.unlocks += block.unlocks;
+                for (n, k) in block.per_enterprise.iter().enumerate() {
+                    per_enterprise[n] += k;
+                }
+                for a in &block.grant_amounts {
+                    sum.grants_amount_yuan += a;
+                }
+                spool.append(&block.encoded)?;
             }
-            // Each chunk becomes one sorted run of the spool.
-            profiles.sort_by(|a, b| a.id.cmp(&b.id));
-            let t0 = Instant::now();
-            let blocks = evaluate_chunk(
-                catalog,
-                opts,
-                needs,
-                unlock_keys,
-                &pushed,
-                previous_eligible,
-                &profiles,
-            );
-            evaluate_ms += t0.elapsed().as_millis();
-            let write_run = || -> std::io::Result<()> {
-                spool.start_run()?;
-                for block in blocks {
-                    for (mi, c) in block.by_measure.iter().enumerate() {
-                        by_measure[mi].add(c);
-                        pushes_by_measure[mi] += block.pushes_by_measure[mi];
-                    }
-                    sum.pushes_held_back += block.held_back;
-                    sum.unlocks += block.unlocks;
-                    for (n, k) in block.per_enterprise.iter().enumerate() {
-                        per_enterprise[n] += k;
-                    }
-                    for a in &block.grant_amounts {
-                        sum.grants_amount_yuan += a;
-                    }
-                    spool.append(&block.encoded)?;
-                }
-                spool.end_run()
-            };
-            failure = write_run().err();
-            sum.enterprises_matched += profiles.len();
-            tracing::debug!(
-                rows_read,
-                enterprises = profiles.len(),
-                "chunk evaluated and spooled"
-            );
-            progress(rows_read);
-        },
-    )?;
+            spool.end_run()
+        };
+        failure = write_run().err();
+        sum.enterprises_matched += profiles.len();
+        tracing::debug!(
+            rows_read,
+            enterprises = profiles.len(),
+            "chunk evaluated and spooled"
+        );
+        progress(rows_read);
+    })?;
     if let Some(e) = failure {
         return Err(io_to_output(out, ".runs")(e));
     }
@@ -284,19 +363,23 @@ fn fill_and_write(
             s(&r.reason),
         ]);
     }
-    write_table(out, &reject_table, opts.format)?;
+    if let Some(t) = write_table(out, &reject_table, dest)? {
+        in_memory.push(("rejects", t));
+    }
     sum.rejects = rejects.len();
     let notice_table = notices(catalog, opts.as_of, &by_measure);
     sum.notices = notice_table.rows.len();
-    if selected.contains(&"notices") {
-        write_table(out, &notice_table, opts.format)?;
+    if selected.contains(&"notices")
+        && let Some(t) = write_table(out, &notice_table, dest)?
+    {
+        in_memory.push(("notices", t));
     }
     sum.grants_amount_yuan = (sum.grants_amount_yuan * 100.0).round() / 100.0;
 
     // Every table in one pass over the merged results. With a previous run, its push
     // list is read in step: both are in (enterprise_id, measure_id) order, so one pass
     // finds what is new and what was revoked.
-    let table = |name, columns| TableWriter::create(out, name, columns, opts.format);
+    let table = |name, columns| TableWriter::create(out, name, columns, dest);
     let result = |name: &'static str, columns| {
         if selected.contains(&name) {
             table(name, columns)
@@ -326,7 +409,7 @@ fn fill_and_write(
             }),
             None => None,
         },
-        csv: opts.format == OutFormat::Csv,
+        csv: dest == Dest::Files(OutFormat::Csv),
         fragments: Fragments::new(catalog),
     };
     let mut previous_failure: Option<MatchError> = None;
@@ -354,18 +437,20 @@ fn fill_and_write(
         new.finish(out)?;
         revoked.finish(out)?;
     }
-    for t in [
-        w.pushes,
-        w.push_ids,
-        w.eligible,
-        w.digest,
-        w.unlocks,
-        w.grants,
-        w.near_misses,
-        w.undetermined,
-        w.errors,
+    for (name, t) in [
+        ("pushes", w.pushes),
+        ("push_ids", w.push_ids),
+        ("eligible", w.eligible),
+        ("digest", w.digest),
+        ("unlocks", w.unlocks),
+        ("grants", w.grants),
+        ("near_misses", w.near_misses),
+        ("undetermined", w.undetermined),
+        ("errors", w.errors),
     ] {
-        t.finish(out)?;
+        if let Some(t) = t.finish(out)? {
+            in_memory.push((name, t));
+        }
     }
     std::fs::remove_dir(&runs).map_err(io_to_output(out, ".runs"))?;
     timings.insert("merge_and_write", t1.elapsed().as_millis() as u64);
@@ -376,11 +461,16 @@ fn fill_and_write(
     );
     timings.insert("total", started.elapsed().as_millis() as u64);
     sum.timings_ms = timings;
-    // Plain data (strings, numbers, maps with string keys) always serialises.
-    let summary = serde_json::to_string_pretty(&sum).expect("plain data serialises");
-    out.write("summary.json", |w| {
-        use std::io::Write;
-        writeln!(w, "{summary}")
-    })?;
-    Ok(sum)
+    if let Dest::Files(_) = dest {
+        // Plain data (strings, numbers, maps with string keys) always serialises.
+        let summary = serde_json::to_string_pretty(&sum).expect("plain data serialises");
+        out.write("summary.json", |w| {
+            use std::io::Write;
+            writeln!(w, "{summary}")
+        })?;
+    }
+    Ok(ArrowMatch {
+        summary: sum,
+        tables: in_memory,
+    })
 }

@@ -90,6 +90,17 @@ pub enum MatchError {
     ReadTable(#[source] crate::tabular::TabularError),
     #[error("cannot read previous run `{path}`: {message}")]
     Previous { path: PathBuf, message: String },
+    /// The Arrow reader's error: a missing or mistyped column names it.
+    #[error("cannot read the Arrow input: {0}")]
+    ReadArrow(#[source] crate::tabular::TabularError),
     #[error(transparent)]
     Output(#[from] OutDirError),
+}
+
+/// Where a run's tables go: files of the output folder, or tables kept in memory
+/// ([`crate::tabular::ArrowTable`], the values the Parquet files would hold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Dest {
+    Files(OutFormat),
+    Memory,
 }

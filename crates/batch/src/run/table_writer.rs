@@ -82,8 +82,8 @@ pub(super) trait TableSink: Send {
     /// Writes one row given its texts, and for CSV optionally its fragments already
     /// rendered ([`render::fields`]) so that they need not be quoted again.
     fn write_row(&mut self, texts: &[&str], fragments: Option<&[&[u8]]>) -> std::io::Result<()>;
-    /// Writes what is buffered and closes the file.
-    fn finish(self: Box<Self>) -> std::io::Result<()>;
+    /// Writes what is buffered and closes the file; a table kept in memory is given back.
+    fn finish(self: Box<Self>) -> std::io::Result<Option<ArrowTable>>;
 }
 
 /// CSV, written by a thread of its own from 1 MiB blocks.
@@ -105,8 +105,8 @@ impl TableSink for CsvSink {
         self.file.write_all(&self.line)
     }
 
-    fn finish(self: Box<Self>) -> std::io::Result<()> {
-        self.file.finish()
+    fn finish(self: Box<Self>) -> std::io::Result<Option<ArrowTable>> {
+        self.file.finish().map(|()| None)
     }
 }
 
@@ -118,8 +118,21 @@ impl TableSink for ParquetSink {
         self.0.push_texts(texts).map_err(std::io::Error::other)
     }
 
-    fn finish(self: Box<Self>) -> std::io::Result<()> {
-        self.0.finish().map(drop).map_err(std::io::Error::other)
+    fn finish(self: Box<Self>) -> std::io::Result<Option<ArrowTable>> {
+        self.0.finish().map(|_| None).map_err(std::io::Error::other)
+    }
+}
+
+/// In memory: the Parquet writer's columns and values, kept as an Arrow table.
+struct MemorySink(crate::tabular::TableParquetWriter);
+
+impl TableSink for MemorySink {
+    fn write_row(&mut self, texts: &[&str], _: Option<&[&[u8]]>) -> std::io::Result<()> {
+        self.0.push_texts(texts).map_err(std::io::Error::other)
+    }
+
+    fn finish(self: Box<Self>) -> std::io::Result<Option<ArrowTable>> {
+        self.0.into_arrow().map(Some).map_err(std::io::Error::other)
     }
 }
 
@@ -149,8 +162,20 @@ impl TableWriter {
         out: &OutDir,
         name: &'static str,
         columns: &[(&'static str, ColType)],
-        format: OutFormat,
+        dest: Dest,
     ) -> Result<TableWriter, MatchError> {
+        let format = match dest {
+            Dest::Files(format) => format,
+            Dest::Memory => {
+                let sink = crate::tabular::TableParquetWriter::in_memory(name, columns)
+                    .map_err(|e| io_to_output(out, name)(std::io::Error::other(e)))?;
+                return Ok(TableWriter {
+                    file: name.to_owned(),
+                    sink: Some(Box::new(MemorySink(sink))),
+                    rows: 0,
+                });
+            }
+        };
         let file = format!("{name}.{}", format.ext());
         let sink: Box<dyn TableSink> = match format {
             OutFormat::Csv => {
@@ -191,20 +216,35 @@ impl TableWriter {
         }
     }
 
-    pub(super) fn finish(self, out: &OutDir) -> Result<(), MatchError> {
-        if let Some(sink) = self.sink {
-            sink.finish().map_err(io_to_output(out, &self.file))?;
-            out.sync(&self.file)?;
+    /// Closes the table's file, or gives back the table kept in memory.
+    pub(super) fn finish(self, out: &OutDir) -> Result<Option<ArrowTable>, MatchError> {
+        let Some(sink) = self.sink else {
+            return Ok(None);
+        };
+        match sink.finish().map_err(io_to_output(out, &self.file))? {
+            Some(table) => Ok(Some(table)),
+            None => {
+                out.sync(&self.file)?;
+                Ok(None)
+            }
         }
-        Ok(())
     }
 }
 
+/// Writes a whole table as a file of the output folder, or gives it back in memory.
 pub(super) fn write_table(
     out: &OutDir,
     table: &Table,
-    format: OutFormat,
-) -> Result<(), MatchError> {
+    dest: Dest,
+) -> Result<Option<ArrowTable>, MatchError> {
+    let format = match dest {
+        Dest::Files(format) => format,
+        Dest::Memory => {
+            return crate::tabular::table_to_arrow(table)
+                .map(Some)
+                .map_err(|e| io_to_output(out, table.name)(std::io::Error::other(e)));
+        }
+    };
     let file = format!("{}.{}", table.name, format.ext());
     match format {
         OutFormat::Csv => out.write(&file, |w| table.write_csv(w))?,
@@ -218,7 +258,7 @@ pub(super) fn write_table(
             out.sync(&file)?;
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -240,7 +280,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let target = dir.path().join("out");
         let out = OutDir::create(&target).expect("partial folder");
-        let mut t = TableWriter::create(&out, "notes", COLUMNS, OutFormat::Csv).expect("file");
+        let mut t =
+            TableWriter::create(&out, "notes", COLUMNS, Dest::Files(OutFormat::Csv)).expect("file");
         assert!(t.enabled());
         t.write(&["A", "a, \"quoted\" note"], None).expect("row");
         let a = render::fields(&["B"]);
@@ -260,7 +301,8 @@ mod tests {
     fn a_parquet_table_reads_back_with_its_rows() {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = OutDir::create(&dir.path().join("out")).expect("partial folder");
-        let mut t = TableWriter::create(&out, "notes", COLUMNS, OutFormat::Parquet).expect("file");
+        let mut t = TableWriter::create(&out, "notes", COLUMNS, Dest::Files(OutFormat::Parquet))
+            .expect("file");
         t.write(&["A", "一"], None).expect("row");
         t.write(&["B", "二"], None).expect("row");
         t.finish(&out).expect("finished");

@@ -1,5 +1,6 @@
-//! CSV and Parquet through polars: population files in, Parquet tables out. The only module
-//! of the crate that knows polars.
+//! CSV and Parquet through polars: population files in, Parquet tables out; and the same
+//! population and tables as Arrow in memory (`arrow`). The only module of the crate that
+//! knows polars.
 //!
 //! Reading is chunked so that memory is bounded by `chunk_rows`, not by the file:
 //! - CSV: records are cut from a buffered reader here (a newline ends a record only outside
@@ -221,14 +222,19 @@ pub fn read_population(
     }
 }
 
+mod arrow;
 mod csv_read;
 mod parquet_read;
 mod parquet_write;
 
+pub use arrow::{ARROW_INPUT, ArrowStream, ArrowTable, read_arrow_population};
+
 use csv_read::*;
 pub use parquet_read::read_pairs_parquet;
 use parquet_read::*;
-pub use parquet_write::{PopulationParquetWriter, TableParquetWriter, write_table_parquet};
+pub use parquet_write::{
+    PopulationParquetWriter, TableParquetWriter, table_to_arrow, write_table_parquet,
+};
 
 #[cfg(test)]
 mod tests {

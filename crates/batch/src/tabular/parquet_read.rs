@@ -192,6 +192,31 @@ pub(super) fn parquet_slice(
     })
 }
 
+/// How each column of a Parquet file or an Arrow stream becomes values: the columns mapped
+/// onto the population layout, each one's type checked against its role (a wrong type is
+/// an error naming the column).
+pub(super) fn decode_plan(
+    path: &Path,
+    schema: &Schema,
+    columns: &pl::Schema,
+) -> Result<Vec<(String, Role, Decode)>, TabularError> {
+    let names: Vec<String> = columns.iter_names().map(|n| n.to_string()).collect();
+    let mut plan = Vec::new();
+    for (col, role) in layout_roles(path, schema, &names)? {
+        let name = &names[col];
+        let dtype = columns.get(name.as_str()).unwrap_or(&pl::DataType::Null);
+        let kind = read_kind(role, schema, dtype).map_err(|expected| {
+            column_err(
+                path,
+                name,
+                format!("expected type {expected}, found {dtype:?}"),
+            )
+        })?;
+        plan.push((name.clone(), role, kind));
+    }
+    Ok(plan)
+}
+
 pub(super) fn read_parquet(
     path: &Path,
     schema: &Schema,
@@ -203,22 +228,7 @@ pub(super) fn read_parquet(
     let (metadata, file_schema) = parquet_head(path, &mut file)?;
     let n_rows = metadata.num_rows;
 
-    let names: Vec<String> = file_schema.iter_names().map(|n| n.to_string()).collect();
-    let mut plan = Vec::new();
-    for (col, role) in layout_roles(path, schema, &names)? {
-        let name = &names[col];
-        let dtype = file_schema
-            .get(name.as_str())
-            .unwrap_or(&pl::DataType::Null);
-        let kind = read_kind(role, schema, dtype).map_err(|expected| {
-            column_err(
-                path,
-                name,
-                format!("expected type {expected}, found {dtype:?}"),
-            )
-        })?;
-        plan.push((name.clone(), role, kind));
-    }
+    let plan = decode_plan(path, schema, &file_schema)?;
 
     let mut offset = 0usize;
     while offset < n_rows {

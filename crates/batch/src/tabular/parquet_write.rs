@@ -110,14 +110,25 @@ impl OutColumn {
     }
 }
 
+/// Where the row groups go.
+enum Dest {
+    /// Writes each row group, given with the context of its errors, then the footer.
+    File(WriterThread<(String, pl::DataFrame), TabularError>),
+    /// Kept as data frames, one a row group (an in-memory table, for Arrow output).
+    Memory(Vec<pl::DataFrame>),
+}
+
 /// A Parquet file written a row group at a time: rows are appended to the columns, and
 /// every `row_group_rows` rows are handed out as one row group and dropped. Row groups are
-/// encoded and written on a thread of their own while the next one is filled.
+/// encoded and written on a thread of their own while the next one is filled. In memory,
+/// the row groups are kept instead, with the columns and types the file would have.
 pub(super) struct RowGroups {
+    /// The file, or the table's name in memory: what errors name.
     path: PathBuf,
     columns: Vec<OutColumn>,
-    /// Writes each row group, given with the context of its errors, then the footer.
-    writer: WriterThread<(String, pl::DataFrame), TabularError>,
+    /// The columns' types, as every row group has them.
+    schema: pl::Schema,
+    dest: Dest,
     row_group_rows: usize,
     /// Rows appended to `columns` and not written yet.
     buffered: usize,
@@ -125,10 +136,13 @@ pub(super) struct RowGroups {
 }
 
 impl RowGroups {
+    /// Row groups written to the file at `path`, or kept in memory (`path` then only names
+    /// the table in errors).
     fn create(
         path: &Path,
         columns: Vec<(pl::PlSmallStr, Kind)>,
         row_group_rows: usize,
+        in_memory: bool,
     ) -> Result<RowGroups, TabularError> {
         let row_group_rows = row_group_rows.max(1);
         let mut columns: Vec<OutColumn> = columns
@@ -146,29 +160,44 @@ impl RowGroups {
             let empty = c.take(row_group_rows).map_err(pl_err(path))?;
             schema.insert(c.name.clone(), empty.dtype().clone());
         }
-        let file = File::create(path).map_err(io_err(path))?;
-        // Compression and statistics are polars' defaults, as for `ParquetWriter::finish`.
-        let mut writer = guarded(path, "", || {
-            pl::ParquetWriter::new(BufWriter::new(file)).batched(&schema)
-        })?;
-        // One row group waits while another is written: memory stays at two row groups.
-        let file_path = path.to_owned();
-        let writer = WriterThread::spawn(move |row_groups: Receiver<(String, pl::DataFrame)>| {
-            for (context, df) in row_groups {
-                guarded(&file_path, &context, || writer.write_batch(&df))?;
-            }
-            // Reached also when the table is dropped unfinished, after an error elsewhere:
-            // the partial output folder holding it is removed then.
-            guarded(&file_path, "", || writer.finish()).map(drop)
-        });
+        let dest = if in_memory {
+            Dest::Memory(Vec::new())
+        } else {
+            Dest::File(Self::writer(path, &schema)?)
+        };
         Ok(RowGroups {
             path: path.to_owned(),
             columns,
-            writer,
+            schema,
+            dest,
             row_group_rows,
             buffered: 0,
             written: 0,
         })
+    }
+
+    /// The Parquet file's writer, on a thread of its own.
+    fn writer(
+        path: &Path,
+        schema: &pl::Schema,
+    ) -> Result<WriterThread<(String, pl::DataFrame), TabularError>, TabularError> {
+        let file = File::create(path).map_err(io_err(path))?;
+        // Compression and statistics are polars' defaults, as for `ParquetWriter::finish`.
+        let mut writer = guarded(path, "", || {
+            pl::ParquetWriter::new(BufWriter::new(file)).batched(schema)
+        })?;
+        // One row group waits while another is written: memory stays at two row groups.
+        let file_path = path.to_owned();
+        Ok(WriterThread::spawn(
+            move |row_groups: Receiver<(String, pl::DataFrame)>| {
+                for (context, df) in row_groups {
+                    guarded(&file_path, &context, || writer.write_batch(&df))?;
+                }
+                // Reached also when the table is dropped unfinished, after an error
+                // elsewhere: the partial output folder holding it is removed then.
+                guarded(&file_path, "", || writer.finish()).map(drop)
+            },
+        ))
     }
 
     /// The 1-based number of the row being appended.
@@ -203,21 +232,37 @@ impl RowGroups {
             self.written + 1,
             self.written + self.buffered
         );
-        // Each column is one chunk, so the batch is one row group.
-        self.writer.send((context, df), || TabularError::Polars {
-            path: show(path),
-            message: "the writing thread stopped".into(),
-        })?;
+        match &mut self.dest {
+            // Each column is one chunk, so the batch is one row group.
+            Dest::File(writer) => writer.send((context, df), || TabularError::Polars {
+                path: show(path),
+                message: "the writing thread stopped".into(),
+            })?,
+            Dest::Memory(frames) => frames.push(df),
+        }
         self.written += self.buffered;
         self.buffered = 0;
         Ok(())
     }
 
     /// Writes the last row group and the footer; returns the number of rows.
-    fn finish(mut self) -> Result<usize, TabularError> {
+    fn finish(self) -> Result<usize, TabularError> {
+        let rows = self.written + self.buffered;
+        self.into_frames()?;
+        Ok(rows)
+    }
+
+    /// Finishes, and gives the columns' types and the row groups kept in memory (none when
+    /// they went to a file).
+    fn into_frames(mut self) -> Result<(pl::Schema, Vec<pl::DataFrame>), TabularError> {
         self.flush()?;
-        self.writer.finish()?;
-        Ok(self.written)
+        match self.dest {
+            Dest::File(mut writer) => {
+                writer.finish()?;
+                Ok((self.schema, Vec::new()))
+            }
+            Dest::Memory(frames) => Ok((self.schema, frames)),
+        }
     }
 }
 
@@ -276,7 +321,7 @@ impl<'s> PopulationParquetWriter<'s> {
             .collect();
         Ok(PopulationParquetWriter {
             schema,
-            out: RowGroups::create(path, columns, row_group_rows)?,
+            out: RowGroups::create(path, columns, row_group_rows, false)?,
             fields: Vec::with_capacity(schema.fields.len()),
         })
     }
@@ -365,10 +410,28 @@ impl TableParquetWriter {
         Self::with_row_group_rows(path, columns, ROW_GROUP_ROWS)
     }
 
+    /// The same table kept in memory: the columns, types and values the Parquet file would
+    /// have, taken by [`TableParquetWriter::into_arrow`]. `name` names it in errors.
+    pub fn in_memory(
+        name: &str,
+        columns: &[(&'static str, ColType)],
+    ) -> Result<TableParquetWriter, TabularError> {
+        Self::build(Path::new(name), columns, ROW_GROUP_ROWS, true)
+    }
+
     pub(crate) fn with_row_group_rows(
         path: &Path,
         columns: &[(&'static str, ColType)],
         row_group_rows: usize,
+    ) -> Result<TableParquetWriter, TabularError> {
+        Self::build(path, columns, row_group_rows, false)
+    }
+
+    fn build(
+        path: &Path,
+        columns: &[(&'static str, ColType)],
+        row_group_rows: usize,
+        in_memory: bool,
     ) -> Result<TableParquetWriter, TabularError> {
         let kinds = columns
             .iter()
@@ -376,7 +439,7 @@ impl TableParquetWriter {
             .collect();
         Ok(TableParquetWriter {
             types: columns.iter().map(|&(_, ty)| ty).collect(),
-            out: RowGroups::create(path, kinds, row_group_rows)?,
+            out: RowGroups::create(path, kinds, row_group_rows, in_memory)?,
         })
     }
 
@@ -454,6 +517,21 @@ impl TableParquetWriter {
     pub fn finish(self) -> Result<usize, TabularError> {
         self.out.finish()
     }
+
+    /// Finishes a table made by [`TableParquetWriter::in_memory`]: its rows as Arrow.
+    pub fn into_arrow(self) -> Result<ArrowTable, TabularError> {
+        let (schema, frames) = self.out.into_frames()?;
+        Ok(ArrowTable::new(schema, frames))
+    }
+}
+
+/// A whole output Table in memory, as [`write_table_parquet`] would write it.
+pub fn table_to_arrow(table: &Table) -> Result<ArrowTable, TabularError> {
+    let mut w = TableParquetWriter::in_memory(table.name, &table.columns)?;
+    for row in &table.rows {
+        w.push(row)?;
+    }
+    w.into_arrow()
 }
 
 /// Writes a whole output Table as Parquet, through [`TableParquetWriter`].
