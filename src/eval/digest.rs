@@ -10,6 +10,10 @@ pub const DEFAULT_MAX_PUSHES: usize = 10;
 /// How many unlocks an enterprise is told about by default.
 pub const DEFAULT_MAX_UNLOCKS: usize = 3;
 
+/// The most pushes, or unlocks, an enterprise can be told of: the batch keeps a push's
+/// rank in a byte. Callers refuse larger caps (`--max-pushes`, `--max-unlocks`, Python).
+pub const MAX_TOLD: usize = u8::MAX as usize;
+
 /// What one enterprise is told, as indices into [`Recommendation::results`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Digest {

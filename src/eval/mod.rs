@@ -21,7 +21,7 @@ use evaluator::*;
 use outcome::*;
 
 pub use crate::compile::unlock_keys::UnlockKeys;
-pub use digest::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, Digest};
+pub use digest::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, Digest, MAX_TOLD};
 pub use evaluator::{Evaluator, Pair, Prepared, Subject, amount};
 pub use options::{EngineKind, EvalOptions, SWEEP_BLOCK, SweepOptions};
 pub use outcome::{Marks, MeasureResult, Outcome, Status, decide};

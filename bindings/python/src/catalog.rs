@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use policy_match::Profile;
-use policy_match::eval::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, EngineKind};
+use policy_match::eval::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, EngineKind, MAX_TOLD};
 use policy_match::report::{explain, views};
 use policy_match_batch::run::{
     ArrowMatchOptions, DEFAULT_CHUNK_ROWS, DEFAULT_TABLES, MatchError, RESULT_TABLES, match_arrow,
@@ -20,10 +20,6 @@ use crate::{arrow, convert};
 const _: () = assert!(DEFAULT_MAX_PUSHES == 10 && DEFAULT_MAX_UNLOCKS == 3);
 // And `match_arrow`'s docstring names the default tables.
 const _: () = assert!(DEFAULT_TABLES.len() == 8 && RESULT_TABLES.len() == 10);
-
-/// The most pushes and unlocks the command line takes (`--max-pushes`, `--max-unlocks`):
-/// `match` keeps ranks in a byte.
-const MAX_COUNT: usize = 255;
 
 /// The most threads one `match_arrow` call takes.
 const MAX_THREADS: usize = 1024;
@@ -109,8 +105,8 @@ impl Catalog {
     ) -> PyResult<Bound<'py, PyAny>> {
         let line = convert::profile_line(py, profile)?;
         let as_of = convert::as_of(py, as_of)?;
-        let max_pushes = convert::count("max_pushes", max_pushes, 1, MAX_COUNT)?;
-        let max_unlocks = convert::count("max_unlocks", max_unlocks, 0, MAX_COUNT)?;
+        let max_pushes = convert::count("max_pushes", max_pushes, 1, MAX_TOLD)?;
+        let max_unlocks = convert::count("max_unlocks", max_unlocks, 0, MAX_TOLD)?;
         let catalog = &self.inner;
         let answer = py.detach(|| {
             let profile = Profile::from_json(catalog.schema(), &line)
@@ -161,8 +157,8 @@ impl Catalog {
         threads: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
         let as_of = convert::as_of(py, as_of)?;
-        let max_pushes = convert::count("max_pushes", max_pushes, 1, MAX_COUNT)?;
-        let max_unlocks = convert::count("max_unlocks", max_unlocks, 0, MAX_COUNT)?;
+        let max_pushes = convert::count("max_pushes", max_pushes, 1, MAX_TOLD)?;
+        let max_unlocks = convert::count("max_unlocks", max_unlocks, 0, MAX_TOLD)?;
         let threads = convert::count("threads", threads, 1, MAX_THREADS)?;
         if let Some(unknown) = tables
             .iter()

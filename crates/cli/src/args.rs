@@ -85,7 +85,7 @@ pub struct PushArgs {
     /// The most unlocks an enterprise is told of: the conditions that, if met, would open
     /// the most pushed measures, and 个转企 for an individual business (0: none).
     #[arg(long, value_name = "N", default_value_t = policy_match::eval::DEFAULT_MAX_UNLOCKS,
-          value_parser = at_most_255)]
+          value_parser = at_most_told)]
     pub max_unlocks: usize,
 }
 
@@ -289,9 +289,10 @@ fn date_arg(s: &str) -> Result<Date, String> {
     parse_date(s).ok_or_else(|| format!("`{s}` is not a date YYYY-MM-DD"))
 }
 
-/// `--max-pushes`: 1 to 255. Zero would be an empty push list; `--tables` drops tables.
+/// `--max-pushes`: 1 to [`MAX_TOLD`](policy_match::eval::MAX_TOLD). Zero would be an
+/// empty push list; `--tables` drops tables.
 fn max_pushes_arg(s: &str) -> Result<usize, String> {
-    match at_most_255(s)? {
+    match at_most_told(s)? {
         0 => {
             Err("must be at least 1 (to write no pushes, leave `pushes` out of `--tables`)".into())
         }
@@ -299,11 +300,11 @@ fn max_pushes_arg(s: &str) -> Result<usize, String> {
     }
 }
 
-/// A count from 0 to 255 (ranks are kept in a byte).
-fn at_most_255(s: &str) -> Result<usize, String> {
+/// A count from 0 to [`MAX_TOLD`](policy_match::eval::MAX_TOLD) (ranks are kept in a byte).
+fn at_most_told(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
-        Ok(n) if n <= 255 => Ok(n),
-        Ok(_) => Err("at most 255".into()),
+        Ok(n) if n <= policy_match::eval::MAX_TOLD => Ok(n),
+        Ok(_) => Err(format!("at most {}", policy_match::eval::MAX_TOLD)),
         Err(e) => Err(e.to_string()),
     }
 }
