@@ -40,6 +40,9 @@ pub struct Catalog {
     /// The conditions of every measure keyed for unlocks.
     #[doc(hidden)]
     pub unlock_keys: UnlockKeys,
+    /// `pushed[i]`: measure `i` is pushed (`Measure::pushed`), decided once here rather
+    /// than per pair or per answer.
+    pushed: Vec<bool>,
     /// The lint pass's warnings, sorted by file and place.
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) interner: Interner,
@@ -106,6 +109,7 @@ pub(crate) fn assemble(
     Ok(Catalog {
         program: Program::new(&measures),
         unlock_keys: UnlockKeys::new(&measures),
+        pushed: measures.iter().map(|cm| cm.measure.pushed()).collect(),
         ids,
         schema,
         centre,
@@ -133,6 +137,12 @@ impl Catalog {
     /// The profile vocabulary (`schema.toml`) profiles are checked against.
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// Whether each measure, in catalog order, is pushed to eligible enterprises
+    /// ([`Measure::pushed`]).
+    pub fn pushed(&self) -> &[bool] {
+        &self.pushed
     }
 
     /// The enterprise service centre (`centre.toml`): zones, windows, 一类事 scenarios.

@@ -72,7 +72,7 @@ impl Recommendation {
         conversions.sort_unstable();
         let unlocks = unlocks(
             &catalog.unlock_keys,
-            &catalog.pushed(),
+            catalog.pushed(),
             &near,
             &conversions,
             max_unlocks,

@@ -171,12 +171,6 @@ impl Catalog {
         let alternatives = self.program.alternatives(e);
         decide_marks(e.base_group, alternatives, e.identity, &met).0 == Outcome::Eligible
     }
-
-    /// Whether measure `index` is pushed to eligible enterprises, for every measure:
-    /// decided once, read per pair.
-    pub fn pushed(&self) -> Vec<bool> {
-        self.measures.iter().map(|cm| cm.measure.pushed()).collect()
-    }
 }
 
 #[cfg(test)]
@@ -213,19 +207,19 @@ mod tests {
         near.push((other as u16, 1));
         near.sort_unstable();
         let pushed = catalog.pushed();
-        let got = unlocks(keys, &pushed, &near, &[], 3);
+        let got = unlocks(keys, pushed, &near, &[], 3);
         assert_eq!(got[0].measures.len(), shared.len());
         assert_eq!(
             got[0].measures,
             shared.iter().map(|&(m, _)| m).collect::<Vec<_>>()
         );
         assert!(!keys.label(got[0].key).is_empty());
-        assert_eq!(unlocks(keys, &pushed, &near, &[], 1).len(), 1, "capped");
-        assert!(unlocks(keys, &pushed, &near, &[], 0).is_empty());
+        assert_eq!(unlocks(keys, pushed, &near, &[], 1).len(), 1, "capped");
+        assert!(unlocks(keys, pushed, &near, &[], 0).is_empty());
         // 个转企 is one unlock, whatever number of measures it opens, and only pushed
         // measures count.
         let conversions: Vec<u16> = (0..catalog.measures.len() as u16).collect();
-        let got = unlocks(keys, &pushed, &[], &conversions, 3);
+        let got = unlocks(keys, pushed, &[], &conversions, 3);
         assert_eq!(got.len(), 1);
         assert_eq!(keys.label(got[0].key), crate::names::CONVERSION_UNLOCK);
         assert_eq!(got[0].measures.len(), pushed.iter().filter(|&&p| p).count());

@@ -302,7 +302,7 @@ fn fill_and_write(
             opts,
             needs,
             unlock_keys,
-            &pushed,
+            pushed,
             previous_eligible,
             &profiles,
         );
@@ -394,7 +394,7 @@ fn fill_and_write(
         digest: result("digest", DIGEST_COLUMNS)?,
         unlocks: result("unlocks", UNLOCK_COLUMNS)?,
         unlock_keys,
-        pushed: &pushed,
+        pushed,
         max_unlocks: opts.max_unlocks,
         grants: result("grants", GRANT_COLUMNS)?,
         near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,
