@@ -138,13 +138,16 @@ impl Catalog {
     /// ``eligible``), as ``--tables``; ``max_pushes`` (1 to 255) and ``max_unlocks``
     /// (0 to 255) as ``--max-pushes`` and ``--max-unlocks``. ``threads`` (at least 1) is
     /// the number of threads evaluating, for this call only: 1 by default, since Spark
-    /// and Ray already run one task per core.
+    /// and Ray already run one task per core. ``row_numbers`` names an integer column
+    /// that is not part of the population: each row's number in the source file (from
+    /// 1), which rejects then name — for engines that split or regroup a file before it
+    /// gets here; without it, rows are numbered from 1 in stream order.
     ///
     /// Returns a dict: each table asked for, then ``rejects``, as an ``ArrowTable``
     /// (read it with ``pyarrow.table(t)`` or ``polars.DataFrame(t)``), and ``summary``,
     /// the dict ``summary.json`` holds (``input`` is ``'Arrow input'``). The GIL is
     /// released while the population is read and evaluated.
-    #[pyo3(signature = (data, as_of, tables = None, max_pushes = 10, max_unlocks = 3, threads = 1))]
+    #[pyo3(signature = (data, as_of, tables = None, max_pushes = 10, max_unlocks = 3, threads = 1, row_numbers = None))]
     #[allow(clippy::too_many_arguments)] // Python's keyword arguments, each documented
     fn match_arrow<'py>(
         &self,
@@ -155,6 +158,7 @@ impl Catalog {
         max_pushes: usize,
         max_unlocks: usize,
         threads: usize,
+        row_numbers: Option<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let as_of = convert::as_of(py, as_of)?;
         let max_pushes = convert::count("max_pushes", max_pushes, 1, MAX_TOLD)?;
@@ -183,6 +187,7 @@ impl Catalog {
             tables,
             max_pushes,
             max_unlocks,
+            row_numbers,
         };
         let catalog = &self.inner;
         let done = py

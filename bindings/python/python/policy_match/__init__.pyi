@@ -102,6 +102,7 @@ class Catalog:
         max_pushes: int = 10,
         max_unlocks: int = 3,
         threads: int = 1,
+        row_numbers: Optional[str] = None,
     ) -> dict[str, Any]:
         """A whole population matched as ``policy-match match --format parquet`` does.
 
@@ -110,7 +111,10 @@ class Catalog:
         interface and checked as a Parquet file is: a missing, unknown or mistyped
         column raises ``ValueError`` naming it; a bad row is a reject. ``tables`` are
         result tables as ``--tables`` takes them (default: ``match``'s); ``threads`` the
-        threads evaluating (default 1). The GIL is released while evaluating.
+        threads evaluating (default 1). ``row_numbers`` names an integer column, not part
+        of the population, holding each row's number in the source file (from 1), which
+        rejects name; without it rows are numbered from 1 in stream order. The GIL is
+        released while evaluating.
 
         Returns ``{table: ArrowTable, …, "rejects": ArrowTable, "summary": dict}``: the
         tables equal the Parquet files, row for row; ``summary`` is ``summary.json``.

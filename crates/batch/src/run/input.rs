@@ -38,7 +38,8 @@ pub(super) enum Input<'a> {
     /// A population file, read by extension ([`read_chunks`]).
     File(&'a Path),
     /// An Arrow stream in the population layout, read as Parquet is.
-    Arrow(crate::tabular::ArrowStream),
+    /// With the name of the column of row numbers, if it has one.
+    Arrow(crate::tabular::ArrowStream, Option<&'a str>),
 }
 
 /// [`read_chunks`] (or the Arrow reader) on a thread of its own, one chunk ahead of
@@ -59,10 +60,11 @@ pub(super) fn read_ahead(
             };
             match input {
                 Input::File(path) => read_chunks(catalog, path, chunk_rows, send),
-                Input::Arrow(stream) => crate::tabular::read_arrow_population(
+                Input::Arrow(stream, row_numbers) => crate::tabular::read_arrow_population(
                     stream,
                     &catalog.schema,
                     chunk_rows.max(1),
+                    row_numbers,
                     send,
                 )
                 .map_err(MatchError::ReadArrow),

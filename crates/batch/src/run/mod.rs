@@ -107,6 +107,10 @@ pub struct ArrowMatchOptions {
     pub tables: Option<Vec<String>>,
     pub max_pushes: usize,
     pub max_unlocks: usize,
+    /// The column holding each row's number in the source file, which rejects name (see
+    /// [`crate::tabular::read_arrow_population`]); `None`: rows numbered from 1 in stream
+    /// order.
+    pub row_numbers: Option<String>,
 }
 
 /// The tables of a match kept in memory, and its summary.
@@ -157,7 +161,10 @@ pub fn match_arrow(
         &out,
         (None, None),
         (sum, started),
-        (Input::Arrow(input), Dest::Memory),
+        (
+            Input::Arrow(input, opts.row_numbers.as_deref()),
+            Dest::Memory,
+        ),
         &mut |_| {},
     )?;
     let place = |name: &str| RESULT_TABLES.iter().position(|t| *t == name);
@@ -187,6 +194,7 @@ fn start_summary(catalog: &Catalog, opts: &MatchOptions) -> Summary {
         newly_eligible_ranked: false,
         unlocks: 0,
         pushes_per_enterprise: Distribution::default(),
+        pushes_histogram: Vec::new(),
         notices: 0,
         grants: 0,
         grants_amount_yuan: 0.0,
@@ -341,6 +349,7 @@ fn fill_and_write(
     sum.input_rows = rows;
     tally(catalog, &mut sum, &by_measure, &pushes_by_measure);
     sum.pushes_per_enterprise = Distribution::of(&per_enterprise);
+    sum.pushes_histogram = per_enterprise;
     timings.insert(
         "read_check_evaluate_spool",
         started.elapsed().as_millis() as u64,

@@ -36,6 +36,10 @@ pub struct Summary {
     pub unlocks: usize,
     /// Pushes per enterprise matched, zeros included.
     pub pushes_per_enterprise: Distribution,
+    /// Enterprises matched by their number of pushes: `[n]` of them got `n`
+    /// (`max_pushes + 1` entries). Summaries of shards, or of an engine's partitions, add
+    /// up entry by entry; the distribution above is computed from it.
+    pub pushes_histogram: Vec<u64>,
     /// `notice` measures in effect, each written once to `notices`.
     pub notices: usize,
     pub grants: usize,

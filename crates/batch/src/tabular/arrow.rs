@@ -60,10 +60,17 @@ fn arrow_err(e: impl std::fmt::Display) -> TabularError {
 /// chunks of at most `chunk_rows` rows: [`read_population`] for Arrow. Each batch is
 /// decoded as a Parquet slice is, so a missing or mistyped column is an error naming the
 /// column (before any row is read), and a bad row is a reject.
+///
+/// `row_numbers` names an integer column that is not part of the population: each row's
+/// number as rejects should name it (1 for the first row of the source file). Engines
+/// that split, shuffle or regroup a file before it gets here (Spark, Ray) carry the rows'
+/// numbers this way, so that a reject names the row of the file, not of the batch.
+/// Without it, rows are numbered from 1 in stream order.
 pub fn read_arrow_population(
     stream: ArrowStream,
     schema: &Schema,
     chunk_rows: usize,
+    row_numbers: Option<&str>,
     sink: &mut dyn FnMut(Vec<RawRecord>),
 ) -> Result<usize, TabularError> {
     let path = Path::new(ARROW_INPUT);
@@ -81,10 +88,29 @@ pub fn read_arrow_population(
             ),
         ));
     };
-    let columns: pl::Schema = fields
+    let mut columns: pl::Schema = fields
         .iter()
         .map(|f| (f.name.clone(), pl::DataType::from_arrow_field(f)))
         .collect();
+    if let Some(name) = row_numbers {
+        match columns.shift_remove(name) {
+            Some(dtype) if dtype.is_integer() => {}
+            Some(dtype) => {
+                return Err(column_err(
+                    path,
+                    name,
+                    format!("the row numbers must be integers, found {dtype:?}"),
+                ));
+            }
+            None => {
+                return Err(column_err(
+                    path,
+                    name,
+                    "no such column (named as the row numbers)",
+                ));
+            }
+        }
+    }
     let plan = decode_plan(path, schema, &columns)?;
     let mut rows = 0usize;
     // SAFETY: as above; each array the stream gives is imported by polars-arrow, which
@@ -106,15 +132,56 @@ pub fn read_arrow_population(
             let len = chunk_rows.min(height - offset);
             let slice = df.slice(offset as i64, len);
             let first_row = rows + offset + 1;
-            let chunk = guarded(path, &context, || {
+            let mut chunk = guarded(path, &context, || {
                 parquet_chunk(schema, &plan, &slice, first_row)
             })?;
+            if let Some(name) = row_numbers {
+                number_rows(path, &context, &slice, name, &mut chunk)?;
+            }
             offset += len;
             sink(chunk);
         }
         rows += height;
     }
     Ok(rows)
+}
+
+/// Gives each record of `chunk` its number from the column `name` of `slice`: a positive
+/// integer, never missing (a row without its number could not be named by a reject).
+fn number_rows(
+    path: &Path,
+    context: &str,
+    slice: &pl::DataFrame,
+    name: &str,
+    chunk: &mut [RawRecord],
+) -> Result<(), TabularError> {
+    let numbers = slice
+        .column(name)
+        .and_then(|c| c.as_materialized_series().cast(&pl::DataType::Int64))
+        .map_err(|e| column_err(path, name, format!("{context}{e}")))?;
+    let numbers = numbers
+        .i64()
+        .map_err(|e| column_err(path, name, format!("{context}{e}")))?;
+    for (rec, n) in chunk.iter_mut().zip(numbers.iter()) {
+        rec.row = match n {
+            Some(n) if n >= 1 => n as usize,
+            Some(n) => {
+                return Err(column_err(
+                    path,
+                    name,
+                    format!("{context}row number {n}: row numbers start at 1"),
+                ));
+            }
+            None => {
+                return Err(column_err(
+                    path,
+                    name,
+                    format!("{context}a row without its number"),
+                ));
+            }
+        };
+    }
+    Ok(())
 }
 
 /// A result table held in memory: the columns, types and values its Parquet file would
@@ -198,6 +265,7 @@ mod tests {
             tables: Some(RESULT_TABLES.iter().map(|t| t.to_string()).collect()),
             max_pushes: DEFAULT_MAX_PUSHES,
             max_unlocks: DEFAULT_MAX_UNLOCKS,
+            row_numbers: None,
         }
     }
 
@@ -247,6 +315,93 @@ mod tests {
             assert!(got.equals_missing(&expected), "{name}: {got} {expected}");
             assert_eq!(table.rows(), expected.height(), "{name}");
         }
+    }
+
+    /// The rows' numbers, column `row` of `df`: `first` for its first row, then on.
+    fn numbered(df: &pl::DataFrame, first: i64) -> pl::DataFrame {
+        let numbers: Vec<i64> = (first..first + df.height() as i64).collect();
+        let mut df = df.clone();
+        df.with_column(pl::Column::new("row".into(), numbers))
+            .expect("a column");
+        df
+    }
+
+    #[test]
+    fn rejects_name_the_rows_by_the_column_of_row_numbers() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pop = dir.path().join("pop.parquet");
+        let generate = policy_match::synth::GenOptions {
+            count: 200,
+            seed: 3,
+            bad_rows: 0.1,
+        };
+        crate::popfile::write_file(&pop, &catalog.schema, &generate).expect("generated");
+        let df = read(&pop);
+        let plain = match_arrow(&catalog, stream_of(&df, 50), &options()).expect("matched");
+        let opts = ArrowMatchOptions {
+            row_numbers: Some("row".into()),
+            ..options()
+        };
+        // As if the file's rows 1001.. had come in batches of 50.
+        let done =
+            match_arrow(&catalog, stream_of(&numbered(&df, 1001), 50), &opts).expect("matched");
+        assert!(done.summary.rejects > 0);
+        for ((name, got), (_, expected)) in done.tables.iter().zip(&plain.tables) {
+            let frames = |t: &ArrowTable| {
+                let mut all = pl::DataFrame::empty_with_schema(&t.schema);
+                for frame in &t.frames {
+                    all.vstack_mut(frame).expect("same columns");
+                }
+                all
+            };
+            let (got, mut expected) = (frames(got), frames(expected));
+            if *name == "rejects" {
+                let shifted = expected
+                    .column("row")
+                    .expect("row")
+                    .as_materialized_series()
+                    + 1000;
+                expected.with_column(shifted.into()).expect("a column");
+            }
+            assert!(got.equals_missing(&expected), "{name}: {got} {expected}");
+        }
+    }
+
+    #[test]
+    fn row_numbers_are_a_present_integer_column_from_one() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pop = dir.path().join("pop.parquet");
+        let generate = policy_match::synth::GenOptions {
+            count: 20,
+            seed: 3,
+            bad_rows: 0.0,
+        };
+        crate::popfile::write_file(&pop, &catalog.schema, &generate).expect("generated");
+        let df = read(&pop);
+        let opts = |column: &str| ArrowMatchOptions {
+            row_numbers: Some(column.into()),
+            ..options()
+        };
+        let refusal = |df: &pl::DataFrame, column: &str| {
+            match_arrow(&catalog, stream_of(df, 10), &opts(column))
+                .err()
+                .expect("refused")
+                .to_string()
+        };
+        let missing = refusal(&df, "row");
+        assert!(
+            missing.contains("`row`") && missing.contains("no such column"),
+            "{missing}"
+        );
+        let zero = refusal(&numbered(&df, 0), "row");
+        assert!(zero.contains("row numbers start at 1"), "{zero}");
+        let text = refusal(&df, "name");
+        assert!(
+            text.contains("`name`") && text.contains("must be integers"),
+            "{text}"
+        );
     }
 
     #[test]
