@@ -184,13 +184,15 @@ def test_the_signature_stub_and_help_say_the_same(catalog):
 
     params = inspect.signature(policy_match.Catalog.match_arrow).parameters
     assert list(params) == [
-        "self", "data", "as_of", "tables", "max_pushes", "max_unlocks", "threads"]
-    assert [params[p].default for p in ["tables", "max_pushes", "max_unlocks", "threads"]] \
-        == [None, 10, 3, 1]
+        "self", "data", "as_of", "tables", "max_pushes", "max_unlocks", "threads",
+        "row_numbers"]
+    defaults = ["tables", "max_pushes", "max_unlocks", "threads", "row_numbers"]
+    assert [params[p].default for p in defaults] == [None, 10, 3, 1, None]
     from conftest import REPO
 
     stub = (REPO / "bindings/python/python/policy_match/__init__.pyi").read_text()
     assert "def match_arrow(" in stub and "threads: int = 1" in stub
+    assert "row_numbers: Optional[str] = None" in stub
     assert "class ArrowTable" in stub
     assert policy_match.ArrowTable.__module__ == "policy_match"
     assert "__arrow_c_stream__" in policy_match.Catalog.match_arrow.__doc__
