@@ -202,3 +202,28 @@ def test_an_engine_writes_the_command_line_s_tables(population, tmp_path, engine
     assert_same_summary(summary, cli_out / "summary.json", str(pop))
     assert summary["enterprises_matched"] > 19_000 and summary["rejects"] > 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("engine, intro", [
+    ("spark", "Spark, the catalog loaded once per Python worker"),
+    ("ray", "Ray Data, a `Matcher` per actor"),
+])
+def test_the_readme_engine_examples_write_the_push_list(cli, tmp_path, engine, intro):
+    """The README's short examples, run as written in a folder with `pop.parquet`
+    (2,000 rows): `out/pushes.parquet` is `match`'s push list, in its order."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text[text.index(intro):], re.S).group(1)
+    cli.run("gen", "--count", "2000", "--seed", "11", "--out", str(tmp_path / "pop.parquet"))
+    cli.run("match", "--enterprises", str(tmp_path / "pop.parquet"), "--out",
+            str(tmp_path / "cli"), "--format", "parquet", "--as-of", AS_OF)
+    before = engine_processes()
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
+               RAY_AUTH_MODE="disabled")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert settled(before) == before, f"{engine} left processes running"
+    assert_same(read_folder(tmp_path / "out" / "pushes.parquet"),
+                tmp_path / "cli" / "pushes.parquet")
