@@ -33,7 +33,10 @@ Contents:
 - ``ArrowTable``: a result table of ``match_arrow``, read with ``pyarrow.table(t)``
   or ``polars.DataFrame(t)`` (the Arrow PyCapsule interface);
 - ``CatalogError``: a rules directory that does not check (a ``ValueError`` whose
-  ``diagnostics`` lists every problem).
+  ``diagnostics`` lists every problem);
+- ``policy_match.dataflow`` (needs pyarrow): a population matched partition by
+  partition on Spark or Ray with the single run's tables (``examples/spark_match.py``,
+  ``examples/ray_match.py``).
 
 Answers are plain dicts and lists, exactly what ``policy-match list --format json`` and
 ``policy-match explain --format json`` print; ``match_arrow``'s tables are those
