@@ -136,8 +136,9 @@ pub fn match_arrow(
     let started = Instant::now();
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // The process id in the name: another process's scratch folder is never this one.
-    let scratch =
-        std::env::temp_dir().join(format!("policy-match-arrow-{}-{call}", std::process::id()));
+    let temp = std::env::temp_dir();
+    sweep_dead_scratch(&temp);
+    let scratch = temp.join(format!("{SCRATCH_PREFIX}{}-{call}", std::process::id()));
     let match_opts = MatchOptions {
         enterprises: PathBuf::from(crate::tabular::ARROW_INPUT),
         out: scratch,
@@ -171,6 +172,38 @@ pub fn match_arrow(
     done.tables
         .sort_by_key(|(name, _)| place(name).unwrap_or(RESULT_TABLES.len()));
     Ok(done)
+}
+
+/// The name of a `match_arrow` scratch folder: this, the process id, `-`, the call.
+const SCRATCH_PREFIX: &str = "policy-match-arrow-";
+
+/// Removes the scratch folders (partial output folders, `.NAME.partial-PID`) of
+/// `match_arrow` calls whose process is gone — a Spark or Ray worker killed mid-call —
+/// so that a long-lived cluster does not fill its temp folder with spools. Linux only
+/// (a process is alive while `/proc/PID` exists); a reused process id keeps its folder
+/// until that process ends too.
+fn sweep_dead_scratch(temp: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    let prefix = format!(".{SCRATCH_PREFIX}");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A run's summary before anything is read.

@@ -369,6 +369,27 @@ mod tests {
     }
 
     #[test]
+    fn a_call_removes_the_scratch_of_a_killed_process_and_keeps_a_live_one_s() {
+        let catalog = Catalog::builtin().expect("built-in catalog");
+        let temp = std::env::temp_dir();
+        // No process has this id (above Linux's highest, 2^22).
+        let dead = temp.join(".policy-match-arrow-4294967294-0.partial-4294967294");
+        let live = temp.join(format!(
+            ".policy-match-arrow-{0}-999999.partial-{0}",
+            std::process::id()
+        ));
+        for dir in [&dead, &live] {
+            std::fs::create_dir_all(dir.join(".runs")).expect("a scratch folder");
+        }
+        let df = pl::df! { "id" => ["91330603MA2BK7R415"] }.expect("a frame");
+        // Refused (no `name` column), after the sweep.
+        let _ = match_arrow(&catalog, stream_of(&df, 10), &options());
+        assert!(!dead.exists() || !cfg!(target_os = "linux"));
+        assert!(live.exists());
+        std::fs::remove_dir_all(&live).expect("removed");
+    }
+
+    #[test]
     fn row_numbers_are_a_present_integer_column_from_one() {
         let catalog = Catalog::builtin().expect("built-in catalog");
         let dir = tempfile::tempdir().expect("tempdir");
