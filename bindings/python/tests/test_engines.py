@@ -140,6 +140,8 @@ def test_a_staged_output_appears_whole_or_not_at_all(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("previous run")
+    # What a killed run left.
+    (tmp_path / ".out.partial-4294967294").mkdir()
     with pytest.raises(RuntimeError):
         with dataflow.staged_output(out) as stage:
             (stage / "half.txt").write_text("half")

@@ -274,11 +274,14 @@ def _distribution(counts: Sequence[int]) -> dict:
 def staged_output(out: Union[str, os.PathLike]) -> Iterator[pathlib.Path]:
     """A folder that appears whole or not at all, as ``match``'s: written as the hidden
     sibling ``.NAME.partial-PID``, put in place of ``out`` when the block ends, removed
-    when it raises."""
+    when it raises. A run killed on the way leaves its partial folder: the next run for
+    the same ``out`` removes it."""
     out = pathlib.Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for left in out.parent.glob(f".{out.name}.partial-*"):
+        shutil.rmtree(left, ignore_errors=True)
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    partial.mkdir()
     try:
         yield partial
     except BaseException:
