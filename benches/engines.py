@@ -7,7 +7,7 @@ Python with the package built in release (`pip install ./bindings/python`), pyar
 
     python benches/engines.py --count 1000000 --cpus 2 [--repeat 1] [--keep DIR]
 
-It writes a population with `policy-match gen --seed 1` (Parquet), then runs, each in
+It writes a population with `policy-match gen --seed SEED` (default 1; Parquet), then runs, each in
 its own process and in turn, with the default tables:
 
 - `policy-match match --format parquet --threads CPUS`;
@@ -16,8 +16,9 @@ its own process and in turn, with the default tables:
 
 For each it reports the median wall time over `--repeat` runs (the whole process: an
 engine's start and stop included) and the peak memory of the process tree (the sum of
-the resident sets of the process and every descendant, sampled every 0.1 s: a JVM and
-its Python workers, Ray's daemons and actors), then checks that every table each engine
+the proportional set sizes of the process and every descendant, sampled every 0.2 s: a
+JVM and its Python workers, Ray's daemons and actors, Ray's shared object store counted
+once), then checks that every table each engine
 wrote equals the command line's, row for row and in order. Exit status: 0 when they all
 do, 1 otherwise.
 """
@@ -38,26 +39,36 @@ TABLES = ["pushes", "digest", "unlocks", "notices", "grants", "near_misses",
           "undetermined", "errors", "rejects"]
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of `root` and every descendant, from /proc."""
-    children, rss = {}, {}
-    page = os.sysconf("SC_PAGE_SIZE")
+def pss(pid: int) -> int:
+    """Proportional set size in bytes: a page shared by n processes counts 1/n in each,
+    so that the sum over a tree counts Ray's shared object store once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) << 10
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_memory(root: int) -> int:
+    """Memory of `root` and every descendant (PSS), from /proc."""
+    children = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 stat = f.read()
-            fields = stat[stat.rindex(")") + 2:].split()
-            pid, ppid = int(entry), int(fields[1])
-            rss[pid] = int(fields[21]) * page
-            children.setdefault(ppid, []).append(pid)
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
         except (OSError, ValueError, IndexError):
             continue
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += pss(pid)
         todo.extend(children.get(pid, []))
     return total
 
@@ -70,8 +81,8 @@ def run_measured(cmd, env, ok=(0, 2)):
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss(proc.pid))
-            time.sleep(0.1)
+            peak[0] = max(peak[0], tree_memory(proc.pid))
+            time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -96,6 +107,7 @@ def read(path: Path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--as-of", default="2025-06-30")
@@ -108,7 +120,7 @@ def main():
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
                RAY_AUTH_MODE="disabled")
     pop = work / "population.parquet"
-    subprocess.run([args.binary, "gen", "--count", str(args.count), "--seed", "1",
+    subprocess.run([args.binary, "gen", "--count", str(args.count), "--seed", str(args.seed),
                     "--out", str(pop)], check=True, stdout=subprocess.DEVNULL)
     common = ["--enterprises", str(pop), "--as-of", args.as_of]
     runs = {
@@ -119,7 +131,7 @@ def main():
         "ray": [sys.executable, str(REPO / "examples" / "ray_match.py"),
                 "--cpus", str(args.cpus), *common],
     }
-    print(f"{args.count} enterprises, {args.cpus} CPUs, as of {args.as_of}, "
+    print(f"{args.count} enterprises (seed {args.seed}), {args.cpus} CPUs, as of {args.as_of}, "
           f"median of {args.repeat}")
     print(f"{'run':<8}{'wall s':>10}{'peak MiB':>12}{'vs cli':>10}")
     results = {}
@@ -140,8 +152,8 @@ def main():
         for table in TABLES:
             got, expected = read(work / name / f"{table}.parquet"), read(
                 work / "cli" / f"{table}.parquet")
-            equal = got.column_names == expected.column_names and all(
-                got[c].to_pylist() == expected[c].to_pylist() for c in expected.column_names)
+            equal = got.column_names == expected.column_names and got.cast(
+                expected.schema).equals(expected)
             if not equal:
                 print(f"{name}: {table} differs from the command line's")
                 same = False

@@ -25,6 +25,7 @@ import functools
 import json
 import os
 import sys
+import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,8 +67,21 @@ def numbered(batch: pa.Table) -> pa.Table:
     return pa.table({ROW: pc.add(batch.column("id"), 1)})
 
 
+class Phases:
+    """Each phase's wall time, told on stderr as it ends: where an engine's time goes."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+
+    def done(self, what: str):
+        now = time.perf_counter()
+        print(f"policy-match: {what}: {now - self.last:.1f} s", file=sys.stderr, flush=True)
+        self.last = now
+
+
 def main(argv=None) -> int:
     args = arguments(argv)
+    phases = Phases()
     import ray
 
     tables = tuple(t for t in args.tables.split(",") if t)
@@ -108,6 +122,7 @@ def main(argv=None) -> int:
             # read and the sort it waits for have run.
             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=args.cpus),
         ).materialize()
+        phases.done("Ray started; read, numbered, sorted by id and matched")
 
         def table(name):
             return out.map_batches(
@@ -115,6 +130,9 @@ def main(argv=None) -> int:
                 batch_size=None,
             )
 
+        summaries = [json.loads(s) for t in _arrow(table_summary(out)) for s in
+                     t.column(SUMMARY).to_pylist()]
+        summary = merge_summaries([empty[SUMMARY], *summaries], args.enterprises)
         with staged_output(args.out) as stage:
             for name in [*tables, "rejects"]:
                 rows_of = table(name)
@@ -122,7 +140,8 @@ def main(argv=None) -> int:
                     parts = [pa.table(empty[NOTICES]).cast(_schema(envelope, name))]
                     parts += [t for t in _arrow(rows_of)]
                     rows_of = ray.data.from_arrow(merge_notices(pa.concat_tables(parts)))
-                elif name == "rejects":
+                elif name == "rejects" and summary["rejects"]:
+                    # A global sort (a sampling pass and a shuffle): only when needed.
                     rows_of = rows_of.sort("row")
                 folder = os.path.join(stage, f"{name}.parquet")
                 rows_of.write_parquet(folder)
@@ -132,9 +151,7 @@ def main(argv=None) -> int:
                     os.makedirs(folder, exist_ok=True)
                     schema = _schema(envelope, name)
                     pq.write_table(schema.empty_table(), os.path.join(folder, "empty.parquet"))
-            summaries = [json.loads(s) for t in _arrow(table_summary(out)) for s in
-                         t.column(SUMMARY).to_pylist()]
-            summary = merge_summaries([empty[SUMMARY], *summaries], args.enterprises)
+                phases.done(f"{name} written")
             with open(os.path.join(stage, "summary.json"), "w", encoding="utf-8") as f:
                 json.dump(summary, f, ensure_ascii=False, indent=2)
                 f.write("\n")

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -59,8 +60,21 @@ def arguments(argv=None):
     return p.parse_args(argv)
 
 
+class Phases:
+    """Each phase's wall time, told on stderr as it ends: where an engine's time goes."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+
+    def done(self, what: str):
+        now = time.perf_counter()
+        print(f"policy-match: {what}: {now - self.last:.1f} s", file=sys.stderr, flush=True)
+        self.last = now
+
+
 def main(argv=None) -> int:
     args = arguments(argv)
+    phases = Phases()
     # The workers run this interpreter (the virtual environment with policy_match).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -100,9 +114,15 @@ def main(argv=None) -> int:
             # Once per Python worker: Spark reuses its workers between tasks.
             yield from Matcher.shared(**spec).match_partition(batches)
 
+        phases.done("catalog and Spark started")
         out = df.mapInArrow(match, from_arrow_schema(envelope)).persist(
             StorageLevel.DISK_ONLY
         )
+        out.count()
+        phases.done("read, partitioned by id and matched")
+        summaries = [json.loads(r[0]) for r in
+                     out.where(F.col(SUMMARY).isNotNull()).select(SUMMARY).collect()]
+        summary = merge_summaries([empty[SUMMARY], *summaries], args.enterprises)
         with staged_output(args.out) as stage:
             for name in [*tables, "rejects"]:
                 rows_of = out.where(F.col(name).isNotNull()).select(f"`{name}`.*")
@@ -112,12 +132,11 @@ def main(argv=None) -> int:
                         _concat(pa.table(empty[NOTICES]), rows_of.toArrow(), envelope, name)
                     )
                     rows_of = spark.createDataFrame(merged).coalesce(1)
-                elif name == "rejects":
+                elif name == "rejects" and summary["rejects"]:
+                    # A global sort (a sampling pass and a shuffle): only when needed.
                     rows_of = rows_of.orderBy("row")
                 rows_of.write.parquet(os.path.join(stage, f"{name}.parquet"))
-            summaries = [json.loads(r[0]) for r in
-                         out.where(F.col(SUMMARY).isNotNull()).select(SUMMARY).collect()]
-            summary = merge_summaries([empty[SUMMARY], *summaries], args.enterprises)
+                phases.done(f"{name} written")
             with open(os.path.join(stage, "summary.json"), "w", encoding="utf-8") as f:
                 json.dump(summary, f, ensure_ascii=False, indent=2)
                 f.write("\n")
