@@ -20,43 +20,23 @@ envelope and written in block order, which is id order. ``rejects`` is sorted by
 ``notices`` and the summary are added up on the driver.
 """
 
-import argparse
 import functools
 import json
 import os
 import sys
-import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from policy_match.dataflow import (
-    NOTICES,
-    ROW,
-    SUMMARY,
-    Matcher,
-    merge_notices,
-    merge_summaries,
-    plain_text,
-    staged_output,
-    unwrap,
-)
-
-DEFAULT_TABLES = "pushes,digest,unlocks,notices,grants,near_misses,undetermined,errors"
+import engine_run
+from policy_match.dataflow import NOTICES, ROW, SUMMARY, Matcher, plain_text, staged_output, unwrap
 
 
 def arguments(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--enterprises", required=True, help="population, Parquet (`gen` writes one)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--as-of", required=True, help="the date matched for, YYYY-MM-DD")
+    p = engine_run.parser(__doc__)
     p.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray (default 2)")
     p.add_argument("--address", default=None, help="a running Ray cluster (default: start one)")
-    p.add_argument("--tables", default=DEFAULT_TABLES, help="result tables, as `match --tables`")
-    p.add_argument("--rules", default=None, help="a rules directory (default: built-in)")
-    p.add_argument("--max-pushes", type=int, default=10)
-    p.add_argument("--max-unlocks", type=int, default=3)
     p.add_argument("--object-store-mb", type=int, default=None,
                    help="object store of the local Ray (default: Ray's, 30%% of memory)")
     return p.parse_args(argv)
@@ -67,35 +47,11 @@ def numbered(batch: pa.Table) -> pa.Table:
     return pa.table({ROW: pc.add(batch.column("id"), 1)})
 
 
-class Phases:
-    """Each phase's wall time, told on stderr as it ends: where an engine's time goes."""
-
-    def __init__(self):
-        self.last = time.perf_counter()
-
-    def done(self, what: str):
-        now = time.perf_counter()
-        print(f"policy-match: {what}: {now - self.last:.1f} s", file=sys.stderr, flush=True)
-        self.last = now
-
-
 def main(argv=None) -> int:
     args = arguments(argv)
-    phases = Phases()
     import ray
 
-    tables = tuple(t for t in args.tables.split(",") if t)
-    rules = os.path.abspath(args.rules) if args.rules else None
-    spec = dict(as_of=args.as_of, tables=tables, rules=rules,
-                max_pushes=args.max_pushes, max_unlocks=args.max_unlocks)
-    # On the driver: the catalog checked before any task starts, and the empty run
-    # (every notice with nobody in scope; the summary of nothing).
-    matcher = Matcher(**spec)
-    population = pq.read_schema(args.enterprises)
-    envelope = matcher.envelope_schema(population)
-    empty = matcher.empty_run(population)
-    rows = pq.read_metadata(args.enterprises).num_rows
-
+    driver = engine_run.Driver(args)
     init = dict(address=args.address, include_dashboard=False, log_to_driver=False)
     if args.address is None:
         init["num_cpus"] = args.cpus
@@ -109,20 +65,19 @@ def main(argv=None) -> int:
         people = ray.data.read_parquet(args.enterprises).map_batches(
             plain_text, batch_format="pyarrow"
         )
-        numbers = ray.data.range(rows).map_batches(numbered, batch_format="pyarrow")
+        numbers = ray.data.range(driver.rows).map_batches(numbered, batch_format="pyarrow")
         # Equal ids in one block; the Matcher sorts each block by (id, row).
-        blocks = max(args.cpus, -(-rows // 50_000))
+        blocks = max(args.cpus, -(-driver.rows // 50_000))
         sorted_ = people.zip(numbers).repartition(blocks).sort("id")
         out = sorted_.map_batches(
             Matcher,
-            fn_constructor_kwargs=spec,
+            fn_constructor_kwargs=driver.spec,
             batch_format="pyarrow",
             batch_size=None,
             # From one actor: a pool that starts at full size takes every CPU before the
             # read and the sort it waits for have run.
             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=args.cpus),
         ).materialize()
-        phases.done("Ray started; read, numbered, sorted by id and matched")
 
         def table(name):
             return out.map_batches(
@@ -130,16 +85,16 @@ def main(argv=None) -> int:
                 batch_size=None,
             )
 
-        summaries = [json.loads(s) for t in _arrow(table_summary(out)) for s in
-                     t.column(SUMMARY).to_pylist()]
-        summary = merge_summaries([empty[SUMMARY], *summaries], args.enterprises)
+        summary = driver.summary(
+            json.loads(s) for t in arrow(table_summary(out)) for s in
+            t.column(SUMMARY).to_pylist()
+        )
+        driver.phase("catalog checked, Ray started; read, numbered, sorted by id and matched")
         with staged_output(args.out) as stage:
-            for name in [*tables, "rejects"]:
+            for name in [*driver.tables, "rejects"]:
                 rows_of = table(name)
                 if name == NOTICES:
-                    parts = [pa.table(empty[NOTICES]).cast(_schema(envelope, name))]
-                    parts += [t for t in _arrow(rows_of)]
-                    rows_of = ray.data.from_arrow(merge_notices(pa.concat_tables(parts)))
+                    rows_of = ray.data.from_arrow(driver.notices(arrow(rows_of)))
                 elif name == "rejects" and summary["rejects"]:
                     # A global sort (a sampling pass and a shuffle): only when needed.
                     rows_of = rows_of.sort("row")
@@ -149,20 +104,13 @@ def main(argv=None) -> int:
                     # Ray writes no file for an empty dataset: one empty file keeps the
                     # table's columns for whoever reads it.
                     os.makedirs(folder, exist_ok=True)
-                    schema = _schema(envelope, name)
-                    pq.write_table(schema.empty_table(), os.path.join(folder, "empty.parquet"))
-                phases.done(f"{name} written")
-            with open(os.path.join(stage, "summary.json"), "w", encoding="utf-8") as f:
-                json.dump(summary, f, ensure_ascii=False, indent=2)
-                f.write("\n")
+                    empty = driver.schema(name).empty_table()
+                    pq.write_table(empty, os.path.join(folder, "empty.parquet"))
+                driver.phase(f"{name} written")
+            driver.write_summary(stage, summary)
     finally:
         ray.shutdown()
-    print(
-        f"{summary['enterprises_matched']} enterprises matched, {summary['pushes']} pushes, "
-        f"{summary['rejects']} rejects -> {args.out}",
-        file=sys.stderr,
-    )
-    return 2 if summary["rejects"] or summary["errors"] else 0
+    return driver.report(summary)
 
 
 def table_summary(out):
@@ -172,14 +120,11 @@ def table_summary(out):
     )
 
 
-def _arrow(ds):
+def arrow(ds) -> list:
+    """A small dataset's tables, on the driver."""
     import ray
 
     return [t for t in ray.get(ds.to_arrow_refs()) if t.num_rows]
-
-
-def _schema(envelope, name):
-    return pa.schema(list(envelope.field(name).type))
 
 
 if __name__ == "__main__":
