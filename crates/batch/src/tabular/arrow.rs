@@ -317,6 +317,19 @@ mod tests {
         }
     }
 
+    /// A generated population (seed 3) as its Parquet file reads.
+    fn generated(catalog: &Catalog, count: usize, bad_rows: f64) -> pl::DataFrame {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pop = dir.path().join("pop.parquet");
+        let generate = policy_match::synth::GenOptions {
+            count,
+            seed: 3,
+            bad_rows,
+        };
+        crate::popfile::write_file(&pop, &catalog.schema, &generate).expect("generated");
+        read(&pop)
+    }
+
     /// The rows' numbers, column `row` of `df`: `first` for its first row, then on.
     fn numbered(df: &pl::DataFrame, first: i64) -> pl::DataFrame {
         let numbers: Vec<i64> = (first..first + df.height() as i64).collect();
@@ -329,15 +342,7 @@ mod tests {
     #[test]
     fn rejects_name_the_rows_by_the_column_of_row_numbers() {
         let catalog = Catalog::builtin().expect("built-in catalog");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pop = dir.path().join("pop.parquet");
-        let generate = policy_match::synth::GenOptions {
-            count: 200,
-            seed: 3,
-            bad_rows: 0.1,
-        };
-        crate::popfile::write_file(&pop, &catalog.schema, &generate).expect("generated");
-        let df = read(&pop);
+        let df = generated(&catalog, 200, 0.1);
         let plain = match_arrow(&catalog, stream_of(&df, 50), &options()).expect("matched");
         let opts = ArrowMatchOptions {
             row_numbers: Some("row".into()),
@@ -392,15 +397,7 @@ mod tests {
     #[test]
     fn row_numbers_are_a_present_integer_column_from_one() {
         let catalog = Catalog::builtin().expect("built-in catalog");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pop = dir.path().join("pop.parquet");
-        let generate = policy_match::synth::GenOptions {
-            count: 20,
-            seed: 3,
-            bad_rows: 0.0,
-        };
-        crate::popfile::write_file(&pop, &catalog.schema, &generate).expect("generated");
-        let df = read(&pop);
+        let df = generated(&catalog, 20, 0.0);
         let opts = |column: &str| ArrowMatchOptions {
             row_numbers: Some(column.into()),
             ..options()
