@@ -9,6 +9,7 @@ pub mod parquet_footer;
 pub mod popfile;
 pub mod population;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod shard;
 pub mod sink;

@@ -69,6 +69,9 @@ pub enum Command {
     Match(MatchArgs),
     /// Risk scans: 应享未享 (eligible, no claim) and 不应享而享 (a claim, not eligible).
     Audit(AuditArgs),
+    /// The 驾驶舱 report: a finished `match` folder (and an `audit` folder) as one
+    /// self-contained HTML page that opens offline.
+    Report(ReportArgs),
     /// Write a synthetic Keqiao-like population (CSV, Parquet or JSON Lines by extension).
     Gen(GenArgs),
 }
@@ -239,6 +242,20 @@ pub struct MatchArgs {
 pub enum OutFormatArg {
     Csv,
     Parquet,
+}
+
+// `report`
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The `--out` folder of a finished `match` (CSV or Parquet tables, `summary.json`).
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// The `--out` folder of `audit`, for the risk scans (应享未享, 不应享而享).
+    #[arg(long, value_name = "DIR")]
+    pub audit: Option<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 // `audit`

@@ -226,6 +226,7 @@ mod arrow;
 mod csv_read;
 mod parquet_read;
 mod parquet_write;
+mod visit;
 
 pub use arrow::{ARROW_INPUT, ArrowStream, ArrowTable, read_arrow_population};
 
@@ -235,6 +236,7 @@ use parquet_read::*;
 pub use parquet_write::{
     PopulationParquetWriter, TableParquetWriter, table_to_arrow, write_table_parquet,
 };
+pub use visit::{Value, visit_rows};
 
 #[cfg(test)]
 mod tests {

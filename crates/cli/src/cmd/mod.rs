@@ -10,6 +10,7 @@ mod explain;
 mod r#gen;
 mod list;
 mod match_;
+mod report;
 mod test;
 
 use policy_match::compile::catalog::Catalog;
@@ -29,6 +30,7 @@ pub fn run(command: &Command, catalog: &Catalog, format: ErrorFormat, out: &mut 
         Command::Test(args) => test::run(catalog, args, out),
         Command::Match(args) => match_::run(catalog, args),
         Command::Audit(args) => audit::run(catalog, args),
+        Command::Report(args) => report::run(catalog, args),
         Command::Gen(args) => r#gen::run(catalog, args),
     }
 }
