@@ -20,9 +20,10 @@ export PATH="$venv/bin:$PATH"
 # Pinned: maturin decides how the wheel is laid out, pytest how the tests are run, pyarrow
 # feeds `match_arrow` and reads the command line's Parquet output to compare; PySpark and
 # Ray Data run the examples (`tests/test_engines.py`); pandas below 3, which PySpark 4.3
-# warns it does not yet support. Spark needs a Java 17 on the PATH.
+# warns it does not yet support; Pillow looks at the report's screenshot (the browser
+# step of .ci/run uses this environment). Spark needs a Java 17 on the PATH.
 python -m pip install --quiet --disable-pip-version-check maturin==1.16.0 pytest==9.2.0 \
-  pyarrow==26.0.0 pyspark==4.3.0 'ray[data]==2.60.0' 'pandas<3'
+  pyarrow==26.0.0 pyspark==4.3.0 'ray[data]==2.60.0' 'pandas<3' pillow==12.0.0
 # The engine tests start a local Ray: no token to log in with, and no dashboard.
 export RAY_AUTH_MODE=disabled
 

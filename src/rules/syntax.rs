@@ -80,6 +80,16 @@ impl Nature {
         Nature::Internal,
     ];
 
+    /// The nature in the words of a report for the service centre.
+    pub fn label(self) -> &'static str {
+        match self {
+            Nature::Benefit => "惠企兑现",
+            Nature::Service => "服务",
+            Nature::Notice => "告知",
+            Nature::Internal => "内部工作",
+        }
+    }
+
     /// The nature as rule files write it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -309,7 +309,7 @@ pub fn read_run(
             id: m.id.clone(),
             title: policy_match::report::explain::title(m),
             article: m.article,
-            nature: m.nature.as_str(),
+            nature: m.nature.label(),
             zone: m.zone.clone(),
             eligible: counts.map_or(0, |c| c.eligible + c.amount_pending),
             pushed: p,

@@ -5,5 +5,6 @@ mod batch;
 mod cli;
 mod fuzz_inputs;
 mod hardening;
+mod report;
 mod sql;
 mod support;

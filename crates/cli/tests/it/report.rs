@@ -1,0 +1,79 @@
+//! `report`: a finished run's folder as one HTML page, the same whatever format the run
+//! wrote; a folder that is not a run, or a run of other rules, is refused by name.
+
+use crate::support::cli::*;
+
+#[test]
+fn csv_and_parquet_runs_give_the_same_report_and_no_enterprise_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pop = generate(dir.path(), "pop.parquet", 400, 0.02);
+    let mut pages = Vec::new();
+    for format in ["csv", "parquet"] {
+        let out = dir.path().join(format);
+        let done = match_into(&pop, &out, &["--format", format]);
+        assert_eq!(
+            done.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let html = dir.path().join(format!("{format}.html"));
+        let done = run(&["report", p(&out), "--out", p(&html)]);
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        pages.push(read(&html));
+    }
+    // The input path is in the subtitle; the rest is the same page.
+    let strip = |page: &str| page.replace("pop.parquet", "");
+    assert_eq!(strip(&pages[0]), strip(&pages[1]));
+    let page = &pages[0];
+    assert!(
+        page.contains("<h2>八、数据质量</h2>") && page.contains("duplicate id"),
+        "rejects by reason"
+    );
+    // Aggregates only: no enterprise's id appears.
+    let pushes = read(&dir.path().join("csv").join("pushes.csv"));
+    let some_id = pushes
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .expect("a push");
+    assert!(!page.contains(some_id));
+    assert_no_partial(dir.path());
+}
+
+#[test]
+fn a_folder_that_is_not_a_run_or_a_run_of_other_rules_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let html = dir.path().join("r.html");
+    let done = run(&["report", p(dir.path()), "--out", p(&html)]);
+    assert_eq!(done.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(err.contains("is not a finished `match` folder"), "{err}");
+    // A run of other rules: its measure ids may name other measures.
+    let pop = generate(dir.path(), "pop.parquet", 50, 0.0);
+    let out = dir.path().join("run");
+    assert_eq!(match_into(&pop, &out, &[]).status.code(), Some(0));
+    let summary = read(&out.join("summary.json"));
+    let hash = crate::support::cli::summary(&out)["catalog_hash"]
+        .as_str()
+        .expect("a hash")
+        .to_owned();
+    std::fs::write(
+        out.join("summary.json"),
+        summary.replace(&hash, "0000000000000000"),
+    )
+    .expect("written");
+    let done = run(&["report", p(&out), "--out", p(&html)]);
+    assert_eq!(done.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        err.contains("made with catalog `0000000000000000`"),
+        "{err}"
+    );
+    assert!(!html.exists());
+}
