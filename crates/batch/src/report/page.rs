@@ -80,11 +80,14 @@ impl BarChart {
         BarChart::new(id, title, &rows)
     }
 
+    /// The amounts, largest first; entries without one left out.
     fn of_amounts(id: &'static str, title: &str, counts: &[Count]) -> Self {
-        let rows: Vec<(String, f64, String)> = counts
+        let mut rows: Vec<(String, f64, String)> = counts
             .iter()
+            .filter(|c| c.yuan > 0.0)
             .map(|c| (c.label.clone(), c.yuan, yuan(c.yuan)))
             .collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         BarChart::new(id, title, &rows)
     }
 }

@@ -3,7 +3,7 @@
 
     python crates/cli/tests/browser/check_report.py --cli target/debug/policy-match
 
-Builds a run to report on — `gen --count 2000 --seed 5 --bad-rows 0.01`, `match`, and an
+Builds a run to report on — `gen --count 2000 --seed 5 --bad-rows 0.01` (`--count`), `match`, and an
 `audit` over claims made from the run (pushed pairs claimed, so some 应享未享 remain, and
 pairs nobody is eligible for, so some 不应享而享 appear) — writes `report --audit`, then
 checks, in Chromium:
@@ -53,9 +53,10 @@ def run(cmd):
     return done
 
 
-def make_run(cli: str, work: pathlib.Path) -> pathlib.Path:
+def make_run(cli: str, work: pathlib.Path, count: int) -> pathlib.Path:
     pop = work / "pop.parquet"
-    run([cli, "gen", "--count", "2000", "--seed", "5", "--bad-rows", "0.01", "--out", str(pop)])
+    run([cli, "gen", "--count", str(count), "--seed", "5", "--bad-rows", "0.01",
+         "--out", str(pop)])
     out = work / "run"
     run([cli, "match", "--enterprises", str(pop), "--out", str(out), "--as-of", AS_OF])
     # Claims: every third push claimed (the rest of the benefits are 应享未享), and a
@@ -134,12 +135,13 @@ def main() -> int:
     ap.add_argument("--cli", required=True, help="the policy-match binary")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     ap.add_argument("--keep", default=None, help="keep the outputs in this folder")
+    ap.add_argument("--count", type=int, default=2000, help="enterprises generated")
     args = ap.parse_args()
     work = pathlib.Path(args.keep or tempfile.mkdtemp(prefix="pm-report-"))
     work.mkdir(parents=True, exist_ok=True)
     failures = []
 
-    report = make_run(os.path.abspath(args.cli), work)
+    report = make_run(os.path.abspath(args.cli), work, args.count)
     url = report.as_uri()
     size = report.stat().st_size
 
