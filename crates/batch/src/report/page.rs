@@ -147,6 +147,8 @@ pub struct Page {
     pub unlock_chart: BarChart,
     pub audit: Option<Audit>,
     pub rejects: BarChart,
+    /// The reject reasons in full (the chart cuts long labels).
+    pub reject_reasons: Vec<Row>,
     pub errors: BarChart,
 }
 
@@ -405,6 +407,13 @@ impl Page {
             unlock_chart: BarChart::of_counts("unlocks", "可解锁条件 · 企业数", &unlock_counts),
             audit,
             rejects: BarChart::of_counts("rejects", "拒收行 · 按原因", &f.rejects_by_reason),
+            reject_reasons: f
+                .rejects_by_reason
+                .iter()
+                .map(|c| Row {
+                    cells: vec![c.label.clone(), group(c.count)],
+                })
+                .collect(),
             errors: BarChart::of_counts("errors", "评估错误 · 按措施", &f.errors_by_measure),
         }
     }
