@@ -233,6 +233,10 @@ pub struct MatchArgs {
     pub tables: Option<Vec<String>>,
     #[command(flatten)]
     pub push: PushArgs,
+    /// Also write the 驾驶舱 report, `report.html`, into the output folder (what
+    /// `policy-match report DIR` writes from the finished folder).
+    #[arg(long)]
+    pub report: bool,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,

@@ -90,6 +90,13 @@ pub fn run_match_with_progress(
         (Input::File(&opts.enterprises), Dest::Files(opts.format)),
         progress,
     )?;
+    if opts.report {
+        // From the complete tables, before the folder is put in place: it appears with
+        // its report or not at all.
+        let dir = out.path("");
+        crate::report::write_report(&dir, None, catalog, &out.path("report.html"))
+            .map_err(MatchError::Report)?;
+    }
     out.commit()?;
     Ok(done.summary)
 }
@@ -152,6 +159,7 @@ pub fn match_arrow(
         tables: opts.tables.clone(),
         max_pushes: opts.max_pushes,
         max_unlocks: opts.max_unlocks,
+        report: false,
     };
     let sum = start_summary(catalog, &match_opts);
     // Never committed: dropped, it is removed.

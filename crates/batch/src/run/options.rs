@@ -76,6 +76,9 @@ pub struct MatchOptions {
     pub max_pushes: usize,
     /// The most unlocks an enterprise is told of ([`DEFAULT_MAX_UNLOCKS`]).
     pub max_unlocks: usize,
+    /// Also write the 驾驶舱 report of the run, `report.html`, into the output folder
+    /// (as `policy-match report` would from the finished folder).
+    pub report: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +98,8 @@ pub enum MatchError {
     ReadArrow(#[source] crate::tabular::TabularError),
     #[error(transparent)]
     Output(#[from] OutDirError),
+    #[error("cannot write the report: {0}")]
+    Report(#[source] crate::report::ReportError),
 }
 
 /// Where a run's tables go: files of the output folder, or tables kept in memory

@@ -294,6 +294,7 @@ mod tests {
             tables: opts.tables.clone(),
             max_pushes: opts.max_pushes,
             max_unlocks: opts.max_unlocks,
+            report: false,
         };
         let summary = run_match(&catalog, &files).expect("matched");
         // Batches of 50 rows, chunks of 64: neither lines up with the file's.

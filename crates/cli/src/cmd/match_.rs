@@ -28,6 +28,7 @@ pub fn run(catalog: &Catalog, args: &MatchArgs) -> Outcome {
         tables: args.tables.clone(),
         max_pushes: args.push.max_pushes,
         max_unlocks: args.push.max_unlocks,
+        report: args.report,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))

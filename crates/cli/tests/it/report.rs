@@ -77,3 +77,29 @@ fn a_folder_that_is_not_a_run_or_a_run_of_other_rules_is_refused() {
     );
     assert!(!html.exists());
 }
+
+#[test]
+fn match_report_writes_the_page_report_would_into_the_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pop = generate(dir.path(), "pop.parquet", 200, 0.0);
+    let out = dir.path().join("run");
+    let done = match_into(&pop, &out, &["--report"]);
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let html = dir.path().join("again.html");
+    assert_eq!(
+        run(&["report", p(&out), "--out", p(&html)]).status.code(),
+        Some(0)
+    );
+    assert_eq!(read(&out.join("report.html")), read(&html));
+    assert_no_partial(dir.path());
+    assert!(
+        !entries(&out).iter().any(|n| n.starts_with('.')),
+        "{:?}",
+        entries(&out)
+    );
+}
