@@ -14,6 +14,10 @@ use std::path::PathBuf;
 pub struct Results {
     pub id: String,
     pub name: String,
+    /// The enterprise's size (its `size:` tag's value) and industry (its `industry:`
+    /// code to the 大类, `C17`), for the grants table: set only when it has a grant.
+    pub size: String,
+    pub industry: String,
     pub eligible: Vec<Eligible>,
     /// (measure, the condition that alone failed).
     pub near_misses: Vec<(u16, u8)>,
@@ -62,6 +66,8 @@ impl Results {
         let count = |out: &mut Vec<u8>, n: usize| out.extend((n as u32).to_le_bytes());
         text(out, &self.id);
         text(out, &self.name);
+        text(out, &self.size);
+        text(out, &self.industry);
         count(out, self.eligible.len());
         for e in &self.eligible {
             out.extend(e.measure.to_le_bytes());
@@ -111,6 +117,8 @@ impl Results {
         let mut c = Cursor(record);
         c.text_into(&mut self.id)?;
         c.text_into(&mut self.name)?;
+        c.text_into(&mut self.size)?;
+        c.text_into(&mut self.industry)?;
         self.eligible.clear();
         for _ in 0..c.u32()? {
             let measure = c.u16()?;
@@ -279,6 +287,8 @@ mod tests {
         Results {
             id: id.into(),
             name: format!("企业{id}"),
+            size: "small".into(),
+            industry: "C17".into(),
             eligible: vec![
                 Eligible {
                     measure: 3,

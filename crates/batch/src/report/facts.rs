@@ -191,8 +191,10 @@ pub struct RunFacts {
     pub by_department: Vec<Count>,
     pub by_article: Vec<Count>,
     pub by_scenario: Vec<Count>,
-    /// Grants (count and yuan) by zone.
+    /// Grants (count and yuan) by zone, by enterprise size and by industry (大类).
     pub grants_by_zone: Vec<Count>,
+    pub grants_by_size: Vec<Count>,
+    pub grants_by_industry: Vec<Count>,
     pub measures: Vec<Reach>,
     /// `[n]`: enterprises with `n` pushes (empty for a run before the histogram).
     pub histogram: Vec<u64>,
@@ -239,6 +241,11 @@ fn plain(map: &BTreeMap<String, u64>) -> Vec<Count> {
     ranked(map.iter().map(|(k, v)| (k.clone(), (*v, 0.0))), usize::MAX)
 }
 
+/// A label, or 「未标注」 for an enterprise without that tag.
+fn or_none(label: &str) -> &str {
+    if label.is_empty() { "未标注" } else { label }
+}
+
 /// A reject reason with its particulars (the values in backticks) taken out, so that
 /// reasons of one kind count together.
 fn reason_kind(reason: &str) -> String {
@@ -279,12 +286,22 @@ pub fn read_run(
             *pushed.entry(r[0].text().to_owned()).or_insert(0) += 1;
         })?;
     }
-    let mut granted: HashMap<String, (u64, f64)> = HashMap::new();
+    let mut granted: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+    let mut by_size: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+    let mut by_industry: BTreeMap<String, (u64, f64)> = BTreeMap::new();
     if let Some(path) = table(run, "grants") {
-        visit_rows(&path, &["measure_id", "amount_yuan"], &mut |r| {
-            let e = granted.entry(r[0].text().to_owned()).or_insert((0, 0.0));
-            e.0 += 1;
-            e.1 += r[1].number().unwrap_or(0.0);
+        let columns = ["measure_id", "amount_yuan", "size", "industry"];
+        visit_rows(&path, &columns, &mut |r| {
+            let yuan = r[1].number().unwrap_or(0.0);
+            for (map, key) in [
+                (&mut granted, r[0].text()),
+                (&mut by_size, or_none(r[2].text())),
+                (&mut by_industry, or_none(r[3].text())),
+            ] {
+                let e = map.entry(key.to_owned()).or_insert((0, 0.0));
+                e.0 += 1;
+                e.1 += yuan;
+            }
         })?;
     }
 
@@ -437,6 +454,8 @@ pub fn read_run(
         by_article: ranked(by_article, usize::MAX),
         by_scenario: plain(&s.pushes_by_scenario),
         grants_by_zone: ranked(grants_by_zone, usize::MAX),
+        grants_by_size: ranked(by_size, usize::MAX),
+        grants_by_industry: ranked(by_industry, TOP),
         measures,
         histogram: s.pushes_histogram,
         gaps,

@@ -96,6 +96,8 @@ mod tests {
             by_article: vec![count("第1条 降低税费负担", 200)],
             by_scenario: vec![],
             grants_by_zone: vec![count("综合服务专区", 3)],
+            grants_by_size: vec![count("small", 2), count("未标注", 1)],
+            grants_by_industry: vec![count("C17", 3)],
             measures: vec![Reach {
                 id: "M001".into(),
                 title: HOSTILE.into(),

@@ -142,6 +142,8 @@ pub struct Page {
     pub histogram: Vec<Column>,
     pub histogram_height: f64,
     pub histogram_width: f64,
+    /// Grants by size and by industry: counts, then amounts.
+    pub grant_charts: Vec<BarChart>,
     pub gaps: Vec<Row>,
     pub unlocks: Vec<Row>,
     pub unlock_chart: BarChart,
@@ -402,6 +404,24 @@ impl Page {
             histogram: histogram(&f.histogram),
             histogram_height: HISTOGRAM_HEIGHT,
             histogram_width: HISTOGRAM_WIDTH,
+            grant_charts: vec![
+                BarChart::of_counts("grants-size", "免申即享 · 按企业规模", &f.grants_by_size),
+                BarChart::of_amounts(
+                    "grants-size-amount",
+                    "免申即享金额 · 按企业规模",
+                    &f.grants_by_size,
+                ),
+                BarChart::of_counts(
+                    "grants-industry",
+                    "免申即享 · 按行业（大类）",
+                    &f.grants_by_industry,
+                ),
+                BarChart::of_amounts(
+                    "grants-industry-amount",
+                    "免申即享金额 · 按行业（大类）",
+                    &f.grants_by_industry,
+                ),
+            ],
             gaps,
             unlocks,
             unlock_chart: BarChart::of_counts("unlocks", "可解锁条件 · 企业数", &unlock_counts),

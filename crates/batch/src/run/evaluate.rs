@@ -235,6 +235,9 @@ impl Block {
                 let (pushed, granted) = (ranking.pushed[mi], m.auto_grant() && !pending);
                 if granted {
                     self.grant_amounts.extend(m.cash(pair.amount));
+                    if needs.grants && r.size.is_empty() && r.industry.is_empty() {
+                        (r.size, r.industry) = segment(p);
+                    }
                 }
                 // Every push is kept until the enterprise is complete: the cap, and the
                 // summary's counts, need them all ranked, whatever tables are written.
@@ -318,4 +321,18 @@ pub(super) fn evaluate_chunk(
         b.flush(catalog, needs, ranking);
     }
     blocks
+}
+
+/// An enterprise's size and industry as the grants table gives them: the value of its
+/// `size:` tag, and its `industry:` code cut to the 大类 (a letter and two digits, `C17`),
+/// the level a report groups by; empty when it has none.
+fn segment(p: &Profile) -> (String, String) {
+    let value = |namespace: &str| {
+        p.tags
+            .iter()
+            .find_map(|t| t.strip_prefix(namespace))
+            .unwrap_or("")
+    };
+    let industry: String = value("industry:").chars().take(3).collect();
+    (value("size:").to_owned(), industry)
 }

@@ -27,6 +27,10 @@ pub(super) const GRANT_COLUMNS: &[(&str, ColType)] = &[
     ("measure_id", ColType::Str),
     ("amount_yuan", ColType::Float),
     ("basis", ColType::Str),
+    // The enterprise's size and industry (大类), so that grants can be summed by them
+    // from this table alone.
+    ("size", ColType::Str),
+    ("industry", ColType::Str),
 ];
 pub(super) const NEAR_MISS_COLUMNS: &[(&str, ColType)] = &[
     ("enterprise_id", ColType::Str),

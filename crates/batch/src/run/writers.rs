@@ -156,7 +156,8 @@ impl Writers<'_> {
                     _ => reasons(),
                 };
                 let amount = yuan.map_or_else(String::new, |a| a.to_string());
-                self.grants.write(&[&r.id, &m.id, &amount, &basis], None)?;
+                self.grants
+                    .write(&[&r.id, &m.id, &amount, &basis, &r.size, &r.industry], None)?;
             }
         }
         let unlocks = if self.unlocks.enabled() || self.digest.enabled() {

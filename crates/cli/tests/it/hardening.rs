@@ -181,6 +181,25 @@ fn a_runtime_failure_is_an_error_for_that_pair_only_and_never_granted() {
             let id = line.split(',').next().unwrap();
             assert!(!errored.contains(id), "an error granted: {line}");
         }
+        // Each grant names its enterprise's size and industry (大类), for the report.
+        let mut rows = csv::Reader::from_path(out.join("grants.csv")).unwrap();
+        let header: Vec<String> = rows.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header[4..], ["size", "industry"]);
+        let segments: Vec<(String, String)> = rows
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[4].to_owned(), r[5].to_owned())
+            })
+            .collect();
+        assert!(!segments.is_empty(), "no grant to look at");
+        assert!(
+            segments
+                .iter()
+                .all(|(_, i)| i.is_empty() || (i.len() == 3 && i.is_ascii())),
+            "{segments:?}"
+        );
+        assert!(segments.iter().any(|(s, i)| !s.is_empty() && !i.is_empty()));
         // Every built-in measure's rows are exactly the baseline's.
         for (name, text) in tables(&out) {
             let kept: Vec<&str> = text.lines().filter(|l| !l.contains(",M90")).collect();
