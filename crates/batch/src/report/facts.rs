@@ -216,6 +216,28 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportErr
     })
 }
 
+/// The `summary.json` of a finished folder (`missing` when it has none), made with
+/// `catalog`: another catalog's measure ids may name other measures.
+fn summary_of<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    missing: fn(PathBuf) -> ReportError,
+    catalog: &Catalog,
+    hash: fn(&T) -> &String,
+) -> Result<T, ReportError> {
+    let path = dir.join("summary.json");
+    if !path.is_file() {
+        return Err(missing(dir.to_owned()));
+    }
+    let s: T = read_json(&path)?;
+    if *hash(&s) != catalog.hash {
+        return Err(ReportError::OtherCatalog {
+            run: hash(&s).clone(),
+            rules: catalog.hash.clone(),
+        });
+    }
+    Ok(s)
+}
+
 /// The table `name` of a run folder, in whichever format it was written; none when the
 /// run did not write it.
 fn table(dir: &Path, name: &str) -> Option<PathBuf> {
@@ -262,17 +284,9 @@ pub fn read_run(
     audit: Option<&Path>,
     catalog: &Catalog,
 ) -> Result<RunFacts, ReportError> {
-    let summary_path = run.join("summary.json");
-    if !summary_path.is_file() {
-        return Err(ReportError::NotARun(run.to_owned()));
-    }
-    let s: RunSummary = read_json(&summary_path)?;
-    if s.catalog_hash != catalog.hash {
-        return Err(ReportError::OtherCatalog {
-            run: s.catalog_hash,
-            rules: catalog.hash.clone(),
-        });
-    }
+    let s: RunSummary = summary_of(run, ReportError::NotARun, catalog, |s: &RunSummary| {
+        &s.catalog_hash
+    })?;
     let measures_by_id: HashMap<&str, &policy_match::rules::ir::Measure> = catalog
         .measures
         .iter()
@@ -471,17 +485,9 @@ fn read_audit(
     catalog: &Catalog,
     measures: &HashMap<&str, &policy_match::rules::ir::Measure>,
 ) -> Result<AuditFacts, ReportError> {
-    let summary_path = dir.join("summary.json");
-    if !summary_path.is_file() {
-        return Err(ReportError::NotAnAudit(dir.to_owned()));
-    }
-    let s: AuditSummary = read_json(&summary_path)?;
-    if s.catalog_hash != catalog.hash {
-        return Err(ReportError::OtherCatalog {
-            run: s.catalog_hash,
-            rules: catalog.hash.clone(),
-        });
-    }
+    let s: AuditSummary = summary_of(dir, ReportError::NotAnAudit, catalog, |s: &AuditSummary| {
+        &s.catalog_hash
+    })?;
     let label = |id: &str| match measures.get(id) {
         Some(m) => format!("{id} {}", policy_match::report::explain::title(m)),
         None => id.to_owned(),

@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use super::facts::{Count, RunFacts};
+use super::facts::{Count, Reach, RunFacts};
 
 /// Width of a bar chart's drawing, in SVG units; labels take the left part.
 const CHART_WIDTH: f64 = 640.0;
@@ -108,19 +108,10 @@ pub struct Figure {
     pub value: String,
 }
 
-/// One row of the measures table, its numbers formatted.
+/// One row of the measures table: the measure's reach, its amount formatted.
 pub struct MeasureRow {
-    pub id: String,
-    pub title: String,
-    pub article: u32,
-    pub nature: &'static str,
-    pub zone: String,
-    pub eligible: u64,
-    pub pushed: u64,
-    pub granted: u64,
+    pub reach: Reach,
     pub granted_yuan: String,
-    pub near_misses: u64,
-    pub undetermined: u64,
     /// Eligible for nobody and pushed to nobody: a rule or a data gap to look at.
     pub unreached: bool,
 }
@@ -288,21 +279,12 @@ impl Page {
             .measures
             .iter()
             .map(|m| MeasureRow {
-                id: m.id.clone(),
-                title: m.title.clone(),
-                article: m.article,
-                nature: m.nature,
-                zone: m.zone.clone(),
-                eligible: m.eligible,
-                pushed: m.pushed,
-                granted: m.granted,
+                reach: m.clone(),
                 granted_yuan: if m.granted > 0 {
                     yuan(m.granted_yuan)
                 } else {
                     String::new()
                 },
-                near_misses: m.near_misses,
-                undetermined: m.undetermined,
                 unreached: m.eligible == 0 && m.pushed == 0,
             })
             .collect();
