@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use policy_match::compile::catalog::Catalog;
 use serde::Deserialize;
 
-use crate::tabular::{TabularError, visit_rows};
+use crate::tabular::{TabularError, column_names, visit_rows};
 
 /// How many rows a ranked list shows (the measures table shows every measure).
 pub const TOP: usize = 20;
@@ -304,13 +304,24 @@ pub fn read_run(
     let mut by_size: BTreeMap<String, (u64, f64)> = BTreeMap::new();
     let mut by_industry: BTreeMap<String, (u64, f64)> = BTreeMap::new();
     if let Some(path) = table(run, "grants") {
-        let columns = ["measure_id", "amount_yuan", "size", "industry"];
-        visit_rows(&path, &columns, &mut |r| {
+        // A run of an earlier version has no size or industry: its grants count as
+        // 「未标注」 rather than the report failing.
+        let names = column_names(&path)?;
+        let segmented = ["size", "industry"]
+            .iter()
+            .all(|c| names.iter().any(|n| n == c));
+        let columns: &[&str] = if segmented {
+            &["measure_id", "amount_yuan", "size", "industry"]
+        } else {
+            &["measure_id", "amount_yuan"]
+        };
+        visit_rows(&path, columns, &mut |r| {
             let yuan = r[1].number().unwrap_or(0.0);
+            let label = |i: usize| or_none(r.get(i).map_or("", |v| v.text()));
             for (map, key) in [
                 (&mut granted, r[0].text()),
-                (&mut by_size, or_none(r[2].text())),
-                (&mut by_industry, or_none(r[3].text())),
+                (&mut by_size, label(2)),
+                (&mut by_industry, label(3)),
             ] {
                 let e = map.entry(key.to_owned()).or_insert((0, 0.0));
                 e.0 += 1;

@@ -236,7 +236,7 @@ use parquet_read::*;
 pub use parquet_write::{
     PopulationParquetWriter, TableParquetWriter, table_to_arrow, write_table_parquet,
 };
-pub use visit::{Value, visit_rows};
+pub use visit::{Value, column_names, visit_rows};
 
 #[cfg(test)]
 mod tests {

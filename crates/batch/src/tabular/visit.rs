@@ -45,6 +45,22 @@ pub fn visit_rows(
     }
 }
 
+/// The column names of the result table at `path` (`.csv` or `.parquet`), without reading
+/// its rows.
+pub fn column_names(path: &Path) -> Result<Vec<String>, TabularError> {
+    if path.extension().and_then(|e| e.to_str()) == Some("parquet") {
+        let mut file = File::open(path).map_err(io_err(path))?;
+        check_parquet_footer(path, &mut file)?;
+        let (_, schema) = parquet_head(path, &mut file)?;
+        return Ok(schema.iter_names().map(|n| n.to_string()).collect());
+    }
+    let mut reader = ::csv::Reader::from_path(path).map_err(|e| format_err(path, e.to_string()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| format_err(path, e.to_string()))?;
+    Ok(headers.iter().map(str::to_owned).collect())
+}
+
 fn visit_csv(
     path: &Path,
     columns: &[&str],
