@@ -103,3 +103,41 @@ fn match_report_writes_the_page_report_would_into_the_folder() {
         entries(&out)
     );
 }
+
+#[test]
+fn grants_are_summed_by_size_and_industry_and_an_older_run_still_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pop = generate(dir.path(), "pop.csv", 50, 0.0);
+    let out = dir.path().join("run");
+    assert_eq!(match_into(&pop, &out, &[]).status.code(), Some(0));
+    let html = dir.path().join("r.html");
+    for (header, row, label) in [
+        (
+            "enterprise_id,measure_id,amount_yuan,basis,size,industry",
+            "91330603MA2BK7R415,M001,2500,x,small,C17",
+            "C17",
+        ),
+        // Before grants named size and industry.
+        (
+            "enterprise_id,measure_id,amount_yuan,basis",
+            "91330603MA2BK7R415,M001,2500,x",
+            "未标注",
+        ),
+    ] {
+        std::fs::write(out.join("grants.csv"), format!("{header}\n{row}\n")).expect("written");
+        let done = run(&["report", p(&out), "--out", p(&html)]);
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let page = read(&html);
+        let at = page
+            .find("id=\"chart-grants-industry\"")
+            .expect("the chart");
+        let chart = &page[at..at + page[at..].find("</figure>").expect("closed")];
+        assert!(chart.contains(label) && chart.contains("<rect"), "{chart}");
+        assert!(page.contains("2,500 元"));
+    }
+}
