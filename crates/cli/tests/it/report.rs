@@ -141,3 +141,41 @@ fn grants_are_summed_by_size_and_industry_and_an_older_run_still_reports() {
         assert!(page.contains("2,500 元"));
     }
 }
+
+#[test]
+fn a_hostile_enterprise_name_never_reaches_the_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pop = generate(dir.path(), "pop.jsonl", 60, 0.0);
+    let hostile = "<script>alert(\"柯桥\")</script><img src=x onerror=alert(1)>";
+    let lines: Vec<String> = read(&pop)
+        .lines()
+        .map(|line| {
+            let mut v: serde_json::Value = serde_json::from_str(line).expect("a profile");
+            v["name"] = hostile.into();
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&pop, lines.join("\n")).expect("written");
+    let out = dir.path().join("run");
+    let done = match_into(&pop, &out, &["--report"]);
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        read(&out.join("pushes.csv")).contains(hostile),
+        "the name went through"
+    );
+    let page = read(&out.join("report.html"));
+    assert!(
+        !page.contains("<script>alert") && !page.contains("<img"),
+        "unescaped"
+    );
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "the page's own script only"
+    );
+}
