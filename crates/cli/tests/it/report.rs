@@ -11,20 +11,10 @@ fn csv_and_parquet_runs_give_the_same_report_and_no_enterprise_is_named() {
     for format in ["csv", "parquet"] {
         let out = dir.path().join(format);
         let done = match_into(&pop, &out, &["--format", format]);
-        assert_eq!(
-            done.status.code(),
-            Some(2),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        assert_code(&done, 2);
         let html = dir.path().join(format!("{format}.html"));
         let done = run(&["report", p(&out), "--out", p(&html)]);
-        assert_eq!(
-            done.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        assert_code(&done, 0);
         pages.push(read(&html));
     }
     // The input path is in the subtitle; the rest is the same page.
@@ -84,12 +74,7 @@ fn match_report_writes_the_page_report_would_into_the_folder() {
     let pop = generate(dir.path(), "pop.parquet", 200, 0.0);
     let out = dir.path().join("run");
     let done = match_into(&pop, &out, &["--report"]);
-    assert_eq!(
-        done.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    assert_code(&done, 0);
     let html = dir.path().join("again.html");
     assert_eq!(
         run(&["report", p(&out), "--out", p(&html)]).status.code(),
@@ -126,12 +111,7 @@ fn grants_are_summed_by_size_and_industry_and_an_older_run_still_reports() {
     ] {
         std::fs::write(out.join("grants.csv"), format!("{header}\n{row}\n")).expect("written");
         let done = run(&["report", p(&out), "--out", p(&html)]);
-        assert_eq!(
-            done.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        assert_code(&done, 0);
         let page = read(&html);
         let at = page
             .find("id=\"chart-grants-industry\"")
@@ -158,12 +138,7 @@ fn a_hostile_enterprise_name_never_reaches_the_page() {
     std::fs::write(&pop, lines.join("\n")).expect("written");
     let out = dir.path().join("run");
     let done = match_into(&pop, &out, &["--report"]);
-    assert_eq!(
-        done.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    assert_code(&done, 0);
     // In CSV, the quotes doubled.
     assert!(
         read(&out.join("pushes.csv")).contains("<script>alert("),

@@ -16,6 +16,16 @@ pub fn run(args: &[&str]) -> Output {
     cmd().args(args).output().expect("runs")
 }
 
+/// The command exited with `code`; its stderr shown when it did not.
+pub fn assert_code(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
