@@ -87,6 +87,8 @@ struct SummaryMeasure {
     undetermined: u64,
     error: u64,
     near_misses: u64,
+    /// Absent from the summaries of runs before it: then `pushes` is counted.
+    pushed: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,13 +295,20 @@ pub fn read_run(
         .map(|cm| (cm.measure.id.as_str(), &cm.measure))
         .collect();
 
-    // Pushes and grants per measure: not in the summary, counted from the tables.
-    let mut pushed: HashMap<String, u64> = HashMap::new();
-    if let Some(path) = table(run, "pushes") {
+    // Pushes per measure: in the summary; counted from `pushes` for a run from before.
+    let mut pushed: HashMap<String, u64> = s
+        .by_measure
+        .iter()
+        .filter_map(|(id, c)| c.pushed.map(|n| (id.clone(), n)))
+        .collect();
+    let counted = s.by_measure.values().all(|c| c.pushed.is_some());
+    if let (false, Some(path)) = (counted, table(run, "pushes")) {
+        pushed.clear();
         visit_rows(&path, &["measure_id"], &mut |r| {
             *pushed.entry(r[0].text().to_owned()).or_insert(0) += 1;
         })?;
     }
+    // Grants per measure, size and industry: from the table.
     let mut granted: BTreeMap<String, (u64, f64)> = BTreeMap::new();
     let mut by_size: BTreeMap<String, (u64, f64)> = BTreeMap::new();
     let mut by_industry: BTreeMap<String, (u64, f64)> = BTreeMap::new();

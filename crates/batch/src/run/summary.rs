@@ -102,6 +102,9 @@ pub struct MeasureCounts {
     pub undetermined: u64,
     pub error: u64,
     pub near_misses: u64,
+    /// Pushes written (after the per-enterprise cap): filled in the summary, so that a
+    /// reader of the run need not count `pushes`.
+    pub pushed: u64,
 }
 
 impl MeasureCounts {
@@ -112,6 +115,7 @@ impl MeasureCounts {
         self.undetermined += o.undetermined;
         self.error += o.error;
         self.near_misses += o.near_misses;
+        self.pushed += o.pushed;
     }
 }
 
@@ -155,7 +159,13 @@ pub(super) fn tally(
             sum.grants += c.eligible as usize;
         }
         sum.pushes += n;
-        sum.by_measure.insert(m.id.clone(), c.clone());
+        sum.by_measure.insert(
+            m.id.clone(),
+            MeasureCounts {
+                pushed: n as u64,
+                ..c.clone()
+            },
+        );
         if n == 0 {
             continue;
         }

@@ -155,3 +155,34 @@ fn a_hostile_enterprise_name_never_reaches_the_page() {
         "the page's own script only"
     );
 }
+
+#[test]
+fn pushes_per_measure_come_from_the_summary_or_for_an_older_run_from_the_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pop = generate(dir.path(), "pop.csv", 120, 0.0);
+    let out = dir.path().join("run");
+    assert_code(&match_into(&pop, &out, &[]), 0);
+    let mut pages = Vec::new();
+    for older in [false, true] {
+        if older {
+            // A summary from before `by_measure.*.pushed`.
+            let mut s = summary(&out);
+            for counts in s["by_measure"]
+                .as_object_mut()
+                .expect("by measure")
+                .values_mut()
+            {
+                counts.as_object_mut().expect("counts").remove("pushed");
+            }
+            std::fs::write(out.join("summary.json"), s.to_string()).expect("written");
+        }
+        let html = dir.path().join(format!("{older}.html"));
+        assert_code(&run(&["report", p(&out), "--out", p(&html)]), 0);
+        pages.push(read(&html));
+    }
+    assert_eq!(pages[0], pages[1]);
+    assert!(
+        pages[0].contains("<td class=\"n\">120</td>"),
+        "M001 pushed to all"
+    );
+}
