@@ -103,9 +103,8 @@ pub(super) struct Block {
     pub(super) encoded: Vec<u8>,
     /// The enterprise being added, by row, until the next one starts.
     pub(super) current: Option<(usize, Results)>,
+    /// Outcomes per measure, and the pushes the cap kept (`pushed`).
     pub(super) by_measure: Vec<MeasureCounts>,
-    /// Pushes kept by the cap, per measure.
-    pub(super) pushes_by_measure: Vec<usize>,
     /// Eligible pairs of pushed measures the cap held back.
     pub(super) held_back: usize,
     /// Unlocks told (at most `max_unlocks` an enterprise).
@@ -126,7 +125,6 @@ impl Block {
             encoded: Vec::new(),
             current: None,
             by_measure: vec![MeasureCounts::default(); measures],
-            pushes_by_measure: vec![0; measures],
             held_back: 0,
             unlocks: 0,
             per_enterprise: vec![0; ranking.max_pushes + 1],
@@ -151,7 +149,7 @@ impl Block {
             let e = &mut r.eligible[i];
             // `max_pushes` is at most `u8::MAX` (the command line checks it).
             e.rank = u8::try_from(place + 1).unwrap_or(u8::MAX);
-            self.pushes_by_measure[e.measure as usize] += 1;
+            self.by_measure[e.measure as usize].pushed += 1;
         }
         self.held_back += order.len() - kept;
         self.per_enterprise[kept] += 1;

@@ -300,7 +300,6 @@ fn fill_and_write(
         .collect();
     let needs = Needs::of(&selected, previous.is_some());
     let mut by_measure = vec![MeasureCounts::default(); catalog.measures.len()];
-    let mut pushes_by_measure = vec![0usize; catalog.measures.len()];
     let mut per_enterprise = vec![0u64; opts.max_pushes + 1];
     let mut evaluate_ms = 0u128;
     let mut rejects: Vec<Reject> = Vec::new();
@@ -361,7 +360,6 @@ fn fill_and_write(
             for block in blocks {
                 for (mi, c) in block.by_measure.iter().enumerate() {
                     by_measure[mi].add(c);
-                    pushes_by_measure[mi] += block.pushes_by_measure[mi];
                 }
                 sum.pushes_held_back += block.held_back;
                 sum.unlocks += block.unlocks;
@@ -388,7 +386,7 @@ fn fill_and_write(
         return Err(io_to_output(out, ".runs")(e));
     }
     sum.input_rows = rows;
-    tally(catalog, &mut sum, &by_measure, &pushes_by_measure);
+    tally(catalog, &mut sum, &by_measure);
     sum.pushes_per_enterprise = Distribution::of(&per_enterprise);
     sum.pushes_histogram = per_enterprise;
     timings.insert(

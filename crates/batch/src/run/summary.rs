@@ -102,8 +102,8 @@ pub struct MeasureCounts {
     pub undetermined: u64,
     pub error: u64,
     pub near_misses: u64,
-    /// Pushes written (after the per-enterprise cap): filled in the summary, so that a
-    /// reader of the run need not count `pushes`.
+    /// Pushes kept by the per-enterprise cap: in the summary, so that a reader of the
+    /// run need not count `pushes`.
     pub pushed: u64,
 }
 
@@ -131,14 +131,10 @@ impl Summary {
 }
 
 /// The summary's counts, from the per-measure tallies.
-pub(super) fn tally(
-    catalog: &Catalog,
-    sum: &mut Summary,
-    by_measure: &[MeasureCounts],
-    pushes: &[usize],
-) {
-    for ((cm, c), &n) in catalog.measures.iter().zip(by_measure).zip(pushes) {
+pub(super) fn tally(catalog: &Catalog, sum: &mut Summary, by_measure: &[MeasureCounts]) {
+    for (cm, c) in catalog.measures.iter().zip(by_measure) {
         let m = &cm.measure;
+        let n = c.pushed as usize;
         for (outcome, k) in [
             (Outcome::Eligible, c.eligible),
             (Outcome::AmountPending, c.amount_pending),
@@ -159,13 +155,7 @@ pub(super) fn tally(
             sum.grants += c.eligible as usize;
         }
         sum.pushes += n;
-        sum.by_measure.insert(
-            m.id.clone(),
-            MeasureCounts {
-                pushed: n as u64,
-                ..c.clone()
-            },
-        );
+        sum.by_measure.insert(m.id.clone(), c.clone());
         if n == 0 {
             continue;
         }
