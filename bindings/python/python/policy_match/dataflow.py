@@ -100,6 +100,9 @@ class Matcher:
         self.max_pushes = max_pushes
         self.max_unlocks = max_unlocks
         self.threads = threads
+        # Envelope schemas by population schema: each is an empty match, and every
+        # partition of a run asks for the same one.
+        self._envelopes: dict = {}
 
     @staticmethod
     @functools.lru_cache(maxsize=4)
@@ -136,6 +139,9 @@ class Matcher:
     def envelope_schema(self, population: pa.Schema) -> pa.Schema:
         """The map step's output: one struct column per result table (as ``match``
         writes it, text as ``string``), then ``summary``."""
+        known = self._envelopes.get(population)
+        if known is not None:
+            return known
         fields = []
         for name, table in self.empty_run(population).items():
             if name == SUMMARY:
@@ -145,7 +151,8 @@ class Matcher:
                 pa.field(name, pa.struct([pa.field(f.name, _plain(f.type)) for f in schema]))
             )
         fields.append(pa.field(SUMMARY, pa.string()))
-        return pa.schema(fields)
+        self._envelopes[population] = pa.schema(fields)
+        return self._envelopes[population]
 
     def match_partition(
         self, batches: Iterable[pa.RecordBatch], schema: Optional[pa.Schema] = None
