@@ -8,6 +8,8 @@
 
 use policy_match::compile::catalog::Catalog;
 
+use crate::table::CellRef;
+
 /// The fields rendered as one CSV fragment: quoted where the csv writer would quote them,
 /// comma-separated, without a line end.
 pub fn fields(cells: &[&str]) -> Vec<u8> {
@@ -16,19 +18,36 @@ pub fn fields(cells: &[&str]) -> Vec<u8> {
         if i > 0 {
             out.push(b',');
         }
-        // Most fields need no quotes and are copied; the csv writer renders the others.
-        // (It also quotes a record of one empty field, `""`, so that it is not an empty
-        // line; inside a longer row that field is written as nothing, as here.)
-        if cell
-            .bytes()
-            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-        {
-            out.extend(quoted(cell));
-        } else {
-            out.extend_from_slice(cell.as_bytes());
-        }
+        push_field(&mut out, cell);
     }
     out
+}
+
+/// Appends typed cells as [`fields`] renders their texts ([`CellRef::write_text`]);
+/// `scratch` holds each cell's text in turn.
+pub fn cells(out: &mut Vec<u8>, cells: &[CellRef<'_>], scratch: &mut String) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        scratch.clear();
+        cell.write_text(scratch);
+        push_field(out, scratch);
+    }
+}
+
+fn push_field(out: &mut Vec<u8>, cell: &str) {
+    // Most fields need no quotes and are copied; the csv writer renders the others.
+    // (It also quotes a record of one empty field, `""`, so that it is not an empty
+    // line; inside a longer row that field is written as nothing, as here.)
+    if cell
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.extend(quoted(cell));
+    } else {
+        out.extend_from_slice(cell.as_bytes());
+    }
 }
 
 /// One field as the csv writer renders it in a record of two fields.
@@ -51,9 +70,33 @@ pub struct Fragments {
     push: Vec<Vec<u8>>,
     /// `measure_id,label` of a near-miss row, per condition.
     pub near_miss: Vec<Vec<Vec<u8>>>,
-    /// `score,reasons` per measure, for each set of conditions that held seen so far
-    /// (an eligible pair's set is nearly always the same, so the list stays short).
-    reasons: Vec<Vec<(u64, Vec<u8>)>>,
+    /// The reasons per measure, for each set of conditions that held seen so far (an
+    /// eligible pair's set is nearly always the same, so the list stays short).
+    reasons: Vec<Vec<Reasons>>,
+    /// The key the next set of reasons seen gets.
+    next_key: u32,
+}
+
+/// A push's reasons: the labels of the conditions that held.
+struct Reasons {
+    passed: u64,
+    /// `score,reasons` as CSV.
+    csv: Vec<u8>,
+    /// The labels joined by `；`.
+    text: String,
+    /// The same for every push with these reasons, in the run: a key of the text
+    /// ([`CellRef::Keyed`]).
+    key: u32,
+}
+
+/// A push row's parts that depend on its measure and its reasons alone.
+pub struct PushParts<'f> {
+    /// `measure_id,title,zone,window,scenario,lead_departments` as CSV.
+    pub measure: &'f [u8],
+    /// `score,reasons` as CSV.
+    pub reasons_csv: &'f [u8],
+    pub reasons: &'f str,
+    pub reasons_key: u32,
 }
 
 impl Fragments {
@@ -86,24 +129,36 @@ impl Fragments {
         Fragments {
             push,
             near_miss,
-            reasons: vec![Vec::new(); catalog.measures.len()],
+            reasons: (0..catalog.measures.len()).map(|_| Vec::new()).collect(),
+            next_key: 0,
         }
     }
 
-    /// The measure's part of a push row, and its `score,reasons` for the conditions that
-    /// held.
-    pub fn push(&mut self, catalog: &Catalog, measure: usize, passed: u64) -> [&[u8]; 2] {
+    /// The measure's part of a push row, and its reasons for the conditions that held.
+    pub fn push(&mut self, catalog: &Catalog, measure: usize, passed: u64) -> PushParts<'_> {
         let seen = &mut self.reasons[measure];
-        let at = match seen.iter().position(|(p, _)| *p == passed) {
+        let at = match seen.iter().position(|r| r.passed == passed) {
             Some(at) => at,
             None => {
                 let labels: Vec<&str> = catalog.measures[measure].labels(passed).collect();
-                let text = fields(&[&passed.count_ones().to_string(), &labels.join("；")]);
-                seen.push((passed, text));
+                let text = labels.join("；");
+                seen.push(Reasons {
+                    passed,
+                    csv: fields(&[&passed.count_ones().to_string(), &text]),
+                    text,
+                    key: self.next_key,
+                });
+                self.next_key += 1;
                 seen.len() - 1
             }
         };
-        [&self.push[measure], &self.reasons[measure][at].1]
+        let r = &self.reasons[measure][at];
+        PushParts {
+            measure: &self.push[measure],
+            reasons_csv: &r.csv,
+            reasons: &r.text,
+            reasons_key: r.key,
+        }
     }
 }
 

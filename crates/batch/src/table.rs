@@ -19,6 +19,46 @@ pub enum Cell {
     Null,
 }
 
+/// One cell of a row being written, borrowed. The text variants say what repeats, so
+/// that a Parquet writer stores it once (`tabular`'s text columns); CSV writes them all
+/// alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CellRef<'a> {
+    Text(&'a str),
+    /// Text often the same as the previous row's (an enterprise's id, on each of its
+    /// rows): a run of equal texts is stored once.
+    Run(&'a str),
+    /// Text fixed by a key the caller gives (a measure's title, by the measure's index):
+    /// every row with the key has the same text, throughout the table.
+    Keyed(u32, &'a str),
+    Int(i64),
+    /// A number; `None` is null.
+    Float(Option<f64>),
+}
+
+impl CellRef<'_> {
+    pub fn to_cell(&self) -> Cell {
+        match *self {
+            CellRef::Text(t) | CellRef::Run(t) | CellRef::Keyed(_, t) => Cell::Str(t.to_owned()),
+            CellRef::Int(i) => Cell::Int(i),
+            CellRef::Float(f) => f.map_or(Cell::Null, Cell::Float),
+        }
+    }
+
+    /// The cell as CSV text before quoting: numbers in their shortest round-trip form,
+    /// null as nothing.
+    pub fn write_text(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        match *self {
+            CellRef::Text(t) | CellRef::Run(t) | CellRef::Keyed(_, t) => out.push_str(t),
+            // Writing to a String cannot fail.
+            CellRef::Int(i) => drop(write!(out, "{i}")),
+            CellRef::Float(Some(f)) => drop(write!(out, "{f}")),
+            CellRef::Float(None) => {}
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// File stem: `pushes`, `grants`, …

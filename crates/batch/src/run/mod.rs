@@ -22,6 +22,7 @@ use crate::spool::Eligible;
 use crate::spool::Results;
 use crate::spool::Spool;
 use crate::table::Cell;
+use crate::table::CellRef;
 use crate::table::ColType;
 use crate::table::Table;
 use crate::tabular::{ArrowStream, ArrowTable};
@@ -476,7 +477,7 @@ fn fill_and_write(
         while let Some(old) = head {
             let file = revoked.file.clone();
             revoked
-                .write(&[&old.0, &old.1], None)
+                .write(&[CellRef::Run(&old.0), CellRef::Text(&old.1)], None)
                 .map_err(io_to_output(out, &file))?;
             head = prev.next()?;
         }

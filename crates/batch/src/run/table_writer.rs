@@ -83,9 +83,13 @@ pub(super) fn s(x: impl Into<String>) -> Cell {
 /// One output table's file being written row by row, in one format: the one place the
 /// formats differ, so that the run never branches on the format per row.
 pub(super) trait TableSink: Send {
-    /// Writes one row given its texts, and for CSV optionally its fragments already
+    /// Writes one row given its cells, and for CSV optionally its fragments already
     /// rendered ([`render::fields`]) so that they need not be quoted again.
-    fn write_row(&mut self, texts: &[&str], fragments: Option<&[&[u8]]>) -> std::io::Result<()>;
+    fn write_row(
+        &mut self,
+        cells: &[CellRef<'_>],
+        fragments: Option<&[&[u8]]>,
+    ) -> std::io::Result<()>;
     /// Writes what is buffered and closes the file; a table kept in memory is given back.
     fn finish(self: Box<Self>) -> std::io::Result<Option<ArrowTable>>;
 }
@@ -94,15 +98,21 @@ pub(super) trait TableSink: Send {
 struct CsvSink {
     file: crate::sink::ThreadedFile,
     line: Vec<u8>,
+    /// One cell's text at a time.
+    cell: String,
 }
 
 impl TableSink for CsvSink {
-    fn write_row(&mut self, texts: &[&str], fragments: Option<&[&[u8]]>) -> std::io::Result<()> {
+    fn write_row(
+        &mut self,
+        cells: &[CellRef<'_>],
+        fragments: Option<&[&[u8]]>,
+    ) -> std::io::Result<()> {
         self.line.clear();
         match fragments {
             Some(parts) => render::row(&mut self.line, parts),
             None => {
-                self.line.extend(render::fields(texts));
+                render::cells(&mut self.line, cells, &mut self.cell);
                 self.line.push(b'\n');
             }
         }
@@ -118,8 +128,8 @@ impl TableSink for CsvSink {
 struct ParquetSink(crate::tabular::TableParquetWriter);
 
 impl TableSink for ParquetSink {
-    fn write_row(&mut self, texts: &[&str], _: Option<&[&[u8]]>) -> std::io::Result<()> {
-        self.0.push_texts(texts).map_err(std::io::Error::other)
+    fn write_row(&mut self, cells: &[CellRef<'_>], _: Option<&[&[u8]]>) -> std::io::Result<()> {
+        self.0.push_cells(cells).map_err(std::io::Error::other)
     }
 
     fn finish(self: Box<Self>) -> std::io::Result<Option<ArrowTable>> {
@@ -131,8 +141,8 @@ impl TableSink for ParquetSink {
 struct MemorySink(crate::tabular::TableParquetWriter);
 
 impl TableSink for MemorySink {
-    fn write_row(&mut self, texts: &[&str], _: Option<&[&[u8]]>) -> std::io::Result<()> {
-        self.0.push_texts(texts).map_err(std::io::Error::other)
+    fn write_row(&mut self, cells: &[CellRef<'_>], _: Option<&[&[u8]]>) -> std::io::Result<()> {
+        self.0.push_cells(cells).map_err(std::io::Error::other)
     }
 
     fn finish(self: Box<Self>) -> std::io::Result<Option<ArrowTable>> {
@@ -192,6 +202,7 @@ impl TableWriter {
                 Box::new(CsvSink {
                     file: w,
                     line: Vec::new(),
+                    cell: String::new(),
                 })
             }
             OutFormat::Parquet => Box::new(ParquetSink(
@@ -206,16 +217,16 @@ impl TableWriter {
         })
     }
 
-    /// Writes one row given its texts, and for CSV optionally its fragments already
+    /// Writes one row given its cells, and for CSV optionally its fragments already
     /// rendered ([`render::fields`]) so that they need not be quoted again.
     pub(super) fn write(
         &mut self,
-        texts: &[&str],
+        cells: &[CellRef<'_>],
         fragments: Option<&[&[u8]]>,
     ) -> std::io::Result<()> {
         self.rows += 1;
         match self.sink.as_mut() {
-            Some(sink) => sink.write_row(texts, fragments),
+            Some(sink) => sink.write_row(cells, fragments),
             None => Ok(()),
         }
     }
@@ -268,6 +279,7 @@ pub(super) fn write_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use CellRef::*;
 
     const COLUMNS: &[(&str, ColType)] = &[("enterprise_id", ColType::Str), ("note", ColType::Str)];
 
@@ -275,7 +287,8 @@ mod tests {
     fn a_skipped_table_counts_its_rows_and_writes_nothing() {
         let mut t = TableWriter::skipped("pushes");
         assert!(!t.enabled());
-        t.write(&["A", "x"], None).expect("no file to fail");
+        t.write(&[Text("A"), Text("x")], None)
+            .expect("no file to fail");
         assert_eq!(t.rows, 1);
     }
 
@@ -287,10 +300,11 @@ mod tests {
         let mut t =
             TableWriter::create(&out, "notes", COLUMNS, Dest::Files(OutFormat::Csv)).expect("file");
         assert!(t.enabled());
-        t.write(&["A", "a, \"quoted\" note"], None).expect("row");
+        t.write(&[Run("A"), Text("a, \"quoted\" note")], None)
+            .expect("row");
         let a = render::fields(&["B"]);
         let b = render::fields(&["绍兴"]);
-        t.write(&["ignored", "ignored"], Some(&[&a, &b]))
+        t.write(&[Text("ignored"), Text("ignored")], Some(&[&a, &b]))
             .expect("row");
         assert_eq!(t.rows, 2);
         t.finish(&out).expect("finished");
@@ -307,8 +321,8 @@ mod tests {
         let out = OutDir::create(&dir.path().join("out")).expect("partial folder");
         let mut t = TableWriter::create(&out, "notes", COLUMNS, Dest::Files(OutFormat::Parquet))
             .expect("file");
-        t.write(&["A", "一"], None).expect("row");
-        t.write(&["B", "二"], None).expect("row");
+        t.write(&[Run("A"), Keyed(1, "一")], None).expect("row");
+        t.write(&[Run("B"), Keyed(2, "二")], None).expect("row");
         t.finish(&out).expect("finished");
         let pairs =
             crate::tabular::read_pairs_parquet(&out.path("notes.parquet"), "enterprise_id", "note")

@@ -42,34 +42,36 @@ impl Writers<'_> {
         r: &Results,
         previous_failure: &mut Option<MatchError>,
     ) -> std::io::Result<()> {
-        let id_fragment = render::fields(&[&r.id]);
-        let enterprise_fragment = render::fields(&[&r.id, &r.name]);
+        // CSV rows are joined from fragments rendered once; Parquet takes typed cells.
+        let (id_fragment, enterprise_fragment) = if self.csv {
+            (render::fields(&[&r.id]), render::fields(&[&r.id, &r.name]))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let id = CellRef::Run(&r.id);
         // The push ids new since the previous run, for the digest.
         let mut new_pushes: Vec<&str> = Vec::new();
         for e in &r.eligible {
             let mi = e.measure as usize;
             let cm = &catalog.measures[mi];
             let m = &cm.measure;
-            // The reasons as text, for the rows not built from fragments.
-            let reasons = || cm.labels(e.passed).collect::<Vec<_>>().join("；");
+            // Texts of the measure alone are keyed by its index.
+            let key = e.measure as u32;
+            let measure_id = CellRef::Keyed(key, &m.id);
             // A measure id is `M` and three digits: nothing to quote.
             let ids: [&[u8]; 2] = [&id_fragment, m.id.as_bytes()];
             if self.pushed[mi] && self.eligible.enabled() {
                 self.eligible
-                    .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
+                    .write(&[id, measure_id], self.csv.then_some(&ids[..]))?;
             }
             // Pushed, and kept by the cap.
             let pushed = e.rank > 0;
             if pushed && self.push_ids.enabled() {
                 self.push_ids
-                    .write(&[&r.id, &m.id], self.csv.then_some(&ids[..]))?;
+                    .write(&[id, measure_id], self.csv.then_some(&ids[..]))?;
             }
             if pushed && (self.pushes.enabled() || self.diff.is_some()) {
                 let t = &texts[mi];
-                let score = e.passed.count_ones().to_string();
-                let reasons_text = if self.csv { String::new() } else { reasons() };
-                let rank = e.rank.to_string();
-                let amount = e.amount.map_or_else(String::new, |a| a.to_string());
                 let (unit, kind) = m
                     .benefit
                     .as_ref()
@@ -82,30 +84,38 @@ impl Writers<'_> {
                 } else {
                     ""
                 };
-                let amount_cells = render::fields(&[&amount, unit, kind, pending]);
+                let parts = self.fragments.push(catalog, mi, e.passed);
                 let cells = [
-                    r.id.as_str(),
-                    &r.name,
-                    &m.id,
-                    &t.title,
-                    &m.zone,
-                    &m.window,
-                    &t.scenario,
-                    &t.departments,
-                    &score,
-                    &reasons_text,
-                    &rank,
-                    &amount,
-                    unit,
-                    kind,
-                    pending,
+                    id,
+                    CellRef::Run(&r.name),
+                    measure_id,
+                    CellRef::Keyed(key, &t.title),
+                    CellRef::Keyed(key, &m.zone),
+                    CellRef::Keyed(key, &m.window),
+                    CellRef::Keyed(key, &t.scenario),
+                    CellRef::Keyed(key, &t.departments),
+                    CellRef::Int(i64::from(e.passed.count_ones())),
+                    CellRef::Keyed(parts.reasons_key, parts.reasons),
+                    CellRef::Int(i64::from(e.rank)),
+                    CellRef::Float(e.amount),
+                    CellRef::Keyed(key, unit),
+                    CellRef::Keyed(key, kind),
+                    CellRef::Run(pending),
                 ];
-                let [measure_part, reasons_part] = self.fragments.push(catalog, mi, e.passed);
+                let (rank, amount_cells) = if self.csv {
+                    let amount = e.amount.map_or_else(String::new, |a| a.to_string());
+                    (
+                        e.rank.to_string(),
+                        render::fields(&[&amount, unit, kind, pending]),
+                    )
+                } else {
+                    (String::new(), Vec::new())
+                };
                 // A rank is digits: nothing to quote.
                 let fragments: [&[u8]; 5] = [
                     &enterprise_fragment,
-                    measure_part,
-                    reasons_part,
+                    parts.measure,
+                    parts.reasons_csv,
                     rank.as_bytes(),
                     &amount_cells,
                 ];
@@ -135,7 +145,7 @@ impl Writers<'_> {
                         .as_ref()
                         .filter(|(e, m)| (e.as_str(), m.as_str()) < key)
                     {
-                        revoked.write(&[&old.0, &old.1], None)?;
+                        revoked.write(&[CellRef::Run(&old.0), CellRef::Text(&old.1)], None)?;
                         advance(head)?;
                     }
                     if head
@@ -150,14 +160,21 @@ impl Writers<'_> {
                 }
             }
             if m.auto_grant() && !e.pending && self.grants.enabled() {
-                let yuan = m.cash(e.amount);
                 let basis = match (&m.benefit, e.amount) {
                     (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
-                    _ => reasons(),
+                    _ => cm.labels(e.passed).collect::<Vec<_>>().join("；"),
                 };
-                let amount = yuan.map_or_else(String::new, |a| a.to_string());
-                self.grants
-                    .write(&[&r.id, &m.id, &amount, &basis, &r.size, &r.industry], None)?;
+                self.grants.write(
+                    &[
+                        id,
+                        measure_id,
+                        CellRef::Float(m.cash(e.amount)),
+                        CellRef::Text(&basis),
+                        CellRef::Run(&r.size),
+                        CellRef::Run(&r.industry),
+                    ],
+                    None,
+                )?;
             }
         }
         let unlocks = if self.unlocks.enabled() || self.digest.enabled() {
@@ -180,11 +197,11 @@ impl Writers<'_> {
                 .join(",");
             self.unlocks.write(
                 &[
-                    &r.id,
-                    self.unlock_keys.label(u.key),
-                    &u.measures.len().to_string(),
-                    &ids,
-                    &(place + 1).to_string(),
+                    id,
+                    CellRef::Keyed(u.key, self.unlock_keys.label(u.key)),
+                    CellRef::Int(u.measures.len() as i64),
+                    CellRef::Text(&ids),
+                    CellRef::Int(place as i64 + 1),
                 ],
                 None,
             )?;
@@ -194,10 +211,12 @@ impl Writers<'_> {
         }
         for &(mi, c) in &r.near_misses {
             let cm = &catalog.measures[mi as usize];
+            // A condition's label, keyed by its measure and place.
+            let condition = (u32::from(mi) << 8) | u32::from(c);
             let cells = [
-                r.id.as_str(),
-                &cm.measure.id,
-                &cm.conditions[c as usize].label,
+                id,
+                CellRef::Keyed(u32::from(mi), &cm.measure.id),
+                CellRef::Keyed(condition, &cm.conditions[c as usize].label),
             ];
             let fragments: [&[u8]; 2] = [
                 &id_fragment,
@@ -207,12 +226,26 @@ impl Writers<'_> {
                 .write(&cells, self.csv.then_some(&fragments[..]))?;
         }
         for (mi, missing) in &r.undetermined {
-            let id = &catalog.measures[*mi as usize].measure.id;
-            self.undetermined.write(&[&r.id, id, missing], None)?;
+            let measure_id = &catalog.measures[*mi as usize].measure.id;
+            self.undetermined.write(
+                &[
+                    id,
+                    CellRef::Keyed(u32::from(*mi), measure_id),
+                    CellRef::Text(missing),
+                ],
+                None,
+            )?;
         }
         for (mi, error) in &r.errors {
-            let id = &catalog.measures[*mi as usize].measure.id;
-            self.errors.write(&[&r.id, id, error], None)?;
+            let measure_id = &catalog.measures[*mi as usize].measure.id;
+            self.errors.write(
+                &[
+                    id,
+                    CellRef::Keyed(u32::from(*mi), measure_id),
+                    CellRef::Text(error),
+                ],
+                None,
+            )?;
         }
         Ok(())
     }
@@ -267,31 +300,32 @@ impl Writers<'_> {
             })
             .collect::<Vec<_>>()
             .join(" | ");
-        let list = pushes
-            .iter()
-            .map(|&(_, mi, pending)| {
-                // An amount that waits on a missing field is said so: 金额待核定.
-                let note = if pending { "（金额待核定）" } else { "" };
-                format!(
-                    "{} {}{note}",
-                    catalog.measures[mi].measure.id, texts[mi].title
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" | ");
+        let mut list = String::new();
+        for (i, &(_, mi, pending)) in pushes.iter().enumerate() {
+            if i > 0 {
+                list.push_str(" | ");
+            }
+            list.push_str(&catalog.measures[mi].measure.id);
+            list.push(' ');
+            list.push_str(&texts[mi].title);
+            // An amount that waits on a missing field is said so: 金额待核定.
+            if pending {
+                list.push_str("（金额待核定）");
+            }
+        }
         // Summed in measure order, rounded to 0.01 as every amount is.
         // (A fold from +0.0: an empty `sum` of floats is -0.0.)
         let total = (granted.iter().fold(0.0, |a, b| a + b) * 100.0).round() / 100.0;
         self.digest.write(
             &[
-                &r.id,
-                &r.name,
-                &pushes.len().to_string(),
-                &list,
-                &granted.len().to_string(),
-                &total.to_string(),
-                &unlock_text,
-                &new_pushes.join(","),
+                CellRef::Text(&r.id),
+                CellRef::Text(&r.name),
+                CellRef::Int(pushes.len() as i64),
+                CellRef::Text(&list),
+                CellRef::Int(granted.len() as i64),
+                CellRef::Float(Some(total)),
+                CellRef::Text(&unlock_text),
+                CellRef::Text(&new_pushes.join(",")),
             ],
             None,
         )

@@ -239,6 +239,7 @@ mod tests {
         ArrowMatchOptions, DEFAULT_CHUNK_ROWS, MatchError, MatchOptions, OutFormat, RESULT_TABLES,
         match_arrow, run_match,
     };
+    use polars::prelude::IntoColumn;
     use policy_match::compile::catalog::Catalog;
     use policy_match::eval::{DEFAULT_MAX_PUSHES, DEFAULT_MAX_UNLOCKS, EngineKind};
 

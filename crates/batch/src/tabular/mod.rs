@@ -17,20 +17,19 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Cursor};
+use std::io::{BufRead, BufReader, Cursor};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
 use polars::prelude as pl;
-use polars::prelude::{
-    ChunkedBuilder, IntoColumn, IntoSeries, ListBuilderTrait, SchemaExt, SerReader,
-};
+use polars::prelude::{ChunkedBuilder, IntoSeries, ListBuilderTrait, SchemaExt, SerReader};
 
 use policy_match::profile::record;
 
 use crate::sink::WriterThread;
 use crate::table::Cell;
+use crate::table::CellRef;
 use crate::table::ColType;
 use crate::table::Table;
 use policy_match::dates::parse_date;
@@ -224,8 +223,10 @@ pub fn read_population(
 
 mod arrow;
 mod csv_read;
+mod parquet_file;
 mod parquet_read;
 mod parquet_write;
+mod text_column;
 mod visit;
 
 pub use arrow::{ARROW_INPUT, ArrowStream, ArrowTable, read_arrow_population};
@@ -245,6 +246,7 @@ mod tests {
     use super::parquet_write::ROW_GROUP_ROWS;
 
     use super::*;
+    use polars::prelude::IntoColumn;
 
     fn schema() -> Schema {
         policy_match::profile::schema::builtin_for_tests()

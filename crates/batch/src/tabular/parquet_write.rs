@@ -4,6 +4,12 @@
 
 use super::*;
 
+use polars::prelude::CompatLevel;
+use polars_arrow::array::Array;
+
+use super::parquet_file::ParquetFile;
+use super::text_column::TextColumn;
+
 /// Rows per row group of the Parquet files written here. The writers hold one row group in
 /// memory, so this, not the number of rows, bounds their memory.
 pub(super) const ROW_GROUP_ROWS: usize = 1 << 17;
@@ -44,7 +50,7 @@ impl From<FieldType> for Kind {
 
 /// The values of one column in the row group being gathered.
 pub(super) enum Values {
-    Str(pl::StringChunkedBuilder),
+    Str(TextColumn),
     Int(pl::PrimitiveChunkedBuilder<pl::Int64Type>),
     Float(pl::PrimitiveChunkedBuilder<pl::Float64Type>),
     Date(pl::PrimitiveChunkedBuilder<pl::Int32Type>),
@@ -55,10 +61,24 @@ pub(super) enum Values {
 /// Tags per row the tag column reserves room for.
 pub(super) const TAGS_PER_ROW: usize = 4;
 
+impl Kind {
+    /// The column's type in the file and in memory.
+    fn dtype(self) -> pl::DataType {
+        match self {
+            Kind::Str => pl::DataType::String,
+            Kind::Int => pl::DataType::Int64,
+            Kind::Float => pl::DataType::Float64,
+            Kind::Date => pl::DataType::Date,
+            Kind::Bool => pl::DataType::Boolean,
+            Kind::Tags => pl::DataType::List(Box::new(pl::DataType::String)),
+        }
+    }
+}
+
 impl Values {
     fn new(kind: Kind, name: pl::PlSmallStr, rows: usize) -> Values {
         match kind {
-            Kind::Str => Values::Str(pl::StringChunkedBuilder::new(name, rows)),
+            Kind::Str => Values::Str(TextColumn::default()),
             Kind::Int => Values::Int(pl::PrimitiveChunkedBuilder::new(name, rows)),
             Kind::Float => Values::Float(pl::PrimitiveChunkedBuilder::new(name, rows)),
             Kind::Date => Values::Date(pl::PrimitiveChunkedBuilder::new(name, rows)),
@@ -73,7 +93,7 @@ impl Values {
 
     fn push_null(&mut self) {
         match self {
-            Values::Str(b) => b.append_null(),
+            Values::Str(b) => b.push_null(),
             Values::Int(b) => b.append_null(),
             Values::Float(b) => b.append_null(),
             Values::Date(b) => b.append_null(),
@@ -82,17 +102,18 @@ impl Values {
         }
     }
 
-    /// The column of the values gathered.
-    fn finish(self) -> pl::PolarsResult<pl::Column> {
+    /// The array of the values gathered: text as a dictionary where rows share texts,
+    /// unless `plain` (see [`TextColumn::take`]).
+    fn finish(self, plain: bool) -> pl::PolarsResult<Box<dyn Array>> {
         let series = match self {
-            Values::Str(b) => b.finish().into_series(),
+            Values::Str(mut b) => return Ok(b.take(plain)),
             Values::Int(b) => b.finish().into_series(),
             Values::Float(b) => b.finish().into_series(),
             Values::Date(b) => b.finish().into_series().cast(&pl::DataType::Date)?,
             Values::Bool(b) => b.finish().into_series(),
             Values::Tags(mut b) => b.finish().into_series(),
         };
-        Ok(series.into_column())
+        Ok(series.rechunk().to_arrow(0, CompatLevel::newest()))
     }
 }
 
@@ -104,19 +125,24 @@ pub(super) struct OutColumn {
 
 impl OutColumn {
     /// The column gathered so far; gathering starts again, with room for `rows` rows.
-    fn take(&mut self, rows: usize) -> pl::PolarsResult<pl::Column> {
+    fn take(&mut self, rows: usize, plain: bool) -> pl::PolarsResult<Box<dyn Array>> {
         let fresh = Values::new(self.kind, self.name.clone(), rows);
-        std::mem::replace(&mut self.values, fresh).finish()
+        std::mem::replace(&mut self.values, fresh).finish(plain)
     }
 }
 
 /// Where the row groups go.
 enum Dest {
-    /// Writes each row group, given with the context of its errors, then the footer.
-    File(WriterThread<(String, pl::DataFrame), TabularError>),
+    /// Writes each row group (its rows and columns), given with the context of its
+    /// errors, then the footer.
+    File(WriterThread<RowGroup, TabularError>),
     /// Kept as data frames, one a row group (an in-memory table, for Arrow output).
     Memory(Vec<pl::DataFrame>),
 }
+
+/// One row group handed to the writing thread: where it is in the file (for errors), its
+/// rows, its columns.
+type RowGroup = (String, usize, Vec<Box<dyn Array>>);
 
 /// A Parquet file written a row group at a time: rows are appended to the columns, and
 /// every `row_group_rows` rows are handed out as one row group and dropped. Row groups are
@@ -145,21 +171,18 @@ impl RowGroups {
         in_memory: bool,
     ) -> Result<RowGroups, TabularError> {
         let row_group_rows = row_group_rows.max(1);
-        let mut columns: Vec<OutColumn> = columns
+        let columns: Vec<OutColumn> = columns
             .into_iter()
             .map(|(name, kind)| OutColumn {
-                values: Values::new(kind, name.clone(), 0),
+                values: Values::new(kind, name.clone(), row_group_rows),
                 name,
                 kind,
             })
             .collect();
-        // The file's schema is that of the columns as they are built, so that every row
-        // group matches it.
-        let mut schema = pl::Schema::default();
-        for c in &mut columns {
-            let empty = c.take(row_group_rows).map_err(pl_err(path))?;
-            schema.insert(c.name.clone(), empty.dtype().clone());
-        }
+        let schema: pl::Schema = columns
+            .iter()
+            .map(|c| pl::Field::new(c.name.clone(), c.kind.dtype()))
+            .collect();
         let dest = if in_memory {
             Dest::Memory(Vec::new())
         } else {
@@ -180,18 +203,15 @@ impl RowGroups {
     fn writer(
         path: &Path,
         schema: &pl::Schema,
-    ) -> Result<WriterThread<(String, pl::DataFrame), TabularError>, TabularError> {
+    ) -> Result<WriterThread<RowGroup, TabularError>, TabularError> {
         let file = File::create(path).map_err(io_err(path))?;
-        // Compression and statistics are polars' defaults, as for `ParquetWriter::finish`.
-        let mut writer = guarded(path, "", || {
-            pl::ParquetWriter::new(BufWriter::new(file)).batched(schema)
-        })?;
+        let mut writer = guarded(path, "", || ParquetFile::create(file, schema))?;
         // One row group waits while another is written: memory stays at two row groups.
         let file_path = path.to_owned();
         Ok(WriterThread::spawn(
-            move |row_groups: Receiver<(String, pl::DataFrame)>| {
-                for (context, df) in row_groups {
-                    guarded(&file_path, &context, || writer.write_batch(&df))?;
+            move |row_groups: Receiver<RowGroup>| {
+                for (context, rows, arrays) in row_groups {
+                    guarded(&file_path, &context, || writer.write(rows, &arrays))?;
                 }
                 // Reached also when the table is dropped unfinished, after an error
                 // elsewhere: the partial output folder holding it is removed then.
@@ -220,25 +240,36 @@ impl RowGroups {
         }
         let path = self.path.as_path();
         let rows = self.row_group_rows;
-        let columns = self
+        let in_memory = matches!(self.dest, Dest::Memory(_));
+        let arrays = self
             .columns
             .iter_mut()
-            .map(|c| c.take(rows))
+            .map(|c| c.take(rows, in_memory))
             .collect::<pl::PolarsResult<Vec<_>>>()
             .map_err(pl_err(path))?;
-        let df = pl::DataFrame::new(self.buffered, columns).map_err(pl_err(path))?;
         let context = format!(
             "in rows {}–{}: ",
             self.written + 1,
             self.written + self.buffered
         );
         match &mut self.dest {
-            // Each column is one chunk, so the batch is one row group.
-            Dest::File(writer) => writer.send((context, df), || TabularError::Polars {
-                path: show(path),
-                message: "the writing thread stopped".into(),
-            })?,
-            Dest::Memory(frames) => frames.push(df),
+            Dest::File(writer) => {
+                writer.send((context, self.buffered, arrays), || TabularError::Polars {
+                    path: show(path),
+                    message: "the writing thread stopped".into(),
+                })?
+            }
+            Dest::Memory(frames) => {
+                let columns = self
+                    .columns
+                    .iter()
+                    .zip(arrays)
+                    .map(|(c, a)| pl::Series::from_arrow(c.name.clone(), a).map(pl::Column::from))
+                    .collect::<pl::PolarsResult<Vec<_>>>()
+                    .map_err(pl_err(path))?;
+                let df = pl::DataFrame::new(self.buffered, columns).map_err(pl_err(path))?;
+                frames.push(df);
+            }
         }
         self.written += self.buffered;
         self.buffered = 0;
@@ -370,7 +401,10 @@ impl<'s> PopulationParquetWriter<'s> {
         let (head, fields) = self.out.columns.split_at_mut(3);
         for (column, text) in head.iter_mut().zip([&record.id, &record.name]) {
             if let Values::Str(b) = &mut column.values {
-                b.append_option(text.as_deref());
+                match text {
+                    Some(t) => b.push(CellRef::Text(t)),
+                    None => b.push_null(),
+                }
             }
         }
         if let Values::Tags(b) = &mut head[2].values {
@@ -485,7 +519,7 @@ impl TableParquetWriter {
         }
         for (column, cell) in self.out.columns.iter_mut().zip(row) {
             match (&mut column.values, cell) {
-                (Values::Str(b), Cell::Str(s)) => b.append_value(s),
+                (Values::Str(b), Cell::Str(s)) => b.push(CellRef::Text(s)),
                 (Values::Int(b), Cell::Int(i)) => b.append_value(*i),
                 (Values::Float(b), Cell::Float(f)) => b.append_value(*f),
                 (Values::Float(b), Cell::Int(i)) => b.append_value(*i as f64),
@@ -495,19 +529,33 @@ impl TableParquetWriter {
         self.out.row_done()
     }
 
-    /// Adds one row given as texts, typed by the columns: text as is, an empty or
-    /// unreadable number as null; no cells are built.
-    pub fn push_texts(&mut self, texts: &[&str]) -> Result<(), TabularError> {
-        if texts.len() != self.types.len() {
-            let cells: Vec<Cell> = texts.iter().map(|t| Cell::Str((*t).to_owned())).collect();
+    /// Appends one row of borrowed cells ([`CellRef`]): what repeats is stored once. A
+    /// row of the wrong width, or a cell that does not fit its column (an Int fits a Float
+    /// column), is an error naming the column, and nothing of the row is written.
+    pub fn push_cells(&mut self, row: &[CellRef<'_>]) -> Result<(), TabularError> {
+        let fits = row.len() == self.types.len()
+            && row.iter().zip(&self.types).all(|(cell, ty)| {
+                matches!(
+                    (ty, cell),
+                    (
+                        ColType::Str,
+                        CellRef::Text(_) | CellRef::Run(_) | CellRef::Keyed(..)
+                    ) | (ColType::Int, CellRef::Int(_))
+                        | (ColType::Float, CellRef::Float(_) | CellRef::Int(_))
+                )
+            });
+        if !fits {
+            // The owned cells name what does not fit.
+            let cells: Vec<Cell> = row.iter().map(CellRef::to_cell).collect();
             return self.push(&cells);
         }
-        for (column, text) in self.out.columns.iter_mut().zip(texts) {
-            match &mut column.values {
-                Values::Str(b) => b.append_value(text),
-                Values::Int(b) => b.append_option(text.parse().ok()),
-                Values::Float(b) => b.append_option(text.parse().ok()),
-                values => values.push_null(),
+        for (column, &cell) in self.out.columns.iter_mut().zip(row) {
+            match (&mut column.values, cell) {
+                (Values::Str(b), cell) => b.push(cell),
+                (Values::Int(b), CellRef::Int(i)) => b.append_value(i),
+                (Values::Float(b), CellRef::Float(f)) => b.append_option(f),
+                (Values::Float(b), CellRef::Int(i)) => b.append_value(i as f64),
+                (values, _) => values.push_null(),
             }
         }
         self.out.row_done()
