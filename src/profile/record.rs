@@ -55,11 +55,8 @@ pub struct Reject {
 impl RawRecord {
     /// Checks the row: reader problems, the 统一社会信用代码, then tags and fields.
     pub fn into_profile(self, schema: &Schema) -> Result<Profile, Reject> {
-        let reject = |id: Option<String>, reason: String| Reject {
-            row: self.row,
-            id,
-            reason,
-        };
+        let row = self.row;
+        let reject = |id: Option<String>, reason: String| Reject { row, id, reason };
         if !self.problems.is_empty() {
             return Err(reject(self.id.clone(), self.problems.join("; ")));
         }
@@ -67,7 +64,7 @@ impl RawRecord {
             let id = self.id.clone().filter(|id| id.len() <= MAX_CELL_BYTES);
             return Err(reject(id, problem));
         }
-        let Some(id) = self.id.clone().filter(|s| !s.is_empty()) else {
+        let Some(id) = self.id.filter(|s| !s.is_empty()) else {
             return Err(reject(
                 None,
                 "the id (统一社会信用代码) is missing".to_owned(),
@@ -76,13 +73,13 @@ impl RawRecord {
         if let Err(e) = uscc::validate(&id) {
             return Err(reject(Some(id), e.to_string()));
         }
-        let name = self.name.clone().unwrap_or_default();
+        // The record is consumed: its texts move into the profile, uncopied.
         Profile::build(
             schema,
             id.clone(),
-            name,
-            self.tags.clone(),
-            self.fields.clone(),
+            self.name.unwrap_or_default(),
+            self.tags,
+            self.fields,
         )
         .map_err(|e| reject(Some(id), e.to_string()))
     }

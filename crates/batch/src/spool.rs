@@ -105,7 +105,7 @@ impl Results {
 
     /// Reads the next record of a run into `self`, reusing its buffers (`record` holds
     /// the record's bytes); false at the end of the run.
-    fn decode_into(&mut self, r: &mut impl Read, record: &mut Vec<u8>) -> io::Result<bool> {
+    pub fn decode_into(&mut self, r: &mut impl Read, record: &mut Vec<u8>) -> io::Result<bool> {
         let mut four = [0u8; 4];
         match r.read_exact(&mut four) {
             Ok(()) => {}

@@ -38,6 +38,7 @@ use policy_match::profile::record::{RawRecord, Reject};
 
 mod evaluate;
 mod input;
+mod merge_threads;
 mod notices;
 mod options;
 mod previous;
@@ -48,6 +49,7 @@ mod writers;
 use evaluate::*;
 pub(crate) use input::read_chunks;
 use input::*;
+use merge_threads::write_merged;
 use notices::notices;
 use policy_match::eval::{PushKey, PushRank, Unlock, UnlockKeys, unlocks};
 use previous::*;
@@ -436,7 +438,7 @@ fn fill_and_write(
             Ok(TableWriter::skipped(name))
         }
     };
-    let mut w = Writers {
+    let w = Writers {
         pushes: result("pushes", PUSH_COLUMNS)?,
         push_ids: result("push_ids", REVOKED_COLUMNS)?,
         eligible: result("eligible", REVOKED_COLUMNS)?,
@@ -460,13 +462,16 @@ fn fill_and_write(
         },
         csv: dest == Dest::Files(OutFormat::Csv),
         fragments: Fragments::new(catalog),
+        push_lists: TextCache::default(),
+        unlock_texts: TextCache::default(),
     };
-    let mut previous_failure: Option<MatchError> = None;
-    let merged = spool.merge(&mut |r| w.write(catalog, &texts, r, &mut previous_failure));
+    let mut groups = w.split(catalog);
+    let (merged, previous_failure) = write_merged(spool, catalog, &texts, &mut groups);
     if let Some(e) = previous_failure {
         return Err(e);
     }
     merged.map_err(io_to_output(out, ".runs"))?;
+    let mut w = Writers::join(groups);
     if let Some(Diff {
         mut head,
         mut prev,

@@ -78,7 +78,7 @@ impl Kind {
 impl Values {
     fn new(kind: Kind, name: pl::PlSmallStr, rows: usize) -> Values {
         match kind {
-            Kind::Str => Values::Str(TextColumn::default()),
+            Kind::Str => Values::Str(TextColumn::with_capacity(rows)),
             Kind::Int => Values::Int(pl::PrimitiveChunkedBuilder::new(name, rows)),
             Kind::Float => Values::Float(pl::PrimitiveChunkedBuilder::new(name, rows)),
             Kind::Date => Values::Date(pl::PrimitiveChunkedBuilder::new(name, rows)),

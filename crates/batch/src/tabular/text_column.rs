@@ -15,6 +15,12 @@ use polars_arrow::datatypes::{ArrowDataType, IntegerType};
 
 use crate::table::CellRef;
 
+/// Keyed texts of a row group compared with a new key's text, at most.
+const KEYED_TEXTS_SCANNED: usize = 256;
+
+/// Caller keys below this are looked up in a table, the others in a map.
+const SLOT_TABLE: u32 = 1 << 16;
+
 /// The values of one text column in the row group being gathered.
 #[derive(Default)]
 pub(super) struct TextColumn {
@@ -29,6 +35,9 @@ pub(super) struct TextColumn {
     slots: Vec<u32>,
     /// The caller keys given a slot in this row group, so that clearing costs as many.
     used: Vec<u32>,
+    /// The slots of keys from [`SLOT_TABLE`] on (keys that only grow, as those of an
+    /// enterprise's push list), so that `slots` stays small.
+    far_slots: rustc_hash::FxHashMap<u32, u32>,
     /// The places in `values` of the keyed texts: keys with the same text (a zone shared
     /// by many measures) share one, as a dictionary built by hashing would have it.
     keyed_texts: Vec<u32>,
@@ -37,6 +46,14 @@ pub(super) struct TextColumn {
 }
 
 impl TextColumn {
+    /// A column with room for `rows` rows a row group.
+    pub(super) fn with_capacity(rows: usize) -> TextColumn {
+        TextColumn {
+            keys: Vec::with_capacity(rows),
+            ..TextColumn::default()
+        }
+    }
+
     /// Appends one row's text. A cell that is not text is the caller's error, checked
     /// before anything of the row is appended.
     pub(super) fn push(&mut self, cell: CellRef<'_>) {
@@ -74,19 +91,31 @@ impl TextColumn {
     }
 
     fn keyed(&mut self, k: u32, text: &str) -> u32 {
+        if k >= SLOT_TABLE {
+            if let Some(&at) = self.far_slots.get(&k) {
+                return at;
+            }
+            let at = self.add(text);
+            self.far_slots.insert(k, at);
+            return at;
+        }
         let k = k as usize;
         if k >= self.slots.len() {
             self.slots.resize(k + 1, 0);
         }
         match self.slots[k] {
             0 => {
-                // A new key of the row group: at most one per measure, so a scan is cheap.
+                // A new key of the row group. Keys by measure are a few hundred at most, so
+                // a scan is cheap; past that, texts are stored as they come.
                 let values = &self.values;
-                let at = match self
-                    .keyed_texts
-                    .iter()
-                    .find(|&&at| values.value(at as usize) == text)
-                {
+                let shared = match self.keyed_texts.len() {
+                    0..=KEYED_TEXTS_SCANNED => self
+                        .keyed_texts
+                        .iter()
+                        .find(|&&at| values.value(at as usize) == text),
+                    _ => None,
+                };
+                let at = match shared {
                     Some(&at) => at,
                     None => {
                         let at = self.add(text);
@@ -121,6 +150,7 @@ impl TextColumn {
             self.slots[k as usize] = 0;
         }
         self.used.clear();
+        self.far_slots.clear();
         self.keyed_texts.clear();
         self.last_run = None;
         let values: Utf8ViewArray = std::mem::take(&mut self.values).into();
@@ -230,10 +260,20 @@ mod tests {
         // The next row group starts afresh: key 7 is stored again.
         c.push(CellRef::Keyed(7, "专精特新「小巨人」企业奖励"));
         c.push(CellRef::Keyed(7, "专精特新「小巨人」企业奖励"));
+        // Keys far apart (those of push lists grow with the run) share a text alike.
+        c.push(CellRef::Keyed(SLOT_TABLE + 5, "M001 甲 | M002 乙"));
+        c.push(CellRef::Keyed(SLOT_TABLE + 5, "M001 甲 | M002 乙"));
         let again = c.take(false);
+        let d = again
+            .as_any()
+            .downcast_ref::<DictionaryArray<u32>>()
+            .expect("a dictionary");
+        assert_eq!(d.values().len(), 2);
+        let title = Some("专精特新「小巨人」企业奖励".to_string());
+        let list = Some("M001 甲 | M002 乙".to_string());
         assert_eq!(
             texts(again.as_ref()),
-            vec![Some("专精特新「小巨人」企业奖励".to_string()); 2]
+            [title.clone(), title, list.clone(), list]
         );
         // In memory a column is always text.
         c.push(CellRef::Keyed(1, "甲"));
