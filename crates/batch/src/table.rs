@@ -25,9 +25,10 @@ pub enum Cell {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CellRef<'a> {
     Text(&'a str),
-    /// Text often the same as the previous row's (an enterprise's id, on each of its
-    /// rows): a run of equal texts is stored once.
-    Run(&'a str),
+    /// Text of a row of some entity (an enterprise's id, on each of its rows), with the
+    /// entity's number: consecutive rows with the same number have the same text, and a
+    /// run of them stores it once, without comparing texts.
+    Run(u64, &'a str),
     /// Text fixed by a key the caller gives (a measure's title, by the measure's index):
     /// every row with the key has the same text, throughout the table.
     Keyed(u32, &'a str),
@@ -39,7 +40,7 @@ pub enum CellRef<'a> {
 impl CellRef<'_> {
     pub fn to_cell(&self) -> Cell {
         match *self {
-            CellRef::Text(t) | CellRef::Run(t) | CellRef::Keyed(_, t) => Cell::Str(t.to_owned()),
+            CellRef::Text(t) | CellRef::Run(_, t) | CellRef::Keyed(_, t) => Cell::Str(t.to_owned()),
             CellRef::Int(i) => Cell::Int(i),
             CellRef::Float(f) => f.map_or(Cell::Null, Cell::Float),
         }
@@ -50,7 +51,7 @@ impl CellRef<'_> {
     pub fn write_text(&self, out: &mut String) {
         use std::fmt::Write as _;
         match *self {
-            CellRef::Text(t) | CellRef::Run(t) | CellRef::Keyed(_, t) => out.push_str(t),
+            CellRef::Text(t) | CellRef::Run(_, t) | CellRef::Keyed(_, t) => out.push_str(t),
             // Writing to a String cannot fail.
             CellRef::Int(i) => drop(write!(out, "{i}")),
             CellRef::Float(Some(f)) => drop(write!(out, "{f}")),

@@ -462,6 +462,7 @@ fn fill_and_write(
         },
         csv: dest == Dest::Files(OutFormat::Csv),
         fragments: Fragments::new(catalog),
+        records: 0,
         push_lists: TextCache::default(),
         unlock_texts: TextCache::default(),
     };
@@ -482,7 +483,7 @@ fn fill_and_write(
         while let Some(old) = head {
             let file = revoked.file.clone();
             revoked
-                .write(&[CellRef::Run(&old.0), CellRef::Text(&old.1)], None)
+                .write(&[CellRef::Text(&old.0), CellRef::Text(&old.1)], None)
                 .map_err(io_to_output(out, &file))?;
             head = prev.next()?;
         }

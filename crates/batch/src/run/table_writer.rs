@@ -300,7 +300,7 @@ mod tests {
         let mut t =
             TableWriter::create(&out, "notes", COLUMNS, Dest::Files(OutFormat::Csv)).expect("file");
         assert!(t.enabled());
-        t.write(&[Run("A"), Text("a, \"quoted\" note")], None)
+        t.write(&[Run(1, "A"), Text("a, \"quoted\" note")], None)
             .expect("row");
         let a = render::fields(&["B"]);
         let b = render::fields(&["绍兴"]);
@@ -321,8 +321,8 @@ mod tests {
         let out = OutDir::create(&dir.path().join("out")).expect("partial folder");
         let mut t = TableWriter::create(&out, "notes", COLUMNS, Dest::Files(OutFormat::Parquet))
             .expect("file");
-        t.write(&[Run("A"), Keyed(1, "一")], None).expect("row");
-        t.write(&[Run("B"), Keyed(2, "二")], None).expect("row");
+        t.write(&[Run(1, "A"), Keyed(1, "一")], None).expect("row");
+        t.write(&[Run(2, "B"), Keyed(2, "二")], None).expect("row");
         t.finish(&out).expect("finished");
         let pairs =
             crate::tabular::read_pairs_parquet(&out.path("notes.parquet"), "enterprise_id", "note")

@@ -22,6 +22,9 @@ pub(super) struct Writers<'k> {
     /// Whether the tables are CSV, written from pre-rendered fragments.
     pub(super) csv: bool,
     pub(super) fragments: Fragments,
+    /// The records written so far: the number of the enterprise whose rows are being
+    /// written ([`CellRef::Run`]).
+    pub(super) records: u64,
     /// The digest's push lists and unlock texts, by what they list.
     pub(super) push_lists: TextCache,
     pub(super) unlock_texts: TextCache,
@@ -87,6 +90,7 @@ impl<'k> Writers<'k> {
             diff: None,
             csv: self.csv,
             fragments: Fragments::new(catalog),
+            records: 0,
             push_lists: TextCache::default(),
             unlock_texts: TextCache::default(),
         };
@@ -159,7 +163,9 @@ impl<'k> Writers<'k> {
         } else {
             (Vec::new(), Vec::new())
         };
-        let id = CellRef::Run(&r.id);
+        self.records += 1;
+        let record = self.records;
+        let id = CellRef::Run(record, &r.id);
         // The push ids new since the previous run, for the digest.
         let mut new_pushes: Vec<&str> = Vec::new();
         for e in &r.eligible {
@@ -198,7 +204,7 @@ impl<'k> Writers<'k> {
                 let parts = self.fragments.push(catalog, mi, e.passed);
                 let cells = [
                     id,
-                    CellRef::Run(&r.name),
+                    CellRef::Run(record, &r.name),
                     measure_id,
                     CellRef::Keyed(key, &t.title),
                     CellRef::Keyed(key, &m.zone),
@@ -211,7 +217,12 @@ impl<'k> Writers<'k> {
                     CellRef::Float(e.amount),
                     CellRef::Keyed(key, unit),
                     CellRef::Keyed(key, kind),
-                    CellRef::Run(pending),
+                    // Nearly always none: one text shared by every row.
+                    if pending.is_empty() {
+                        CellRef::Keyed(0, "")
+                    } else {
+                        CellRef::Text(pending)
+                    },
                 ];
                 let (rank, amount_cells) = if self.csv {
                     let amount = e.amount.map_or_else(String::new, |a| a.to_string());
@@ -256,7 +267,7 @@ impl<'k> Writers<'k> {
                         .as_ref()
                         .filter(|(e, m)| (e.as_str(), m.as_str()) < key)
                     {
-                        revoked.write(&[CellRef::Run(&old.0), CellRef::Text(&old.1)], None)?;
+                        revoked.write(&[CellRef::Text(&old.0), CellRef::Text(&old.1)], None)?;
                         advance(head)?;
                     }
                     if head
@@ -281,8 +292,8 @@ impl<'k> Writers<'k> {
                         measure_id,
                         CellRef::Float(m.cash(e.amount)),
                         CellRef::Text(&basis),
-                        CellRef::Run(&r.size),
-                        CellRef::Run(&r.industry),
+                        CellRef::Run(record, &r.size),
+                        CellRef::Run(record, &r.industry),
                     ],
                     None,
                 )?;

@@ -539,7 +539,7 @@ impl TableParquetWriter {
                     (ty, cell),
                     (
                         ColType::Str,
-                        CellRef::Text(_) | CellRef::Run(_) | CellRef::Keyed(..)
+                        CellRef::Text(_) | CellRef::Run(..) | CellRef::Keyed(..)
                     ) | (ColType::Int, CellRef::Int(_))
                         | (ColType::Float, CellRef::Float(_) | CellRef::Int(_))
                 )

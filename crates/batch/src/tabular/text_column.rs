@@ -41,8 +41,9 @@ pub(super) struct TextColumn {
     /// The places in `values` of the keyed texts: keys with the same text (a zone shared
     /// by many measures) share one, as a dictionary built by hashing would have it.
     keyed_texts: Vec<u32>,
-    /// The place of the previous row's text when it came as a [`CellRef::Run`].
-    last_run: Option<u32>,
+    /// The entity number and place of the previous row's text when it came as a
+    /// [`CellRef::Run`].
+    last_run: Option<(u64, u32)>,
 }
 
 impl TextColumn {
@@ -59,18 +60,18 @@ impl TextColumn {
     pub(super) fn push(&mut self, cell: CellRef<'_>) {
         let key = match cell {
             CellRef::Keyed(k, text) => self.keyed(k, text),
-            CellRef::Run(text) => match self.last_run {
-                Some(at) if self.values.value(at as usize) == text => at,
+            CellRef::Run(entity, text) => match self.last_run {
+                Some((last, at)) if last == entity => at,
                 _ => {
                     let at = self.add(text);
-                    self.last_run = Some(at);
+                    self.last_run = Some((entity, at));
                     at
                 }
             },
             CellRef::Text(text) => self.add(text),
             CellRef::Int(_) | CellRef::Float(_) => unreachable!("checked by the caller"),
         };
-        if !matches!(cell, CellRef::Run(_)) {
+        if !matches!(cell, CellRef::Run(..)) {
             self.last_run = None;
         }
         self.keys.push(key);
@@ -223,10 +224,10 @@ mod tests {
             CellRef::Keyed(7, "专精特新「小巨人」企业奖励"),
             CellRef::Keyed(2, "科创人才专区"),
             CellRef::Keyed(7, "专精特新「小巨人」企业奖励"),
-            CellRef::Run("91330621MA2BK7R415"),
-            CellRef::Run("91330621MA2BK7R415"),
+            CellRef::Run(1, "91330621MA2BK7R415"),
+            CellRef::Run(1, "91330621MA2BK7R415"),
             CellRef::Text("一"),
-            CellRef::Run("91330621MA2BK7R415"),
+            CellRef::Run(1, "91330621MA2BK7R415"),
         ];
         for r in rows {
             c.push(r);
@@ -251,7 +252,7 @@ mod tests {
         let want: Vec<Option<String>> = rows
             .iter()
             .map(|r| match r {
-                CellRef::Keyed(_, t) | CellRef::Run(t) | CellRef::Text(t) => Some(t.to_string()),
+                CellRef::Keyed(_, t) | CellRef::Run(_, t) | CellRef::Text(t) => Some(t.to_string()),
                 _ => None,
             })
             .chain([None])
