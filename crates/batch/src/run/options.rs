@@ -5,7 +5,7 @@ use super::*;
 
 /// How many input rows are read, checked and evaluated at a time: memory is bounded by
 /// this, not by the population.
-pub const DEFAULT_CHUNK_ROWS: usize = 10_000;
+pub const DEFAULT_CHUNK_ROWS: usize = 50_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutFormat {
