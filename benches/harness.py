@@ -11,6 +11,9 @@ its own process:
 
 - `policy-match match --engine native` and `match --engine rhai` (a binary without
   `--engine` runs plain `match` once, labelled `match`);
+- `match --tables eligible` (the list before the per-enterprise cap, two id columns: like
+  for like with the SQL) and plain `match` (the default tables, the nightly run; its
+  list is capped, so it is timed, not compared);
 - DuckDB running the query of `policy-match compile --emit sql` over the same Parquet
   file and writing the push list to a file.
 
@@ -74,7 +77,7 @@ def main():
     ap.add_argument("--format", choices=["parquet", "csv"], default="parquet", help="output format of every engine")
     ap.add_argument("--keep-dir", type=Path, default=None, help="work in this folder and keep it (default: a temporary folder, removed)")
     ap.add_argument("--binary", type=Path, default=REPO / "target" / "release" / "policy-match")
-    ap.add_argument("--skip", action="append", default=[], choices=["native", "rhai", "pushes", "push_ids", "eligible"], help="leave out a `match` row (repeatable): native, rhai, pushes (`--tables pushes`), push_ids (`--tables push_ids`) or eligible (`--tables eligible`)")
+    ap.add_argument("--skip", action="append", default=[], choices=["native", "rhai", "pushes", "push_ids", "eligible", "default"], help="leave out a `match` row (repeatable): native, rhai, pushes (`--tables pushes`), push_ids (`--tables push_ids`), eligible (`--tables eligible`) or default (the default tables, timed only)")
     ap.add_argument("--sql", type=Path, default=None, help="run this query instead of `compile --emit sql` (same catalog and --as-of)")
     ap.add_argument("--duckdb-worker", nargs=5, metavar=("POP", "SQL", "OUT", "THREADS", "FORMAT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -118,7 +121,7 @@ def main():
         def match_row(name, extra, table="pushes"):
             out = work / f"match-{name}"
             cmd = [binary, "match", "--enterprises", pop, "--out", out, "--as-of", args.as_of, "--format", ext, *extra, "--quiet", *threads]
-            engines.append((" ".join(["match", *extra]), cmd, out / f"{table}.{ext}"))
+            engines.append((" ".join(["match", *extra]), cmd, out / f"{table}.{ext}" if table else None))
 
         # Since the per-enterprise cap (`--max-pushes`), the emitted SQL gives the list
         # before the cap: `match` writes it as `eligible`, compared here.
@@ -138,6 +141,10 @@ def main():
                         match_row(table, ["--tables", table], table)
         else:
             match_row("default", [])
+        if capped and "default" not in args.skip:
+            # The nightly run as it is run: the default tables. Its push list is capped
+            # per enterprise, so it is timed and not compared.
+            match_row("default", [], None)
         duck_out = work / f"duckdb-pushes.{ext}"
         cmd = [sys.executable, __file__, "--duckdb-worker", pop, sql_file, duck_out, str(args.threads or 0), ext]
         engines.append(("duckdb (emitted SQL)", cmd, duck_out))
@@ -162,10 +169,12 @@ def main():
                 src = f"read_csv({quote(path)}, header = true, all_varchar = true)"
             return f"SELECT CAST(enterprise_id AS VARCHAR) AS e, CAST(measure_id AS VARCHAR) AS m FROM {src}"
 
-        counts = [con.execute(f"SELECT count(*) FROM ({pairs(p)})").fetchone()[0] for *_, p in results]
+        counts = [con.execute(f"SELECT count(*) FROM ({pairs(p)})").fetchone()[0] if p else None for *_, p in results]
         reference = results[0][3]
         identical = True
         for (label, *_, path), n in zip(results[1:], counts[1:]):
+            if path is None:
+                continue
             diff = con.execute(
                 f"SELECT (SELECT count(*) FROM ({pairs(reference)} EXCEPT {pairs(path)})),"
                 f" (SELECT count(*) FROM ({pairs(path)} EXCEPT {pairs(reference)}))"
@@ -181,7 +190,8 @@ def main():
         print(header)
         print("-" * len(header))
         for (label, wall, rss, _), n in zip(results, counts):
-            print(f"{label:<24} {wall:>9.2f} {rss:>13.0f} {n:>11} {wall / base_wall:>8.2f} {rss / base_rss:>7.2f}")
+            rows = "—" if n is None else n
+            print(f"{label:<24} {wall:>9.2f} {rss:>13.0f} {rows:>11} {wall / base_wall:>8.2f} {rss / base_rss:>7.2f}")
         print(f"push lists identical: {'yes' if identical else 'NO'}")
         return 0 if identical else 1
     finally:
