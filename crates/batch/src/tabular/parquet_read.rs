@@ -4,6 +4,8 @@
 
 use super::*;
 
+use polars_arrow::array::Array;
+
 /// How a Parquet column becomes values, decided once from the file's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Decode {
@@ -321,11 +323,28 @@ pub(super) fn parquet_chunk(
                 }
             }
             (Role::Tags, _) => {
-                for (rec, v) in out.iter_mut().zip(s.list()?.series_iter()) {
-                    if let Some(inner) = v
-                        && inner.dtype() == &pl::DataType::String
-                    {
-                        rec.tags = inner.str()?.iter().flatten().map(str::to_owned).collect();
+                let list = s.list()?;
+                if list.inner_dtype() == &pl::DataType::String {
+                    // Read off the Arrow arrays: a Series for every row's list costs
+                    // more than the tags in it.
+                    let mut recs = out.iter_mut();
+                    for chunk in list.downcast_iter() {
+                        let texts = chunk
+                            .values()
+                            .as_any()
+                            .downcast_ref::<polars_arrow::array::Utf8ViewArray>()
+                            .ok_or_else(|| {
+                                pl::PolarsError::ComputeError("tags are not text".into())
+                            })?;
+                        for (i, rec) in (0..chunk.len()).zip(&mut recs) {
+                            if chunk.is_valid(i) {
+                                let (start, end) = chunk.offsets().start_end(i);
+                                rec.tags = (start..end)
+                                    .filter(|&j| texts.is_valid(j))
+                                    .map(|j| texts.value(j).to_owned())
+                                    .collect();
+                            }
+                        }
                     }
                 }
             }
