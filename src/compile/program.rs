@@ -38,6 +38,18 @@ pub struct Entry {
     pub tags_decide: bool,
 }
 
+/// What ranking a pair reads of its measure, beside the entry: kept apart, so that the
+/// sweep's entries stay small, and out of the large compiled measure, so that ranking 145
+/// pairs touches two cache lines per few measures.
+#[derive(Debug, Clone, Copy)]
+pub struct RankTraits {
+    /// The conditions that narrow the audience: all but tag tests on kind and ownership.
+    pub narrow: u64,
+    pub auto_grant: bool,
+    /// Whether the benefit's amount is cash, which pushes are ranked by.
+    pub cash: bool,
+}
+
 /// A bitset word in which the base group requires bits (`has`) and forbids bits (`lacks`).
 #[derive(Debug, Clone, Copy)]
 pub struct PreWord {
@@ -68,6 +80,8 @@ pub struct WhenRef {
 #[derive(Debug, Clone, Default)]
 pub struct Program {
     pub entries: Vec<Entry>,
+    /// One per entry.
+    pub ranking: Vec<RankTraits>,
     prefilter: Vec<PreWord>,
     tags: Vec<WordTest>,
     whens: Vec<WhenRef>,
@@ -164,6 +178,11 @@ impl Program {
             if base_words < 2 || tags_decide {
                 p.prefilter.truncate(pre0);
             }
+            p.ranking.push(RankTraits {
+                narrow: !cm.broad,
+                auto_grant: m.auto_grant(),
+                cash: m.cash(Some(0.0)).is_some(),
+            });
             p.entries.push(Entry {
                 from: m.valid_from.map_or(i64::MIN, dates::to_days),
                 until: m.valid_until.map_or(i64::MAX, dates::to_days),

@@ -207,7 +207,7 @@ impl<'c> Subject<'_, 'c, '_> {
     /// Inlined where it is called: most measures (tag tests alone, no clause, no benefit)
     /// are decided here in a few dozen instructions, the rest out of line. Those measures
     /// skip the prefilter, which could save them nothing.
-    #[inline]
+    #[inline(always)]
     pub fn pair(&mut self, index: usize) -> Pair {
         let e = &self.ev.catalog.program.entries[index];
         if !(e.tags_decide && (e.from..=e.until).contains(&self.as_of_days)) {
