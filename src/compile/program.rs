@@ -34,8 +34,20 @@ pub struct Entry {
     /// The conditions that test only identity tags: never a near miss.
     pub identity: u64,
     pub has_benefit: bool,
-    /// One group of tag tests alone, no benefit: the tag words decide the pair.
+    /// Tag tests alone, no benefit, no prefilter words: the tag words decide the pair.
     pub tags_decide: bool,
+}
+
+/// What ranking a pair reads of its measure, beside the entry: kept apart, so that the
+/// sweep's entries stay small, and out of the large compiled measure, so that ranking 145
+/// pairs touches two cache lines per few measures.
+#[derive(Debug, Clone, Copy)]
+pub struct RankTraits {
+    /// The conditions that narrow the audience: all but tag tests on kind and ownership.
+    pub narrow: u64,
+    pub auto_grant: bool,
+    /// Whether the benefit's amount is cash, which pushes are ranked by.
+    pub cash: bool,
 }
 
 /// A bitset word in which the base group requires bits (`has`) and forbids bits (`lacks`).
@@ -46,15 +58,16 @@ pub struct PreWord {
     pub forbidden: usize,
 }
 
-/// One tag test: the condition it decides, and how.
+/// One tag test on one bitset word: the condition holds when the word shares a bit with
+/// `mask`, or, for `lacks`, when it shares none. An `any` over tags in several words is one
+/// test per word, each setting the same condition, so that the tests of a pair are a
+/// straight run of word operations without a branch on the kind of test.
 #[derive(Debug, Clone, Copy)]
-pub struct TagTest {
+pub struct WordTest {
+    pub mask: usize,
+    pub word: u32,
     pub condition: u8,
-    pub kind: TagKind,
-    /// The bit for `Has` and `Lacks`; for `Any`, the start of its bits in `any_bits`.
-    pub bit: u32,
-    /// For `Any`, the number of its bits.
-    pub len: u32,
+    pub lacks: bool,
 }
 
 /// A `when` clause: its condition index and group.
@@ -64,19 +77,13 @@ pub struct WhenRef {
     pub group: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagKind {
-    Has,
-    Any,
-    Lacks,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct Program {
     pub entries: Vec<Entry>,
+    /// One per entry.
+    pub ranking: Vec<RankTraits>,
     prefilter: Vec<PreWord>,
-    tags: Vec<TagTest>,
-    any_bits: Vec<u32>,
+    tags: Vec<WordTest>,
     whens: Vec<WhenRef>,
     /// For each group of each measure, the bits of its conditions.
     groups: Vec<u64>,
@@ -108,14 +115,10 @@ impl Program {
             let mut tag_conditions = 0;
             for (i, c) in cm.conditions.iter().enumerate() {
                 p.groups[groups0 + c.group] |= 1 << i;
-                let (kind, bit, len) = match &c.kind {
-                    CondKind::Has(b) => (TagKind::Has, *b, 0),
-                    CondKind::Lacks(b) => (TagKind::Lacks, *b, 0),
-                    CondKind::Any(bs) => {
-                        let start = p.any_bits.len();
-                        p.any_bits.extend(bs.iter().map(|&b| b as u32));
-                        (TagKind::Any, start, bs.len())
-                    }
+                let (bits, lacks) = match &c.kind {
+                    CondKind::Has(b) => (std::slice::from_ref(b), false),
+                    CondKind::Lacks(b) => (std::slice::from_ref(b), true),
+                    CondKind::Any(bs) => (bs.as_slice(), false),
                     CondKind::When(_) => {
                         p.whens.push(WhenRef {
                             condition: i as u8,
@@ -125,14 +128,21 @@ impl Program {
                     }
                 };
                 tag_conditions |= 1 << i;
-                p.tags.push(TagTest {
-                    condition: i as u8,
-                    kind,
-                    bit: bit as u32,
-                    len: len as u32,
-                });
-                if c.group == 0 && kind != TagKind::Any {
-                    let word = bit / WORD;
+                let tests0 = p.tags.len();
+                for &bit in bits {
+                    let (word, mask) = ((bit / WORD) as u32, 1 << (bit % WORD));
+                    match p.tags[tests0..].iter_mut().find(|t| t.word == word) {
+                        Some(t) => t.mask |= mask,
+                        None => p.tags.push(WordTest {
+                            mask,
+                            word,
+                            condition: i as u8,
+                            lacks,
+                        }),
+                    }
+                }
+                if c.group == 0 && !matches!(c.kind, CondKind::Any(_)) {
+                    let word = bits[0] / WORD;
                     let at = match p.prefilter[pre0..].iter().position(|w| w.word == word) {
                         Some(at) => pre0 + at,
                         None => {
@@ -144,26 +154,35 @@ impl Program {
                             p.prefilter.len() - 1
                         }
                     };
-                    let mask = 1 << (bit % WORD);
-                    if kind == TagKind::Has {
-                        p.prefilter[at].required |= mask;
-                    } else {
+                    let mask = 1 << (bits[0] % WORD);
+                    if lacks {
                         p.prefilter[at].forbidden |= mask;
+                    } else {
+                        p.prefilter[at].required |= mask;
                     }
                 }
             }
-            let tags_decide = cm.groups == 1 && p.whens.len() == whens0 && cm.benefit.is_none();
             // The prefilter decides a pair only on two certain failures: a measure with
             // fewer than two base `has`/`lacks` tests could never be decided by it, and one
-            // that tag tests alone decide costs no more to decide in full.
+            // that tag tests alone decide costs no more to decide in full. A measure of tag
+            // tests with alternatives keeps its prefilter words when it has some, since a
+            // prefiltered pair has no statuses.
             let base_words = cm
                 .conditions
                 .iter()
                 .filter(|c| c.group == 0 && matches!(c.kind, CondKind::Has(_) | CondKind::Lacks(_)))
                 .count();
+            let tags_decide = p.whens.len() == whens0
+                && cm.benefit.is_none()
+                && (cm.groups == 1 || base_words < 2);
             if base_words < 2 || tags_decide {
                 p.prefilter.truncate(pre0);
             }
+            p.ranking.push(RankTraits {
+                narrow: !cm.broad,
+                auto_grant: m.auto_grant(),
+                cash: m.cash(Some(0.0)).is_some(),
+            });
             p.entries.push(Entry {
                 from: m.valid_from.map_or(i64::MIN, dates::to_days),
                 until: m.valid_until.map_or(i64::MAX, dates::to_days),
@@ -187,13 +206,8 @@ impl Program {
     }
 
     #[inline]
-    pub fn tags(&self, e: &Entry) -> &[TagTest] {
+    pub fn tags(&self, e: &Entry) -> &[WordTest] {
         &self.tags[range(e.tags)]
-    }
-
-    #[inline]
-    pub fn any_bits(&self, t: &TagTest) -> &[u32] {
-        &self.any_bits[t.bit as usize..(t.bit + t.len) as usize]
     }
 
     /// The `when` clauses of a measure, in condition order.

@@ -204,10 +204,10 @@ impl<'c> Subject<'_, 'c, '_> {
     /// Decides one measure. The statuses are complete unless the evaluator prefilters and
     /// the pair was decided by its tag words alone.
     ///
-    /// Inlined where it is called: most measures (one group of tag tests, no clause, no
-    /// benefit) are decided here in a few dozen instructions, the rest out of line. Those
-    /// measures skip the prefilter, which could save them nothing.
-    #[inline]
+    /// Inlined where it is called: most measures (tag tests alone, no clause, no benefit)
+    /// are decided here in a few dozen instructions, the rest out of line. Those measures
+    /// skip the prefilter, which could save them nothing.
+    #[inline(always)]
     pub fn pair(&mut self, index: usize) -> Pair {
         let e = &self.ev.catalog.program.entries[index];
         if !(e.tags_decide && (e.from..=e.until).contains(&self.as_of_days)) {
@@ -222,7 +222,8 @@ impl<'c> Subject<'_, 'c, '_> {
             ..Marks::default()
         };
         self.ev.marks = marks;
-        let (outcome, near_miss) = decide_marks(e.base_group, &[], e.identity, &marks);
+        let alternatives = self.ev.catalog.program.alternatives(e);
+        let (outcome, near_miss) = decide_marks(e.base_group, alternatives, e.identity, &marks);
         Pair {
             measure: index,
             outcome,
@@ -233,21 +234,14 @@ impl<'c> Subject<'_, 'c, '_> {
         }
     }
 
-    /// The conditions whose tag tests hold, without a branch on the outcome of each test:
-    /// which tests hold is data.
+    /// The conditions whose tag tests hold, without a branch on the outcome of each test
+    /// nor on its kind: which tests hold is data.
     #[inline(always)]
     pub(super) fn tag_tests(&self, e: &Entry) -> u64 {
-        let program = &self.ev.catalog.program;
         let mut passed = 0;
-        for t in program.tags(e) {
-            let held = match t.kind {
-                TagKind::Has => self.row.has(t.bit as usize),
-                TagKind::Lacks => !self.row.has(t.bit as usize),
-                TagKind::Any => program
-                    .any_bits(t)
-                    .iter()
-                    .any(|&b| self.row.has(b as usize)),
-            };
+        for t in self.ev.catalog.program.tags(e) {
+            let word = self.row.tags.get(t.word as usize).copied().unwrap_or(0);
+            let held = (word & t.mask != 0) != t.lacks;
             passed |= u64::from(held) << t.condition;
         }
         passed

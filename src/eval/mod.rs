@@ -42,7 +42,6 @@ use crate::compile::Lowered;
 use crate::compile::catalog::Catalog;
 use crate::compile::engine::Ctx;
 use crate::compile::program::Entry;
-use crate::compile::program::TagKind;
 use crate::dates;
 use crate::eval::columns::Columns;
 use crate::eval::columns::Row;

@@ -4,61 +4,102 @@
 
 use super::*;
 
+/// One decided pair, kept as plain data until its place is known: moving whole results
+/// through a sort costs more than deciding them.
+struct Decided {
+    marks: Marks,
+    amount: Option<f64>,
+    near_miss: Option<usize>,
+    outcome: Outcome,
+    in_effect: bool,
+    /// Where its rare owned parts are in `extras`, if it has some.
+    extra: Option<u32>,
+}
+
 impl Subject<'_, '_, '_> {
     /// Every measure decided and ranked: eligible and amount pending, undetermined, near
     /// misses, other not-eligible, errors; each group in push order ([`PushRank`]).
     pub(super) fn ranked(&mut self, push: PushRank) -> Vec<MeasureResult> {
         let catalog = self.ev.catalog;
+        let program = &catalog.program;
         let n = catalog.measures.len();
-        // Each pair kept as plain data until its place is known, its rare owned parts
-        // aside: moving whole results through a sort costs more than deciding them.
-        let mut decided: Vec<(Pair, Marks, usize)> = Vec::with_capacity(n);
-        let mut extras: Vec<Reported> = Vec::new();
-        for i in 0..n {
-            let pair = self.pair(i);
-            let extra = if self.ev.errors.is_empty() && self.ev.missing.is_empty() {
-                usize::MAX
-            } else {
-                extras.push(self.reported());
-                extras.len() - 1
-            };
-            decided.push((pair, self.ev.marks, extra));
-        }
-        let cash = |p: &Pair| catalog.measures[p.measure].measure.cash(p.amount);
+        let mut decided: Vec<Decided> = Vec::with_capacity(n);
+        let mut extras: Vec<(Reported, Option<String>)> = Vec::new();
+        // `PushRank::key` packed: the rank (3 bits), not granted without application (1),
+        // the conditions that narrow the audience, descending (7 bits: at most 64
+        // conditions), the amount's place (9 bits, none last; added below, once every
+        // amount is known), not closing soon (1), then the measure index, which makes
+        // every key distinct. Nothing is new to a single enterprise.
+        let mut keys: Vec<u64> = Vec::with_capacity(n);
         // The distinct cash amounts, largest first. An amount enters its result's key as
         // its place in this list, so that the whole key is one small integer.
-        let mut amounts: Vec<f64> = decided.iter().filter_map(|(p, ..)| cash(p)).collect();
+        let mut amounts: Vec<f64> = Vec::new();
+        for i in 0..n {
+            let pair = self.pair(i);
+            let extra = if self.ev.errors.is_empty()
+                && self.ev.missing.is_empty()
+                && pair.error.is_none()
+            {
+                None
+            } else {
+                extras.push((self.reported(), pair.error));
+                Some(extras.len() as u32 - 1)
+            };
+            let marks = self.ev.marks;
+            let traits = program.ranking[i];
+            let specific = u64::from(specificity(catalog, i, marks.passed).min(127));
+            keys.push(
+                (u64::from(rank(pair.outcome, pair.near_miss)) << 60)
+                    | (u64::from(!traits.auto_grant) << 59)
+                    | ((127 - specific) << 52)
+                    | (u64::from(!push.entry_closing_soon(&program.entries[i])) << 42)
+                    | i as u64,
+            );
+            if traits.cash {
+                amounts.extend(pair.amount);
+            }
+            decided.push(Decided {
+                marks,
+                amount: pair.amount,
+                near_miss: pair.near_miss,
+                outcome: pair.outcome,
+                in_effect: pair.in_effect,
+                extra,
+            });
+        }
         amounts.sort_unstable_by(|a, b| b.total_cmp(a));
         amounts.dedup_by(|a, b| a.total_cmp(b).is_eq());
-        // `PushRank::key` packed: the rank (3 bits), not granted without application (1),
-        // the conditions that narrow the audience, descending (7 bits: at most 64 conditions), the
-        // amount's place (9 bits, none last), not closing soon (1), then the measure
-        // index, which makes every key distinct. Nothing is new to a single enterprise.
-        let mut keys: Vec<u64> = decided
-            .iter()
-            .map(|(p, marks, _)| {
-                let m = &catalog.measures[p.measure];
-                let place = cash(p).map_or(amounts.len(), |a| {
+        for (key, d) in keys.iter_mut().zip(&decided) {
+            let i = (*key & u64::from(u32::MAX)) as usize;
+            let place = d
+                .amount
+                .filter(|_| program.ranking[i].cash)
+                .map_or(amounts.len(), |a| {
                     amounts.partition_point(|x| x.total_cmp(&a).is_gt())
                 }) as u64;
-                let specific = u64::from(specificity(catalog, p.measure, marks.passed).min(127));
-                (u64::from(rank(p.outcome, p.near_miss)) << 60)
-                    | (u64::from(!m.measure.auto_grant()) << 59)
-                    | ((127 - specific) << 52)
-                    | (place << 43)
-                    | (u64::from(!push.closing_soon(&m.measure)) << 42)
-                    | p.measure as u64
-            })
-            .collect();
+            *key |= place << 43;
+        }
         keys.sort_unstable();
         keys.iter()
             .map(|k| {
-                let (pair, marks, extra) = &mut decided[(k & u64::from(u32::MAX)) as usize];
-                let reported = extras
-                    .get_mut(*extra)
-                    .map(std::mem::take)
+                let i = (k & u64::from(u32::MAX)) as usize;
+                let d = &decided[i];
+                let ((errors, missing_fields), error) = d
+                    .extra
+                    .map(|x| std::mem::take(&mut extras[x as usize]))
                     .unwrap_or_default();
-                MeasureResult::of(catalog.ids[pair.measure], pair, *marks, reported)
+                MeasureResult {
+                    measure: catalog.ids[i],
+                    index: i,
+                    outcome: d.outcome,
+                    amount: d.amount,
+                    in_effect: d.in_effect,
+                    marks: d.marks,
+                    errors,
+                    missing_fields,
+                    near_miss: d.near_miss,
+                    error,
+                }
             })
             .collect()
     }
