@@ -444,9 +444,6 @@ fn fill_and_write(
         eligible: result("eligible", REVOKED_COLUMNS)?,
         digest: result("digest", DIGEST_COLUMNS)?,
         unlocks: result("unlocks", UNLOCK_COLUMNS)?,
-        unlock_keys,
-        pushed,
-        max_unlocks: opts.max_unlocks,
         grants: result("grants", GRANT_COLUMNS)?,
         near_misses: result("near_misses", NEAR_MISS_COLUMNS)?,
         undetermined: result("undetermined", UNDETERMINED_COLUMNS)?,
@@ -460,11 +457,11 @@ fn fill_and_write(
             }),
             None => None,
         },
-        csv: dest == Dest::Files(OutFormat::Csv),
-        fragments: Fragments::new(catalog),
-        records: 0,
-        push_lists: TextCache::default(),
-        unlock_texts: TextCache::default(),
+        ..Writers::none(
+            catalog,
+            (unlock_keys, pushed, opts.max_unlocks),
+            dest == Dest::Files(OutFormat::Csv),
+        )
     };
     let mut groups = w.split(catalog);
     let (merged, previous_failure) = write_merged(spool, catalog, &texts, &mut groups);

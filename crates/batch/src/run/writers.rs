@@ -73,27 +73,45 @@ impl<'k> Writers<'k> {
     /// ([`super::merge_threads`]): the push lists, and the rest. One group when one of
     /// them would have nothing to write, or with a previous run, whose new pushes the
     /// digest lists.
-    pub(super) fn split(mut self, catalog: &Catalog) -> Vec<Writers<'k>> {
-        let mut rest = Writers {
+    /// Writers of no table (each [`TableWriter::skipped`]), to be given their tables:
+    /// `unlocks` is the unlock keys, the measures pushed, and the most unlocks told.
+    pub(super) fn none(
+        catalog: &Catalog,
+        (unlock_keys, pushed, max_unlocks): (&'k UnlockKeys, &'k [bool], usize),
+        csv: bool,
+    ) -> Writers<'k> {
+        Writers {
             pushes: TableWriter::skipped("pushes"),
             push_ids: TableWriter::skipped("push_ids"),
             eligible: TableWriter::skipped("eligible"),
             digest: TableWriter::skipped("digest"),
             unlocks: TableWriter::skipped("unlocks"),
-            unlock_keys: self.unlock_keys,
-            pushed: self.pushed,
-            max_unlocks: self.max_unlocks,
+            unlock_keys,
+            pushed,
+            max_unlocks,
             grants: TableWriter::skipped("grants"),
             near_misses: TableWriter::skipped("near_misses"),
             undetermined: TableWriter::skipped("undetermined"),
             errors: TableWriter::skipped("errors"),
             diff: None,
-            csv: self.csv,
+            csv,
             fragments: Fragments::new(catalog),
             records: 0,
             push_lists: TextCache::default(),
             unlock_texts: TextCache::default(),
-        };
+        }
+    }
+
+    /// The tables in two groups written on threads of their own
+    /// ([`super::merge_threads`]): the push lists, and the rest. One group when one of
+    /// them would have nothing to write, or with a previous run, whose new pushes the
+    /// digest lists.
+    pub(super) fn split(mut self, catalog: &Catalog) -> Vec<Writers<'k>> {
+        let mut rest = Writers::none(
+            catalog,
+            (self.unlock_keys, self.pushed, self.max_unlocks),
+            self.csv,
+        );
         let lists = [&self.pushes, &self.push_ids, &self.eligible];
         let others = [
             &self.digest,
@@ -284,7 +302,11 @@ impl<'k> Writers<'k> {
             if m.auto_grant() && !e.pending && self.grants.enabled() {
                 let basis = match (&m.benefit, e.amount) {
                     (Some(decl), Some(a)) => format!("{}: {a} {}", decl.label, decl.unit.chinese()),
-                    _ => cm.labels(e.passed).collect::<Vec<_>>().join("；"),
+                    _ => self
+                        .fragments
+                        .push(catalog, mi, e.passed)
+                        .reasons
+                        .to_owned(),
                 };
                 self.grants.write(
                     &[
