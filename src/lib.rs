@@ -64,7 +64,7 @@ pub use compile::catalog::Catalog;
 pub use diag::Diagnostic;
 pub use eval::{EngineKind, EvalOptions, MeasureResult, Outcome, Recommendation, Status};
 pub use load::{LoadError, SharedCatalog};
-pub use profile::jsonl::{ReadError, read_jsonl};
+pub use profile::jsonl::{ReadError, read_jsonl, read_jsonl_from};
 pub use profile::record::Reject;
 pub use profile::schema::Schema;
 pub use profile::{FieldValue, Profile, ProfileError, RawValue};

@@ -176,14 +176,29 @@ pub fn read_records(
 ) -> Result<usize, io::Error> {
     let named = |e: io::Error| io::Error::new(e.kind(), format!("`{}`: {e}", path.display()));
     let file = File::open(path).map_err(named)?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
+    read_records_from(
+        BufReader::with_capacity(1 << 16, file),
+        schema,
+        chunk_rows,
+        sink,
+    )
+    .map_err(named)
+}
+
+/// [`read_records`] over any reader: a file, or the body of a request (`serve`).
+pub fn read_records_from(
+    mut reader: impl BufRead,
+    schema: &Schema,
+    chunk_rows: usize,
+    sink: &mut dyn FnMut(Vec<RawRecord>),
+) -> Result<usize, io::Error> {
     let chunk_rows = chunk_rows.max(1);
     let mut chunk = Vec::with_capacity(chunk_rows.min(1 << 16));
     let mut buf = Vec::new();
     let (mut line_no, mut total) = (0usize, 0usize);
     loop {
         buf.clear();
-        let read = read_line_capped(&mut reader, &mut buf).map_err(named)?;
+        let read = read_line_capped(&mut reader, &mut buf)?;
         if read == 0 {
             break;
         }
@@ -275,10 +290,27 @@ pub enum ReadError {
 /// rejects (`row` is the line number), never dropped; a duplicate id is rejected on its
 /// second appearance.
 pub fn read_jsonl(schema: &Schema, path: &Path) -> Result<(Vec<Profile>, Vec<Reject>), ReadError> {
+    checked(schema, |sink| read_records(path, schema, 1024, sink))
+}
+
+/// [`read_jsonl`] over any reader, e.g. the JSON Lines body of a request: the profiles
+/// in line order, and the rejected lines (`row` is the line number).
+pub fn read_jsonl_from(
+    schema: &Schema,
+    reader: impl BufRead,
+) -> Result<(Vec<Profile>, Vec<Reject>), ReadError> {
+    checked(schema, |sink| read_records_from(reader, schema, 1024, sink))
+}
+
+/// The records `read` feeds, checked: profiles, and rejects for bad lines and repeated ids.
+fn checked(
+    schema: &Schema,
+    read: impl FnOnce(&mut dyn FnMut(Vec<RawRecord>)) -> io::Result<usize>,
+) -> Result<(Vec<Profile>, Vec<Reject>), ReadError> {
     let mut profiles = Vec::new();
     let mut rejects = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    read_records(path, schema, 1024, &mut |chunk| {
+    read(&mut |chunk| {
         for record in chunk {
             let row = record.row;
             match record.into_profile(schema) {

@@ -40,6 +40,17 @@ pub struct ExplainJson<'a> {
     pub as_of: String,
     /// The hash of the catalog that answered.
     pub catalog_hash: &'a str,
+    /// What the enterprise is told.
+    #[serde(flatten)]
+    pub told: DigestJson<'a>,
+    /// Every measure, ranked as [`Recommendation::results`].
+    pub results: Vec<ResultJson<'a>>,
+}
+
+/// What one enterprise is told ([`Digest`]) in JSON: the part of [`ExplainJson`] before
+/// the results, which `serve`'s `/v1/match` answers per enterprise.
+#[derive(Debug, Serialize)]
+pub struct DigestJson<'a> {
     /// What the enterprise is pushed, best first, at most the cap ([`Digest::pushes`]).
     pub pushes: Vec<PushJson<'a>>,
     /// Eligible pairs of pushed measures the cap held back.
@@ -51,8 +62,6 @@ pub struct ExplainJson<'a> {
     /// `notice` measures whose audience includes the enterprise: published once per
     /// measure through the channels of 附件2, not pushed.
     pub notices: Vec<NoticeJson<'a>>,
-    /// Every measure, ranked as [`Recommendation::results`].
-    pub results: Vec<ResultJson<'a>>,
 }
 
 /// One push, in rank order.
@@ -218,11 +227,27 @@ pub fn to_json<'a>(
     rec: &'a Recommendation,
     digest: &Digest,
 ) -> ExplainJson<'a> {
-    let measure = |i: usize| &catalog.measures[rec.results[i].index].measure;
     ExplainJson {
         enterprise_id: &rec.enterprise_id,
         as_of: rec.as_of.to_string(),
         catalog_hash: &rec.catalog_hash,
+        told: digest_json(catalog, rec, digest),
+        results: rec
+            .results
+            .iter()
+            .map(|r| result_json(&catalog.measures[r.index], r))
+            .collect(),
+    }
+}
+
+/// What the enterprise is told (`digest` of `rec`) in JSON, without the results.
+pub fn digest_json<'a>(
+    catalog: &'a Catalog,
+    rec: &Recommendation,
+    digest: &Digest,
+) -> DigestJson<'a> {
+    let measure = |i: usize| &catalog.measures[rec.results[i].index].measure;
+    DigestJson {
         pushes: digest
             .pushes
             .iter()
@@ -257,11 +282,6 @@ pub fn to_json<'a>(
                 title: title(measure(i)),
                 channels: &measure(i).channels,
             })
-            .collect(),
-        results: rec
-            .results
-            .iter()
-            .map(|r| result_json(&catalog.measures[r.index], r))
             .collect(),
     }
 }

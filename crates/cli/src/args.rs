@@ -74,6 +74,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Write a synthetic Keqiao-like population (CSV, Parquet or JSON Lines by extension).
     Gen(GenArgs),
+    /// Serve the catalog over HTTP: /v1/recommend, /v1/match, /v1/measures,
+    /// /v1/calendar, /health, /metrics; reload the rules on SIGHUP or POST /v1/reload.
+    Serve(ServeArgs),
 }
 
 /// How many pushes and unlocks an enterprise is told of (`match`, `explain`).
@@ -133,6 +136,45 @@ pub struct CalendarArgs {
     pub days: i32,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+// `serve`
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The bearer token `POST /v1/reload` requires; without one that endpoint is off
+    /// (SIGHUP still reloads). Better passed in the environment than on the command line.
+    #[arg(long, value_name = "TOKEN", env = "POLICY_MATCH_ADMIN_TOKEN", hide_env_values = true,
+          value_parser = token_arg)]
+    pub admin_token: Option<String>,
+    /// The largest request body read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20,
+          value_parser = clap::value_parser!(u32).range(1024..))]
+    pub max_body_bytes: u32,
+    /// The most profiles one `/v1/match` request may hold.
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_profiles: u32,
+    /// The longest a request may take, in milliseconds (then 503 `timeout`).
+    #[arg(long, value_name = "MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub request_timeout_ms: u64,
+    /// Threads answering requests; default: all cores.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+/// `--admin-token`: at least 16 visible ASCII characters, so that a guess is hopeless and
+/// the header can carry it.
+fn token_arg(s: &str) -> Result<String, String> {
+    if s.len() < 16 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be at least 16 visible ASCII characters (no spaces)".into());
+    }
+    Ok(s.to_owned())
 }
 
 // `compile`

@@ -26,7 +26,6 @@ fn main() -> ExitCode {
 
 /// Parses the arguments, runs the command and returns the exit code.
 fn run() -> u8 {
-    init_logging();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -39,6 +38,12 @@ fn run() -> u8 {
             };
         }
     };
+    if let args::Command::Serve(serve) = &cli.command {
+        // A service logs a line per request; a command stays silent unless asked.
+        init_logging("info");
+        return cmd::serve::run(cli.rules.as_deref(), serve, cli.error_format);
+    }
+    init_logging("warn");
     let catalog = match catalog::load(cli.rules.as_deref(), cli.error_format) {
         Ok(catalog) => catalog,
         Err(code) => return code,
@@ -52,13 +57,16 @@ fn run() -> u8 {
         .unwrap_or_else(|failure| exit::report(failure, cli.error_format))
 }
 
-/// Structured logs on stderr, silent unless RUST_LOG asks (e.g. RUST_LOG=policy_match=info).
-fn init_logging() {
+/// Structured logs on stderr at `default` level unless RUST_LOG says otherwise (e.g.
+/// RUST_LOG=policy_match=info).
+fn init_logging(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
         )
+        // Colours only for a terminal: a log file or a journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

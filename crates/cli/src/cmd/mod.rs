@@ -11,6 +11,7 @@ mod r#gen;
 mod list;
 mod match_;
 mod report;
+pub mod serve;
 mod test;
 
 use policy_match::compile::catalog::Catalog;
@@ -32,5 +33,7 @@ pub fn run(command: &Command, catalog: &Catalog, format: ErrorFormat, out: &mut 
         Command::Audit(args) => audit::run(catalog, args),
         Command::Report(args) => report::run(catalog, args),
         Command::Gen(args) => r#gen::run(catalog, args),
+        // `main` runs `serve` itself: it owns its catalog, to swap it on reload.
+        Command::Serve(_) => Err(crate::exit::fatal("`serve` is run by `main`")),
     }
 }
