@@ -430,14 +430,15 @@ fn the_import_parser_sees_use_trees_and_inline_paths() {
     assert_eq!(got, want);
 }
 
-/// The tests above read every member's sources: the core, the batch crate, the command
-/// line and the Python binding.
+/// The tests above read every member's sources: the core, the batch crate, the service,
+/// the command line and the Python binding.
 #[test]
 fn the_sources_cover_every_member() {
     let paths: Vec<String> = sources().into_iter().map(|s| s.path).collect();
     for member in [
         "src/",
         "crates/batch/src/",
+        "crates/server/src/",
         "crates/cli/src/",
         "bindings/python/src/",
     ] {

@@ -207,6 +207,10 @@ pub fn read_records_from(
         if line_no == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
+        // Without its line end, a parse error is placed on line 1 of the record, as
+        // `Profile::from_json` (and `serve`) place it, not at the start of a line 2.
+        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         let unreadable = |problem: String| RawRecord {
             row: line_no,
             id: scan_id(&String::from_utf8_lossy(bytes)),

@@ -6,5 +6,6 @@ mod cli;
 mod fuzz_inputs;
 mod hardening;
 mod report;
+mod serve;
 mod sql;
 mod support;
