@@ -13,6 +13,9 @@ pub struct Limits {
     pub max_profiles: usize,
     /// The longest a request may take, from its head read to its answer.
     pub request_timeout: Duration,
+    /// The longest a connection may take to send a request head, idle keep-alive time
+    /// included: then it is closed, unanswered.
+    pub header_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -21,6 +24,7 @@ impl Default for Limits {
             max_body_bytes: 8 << 20,
             max_profiles: 1000,
             request_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
         }
     }
 }

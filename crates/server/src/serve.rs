@@ -1,14 +1,22 @@
-//! Serving: the listener, graceful shutdown (requests in flight are finished, within a
-//! grace period), and the signals — SIGTERM or Ctrl-C to stop, SIGHUP to reload.
+//! Serving: the accept loop over hyper's HTTP/1 connections (a header read timeout, so a
+//! client that never finishes its request head does not hold a connection for ever),
+//! graceful shutdown (requests in flight are finished, within a grace period), and the
+//! signals — SIGTERM or Ctrl-C to stop, SIGHUP to reload.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 
 use crate::service::{Service, Trigger};
+
+/// How long the listener rests after an accept error that is not one connection's
+/// (e.g. out of file descriptors), so as not to spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops accepting and
 /// finishes the requests in flight. Connections still open after the request timeout and
@@ -18,31 +26,65 @@ pub async fn serve(
     service: Arc<Service>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let grace = service.config().limits.request_timeout + std::time::Duration::from_secs(5);
-    let listener = listener.tap_io(|tcp| {
+    let limits = &service.config().limits;
+    let grace = limits.request_timeout + Duration::from_secs(5);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Some(limits.header_timeout));
+    let router = crate::routes::router(service);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    tracing::error!("accept error: {e}");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
         // Answers are small: send them at once rather than wait to fill a segment.
-        if let Err(e) = tcp.set_nodelay(true) {
+        if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!("cannot set TCP_NODELAY: {e}");
         }
-    });
-    let stopping = Arc::new(Notify::new());
-    let signalled = Arc::clone(&stopping);
-    let server =
-        axum::serve(listener, crate::routes::router(service)).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections, finishing requests in flight");
-            signalled.notify_one();
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client gone mid-request, or a head not sent in time: that connection's
+            // end, nothing to answer.
+            if let Err(e) = connection.await {
+                tracing::debug!("connection closed: {e}");
+            }
         });
+    }
+    drop(listener);
+    tracing::info!(
+        connections = graceful.count(),
+        "shutting down: no new connections, finishing requests in flight"
+    );
     tokio::select! {
-        served = server.into_future() => served,
-        () = async {
-            stopping.notified().await;
-            tokio::time::sleep(grace).await;
-        } => {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
             tracing::warn!("grace period over: closing the connections still open");
-            Ok(())
         }
     }
+    Ok(())
+}
+
+/// An accept error that is one connection's, not the listener's.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT).

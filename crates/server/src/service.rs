@@ -66,6 +66,9 @@ pub struct Service {
     started: u64,
     /// Requests seen, for request ids.
     requests: AtomicU64,
+    /// `/v1/match` evaluations running at once: one per core, the others wait (within
+    /// their deadline) rather than crowd the cores and hold their bodies' profiles.
+    evaluators: Arc<tokio::sync::Semaphore>,
 }
 
 impl Service {
@@ -93,6 +96,9 @@ impl Service {
             reloading: Mutex::new(()),
             started: now as u64,
             requests: AtomicU64::new(0),
+            evaluators: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         })
     }
 
@@ -115,6 +121,12 @@ impl Service {
     pub fn next_request_id(&self) -> String {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
         format!("{:x}-{n:x}", self.started)
+    }
+
+    /// Waits for one of the `/v1/match` evaluation permits (one per core); the work
+    /// holds it to its end, even past a request dropped at its deadline.
+    pub async fn evaluator(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.evaluators).acquire_owned().await.ok()
     }
 
     /// The metrics.

@@ -305,6 +305,32 @@ async fn a_request_over_its_time_is_answered_503_and_stops() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_finishes_its_request_head_is_closed() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = Server::start(Config {
+        limits: Limits {
+            header_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        },
+        ..Config::default()
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connects");
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("half a head");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the connection is still open after 5 s");
+    // The server answers others meanwhile, and stops at once with nothing in flight.
+    assert_eq!(server.get("/health").await.status, 200);
+    server.stop().await.expect("stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_views_are_the_librarys() {
     let server = Server::start(Config::default()).await;
     let catalog = server.service.catalog();

@@ -80,10 +80,16 @@ pub async fn match_(
             line: line + 1,
         });
     }
+    // The middleware's deadline bounds the wait: a request still waiting then is a 503.
+    let permit = service
+        .evaluator()
+        .await
+        .ok_or_else(|| ApiError::Internal("the evaluators are closed".into()))?;
     let catalog = service.catalog();
     let worker = Arc::clone(&service);
     // Up to `max_profiles` evaluations: off the async workers, bounded by the deadline.
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let (profiles, rejects) = read_jsonl_from(catalog.schema(), text.as_bytes())
             .map_err(|e| ApiError::BadBody(e.to_string()))?;
         worker.metrics().profiles(profiles.len(), rejects.len());
