@@ -24,6 +24,7 @@ pub fn run(rules: Option<&Path>, args: &ServeArgs, format: ErrorFormat) -> u8 {
             max_body_bytes: args.max_body_bytes as usize,
             max_profiles: args.max_profiles as usize,
             request_timeout: Duration::from_millis(args.request_timeout_ms),
+            ..Limits::default()
         },
         max_pushes: args.push.max_pushes,
         max_unlocks: args.push.max_unlocks,
