@@ -164,8 +164,17 @@ pub struct ServeArgs {
     /// Threads answering requests; default: all cores.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// The log on stderr: `text`, or `json` (one object a line, for a log collector).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(flatten)]
     pub push: PushArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// `--admin-token`: at least 16 visible ASCII characters, so that a guess is hopeless and

@@ -40,10 +40,10 @@ fn run() -> u8 {
     };
     if let args::Command::Serve(serve) = &cli.command {
         // A service logs a line per request; a command stays silent unless asked.
-        init_logging("info");
+        init_logging("info", serve.log_format);
         return cmd::serve::run(cli.rules.as_deref(), serve, cli.error_format);
     }
-    init_logging("warn");
+    init_logging("warn", args::LogFormat::Text);
     let catalog = match catalog::load(cli.rules.as_deref(), cli.error_format) {
         Ok(catalog) => catalog,
         Err(code) => return code,
@@ -58,15 +58,18 @@ fn run() -> u8 {
 }
 
 /// Structured logs on stderr at `default` level unless RUST_LOG says otherwise (e.g.
-/// RUST_LOG=policy_match=info).
-fn init_logging(default: &str) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
-        )
+/// RUST_LOG=policy_match=info): text, or one JSON object a line for a log collector.
+fn init_logging(default: &str, format: args::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
         // Colours only for a terminal: a log file or a journal gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+        args::LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        args::LogFormat::Json => logs.json().try_init(),
+    };
 }
