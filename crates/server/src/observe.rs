@@ -3,7 +3,7 @@
 //! metrics of the answer. Nothing of the body is logged: no enterprise data at info.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
@@ -11,8 +11,17 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::routes::Deadline;
 use crate::service::Service;
+
+/// When a request must be answered by: set by the middleware, read by work that can stop
+/// part way (`/v1/match`).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// The instant.
+    pub at: Instant,
+    /// The limit it was set from, for the message.
+    pub limit: Duration,
+}
 
 /// The header carrying the request id, both ways.
 const REQUEST_ID: &str = "x-request-id";

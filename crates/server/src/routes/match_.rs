@@ -15,7 +15,8 @@ use policy_match::{Catalog, Reject, read_jsonl_from};
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::routes::{Deadline, json, told};
+use crate::observe::Deadline;
+use crate::routes::{json, told};
 use crate::service::Service;
 
 /// The query parameters `/v1/match` takes.

@@ -1,5 +1,5 @@
-//! The routes, one module per group, and what they share: the JSON answer, the push and
-//! unlock caps of a request, and its deadline.
+//! The routes, one module per group, and what they share: the JSON answer and the push
+//! and unlock caps of a request.
 
 mod admin;
 mod body;
@@ -8,7 +8,6 @@ mod match_;
 mod recommend;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -22,16 +21,6 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::query::Params;
 use crate::service::Service;
-
-/// When a request must be answered by: set by the middleware, read by work that can stop
-/// part way (`/v1/match`).
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    /// The instant.
-    pub at: Instant,
-    /// The limit it was set from, for the message.
-    pub limit: Duration,
-}
 
 /// Every route of the service, with its fallbacks, limits and the request middleware.
 pub fn router(service: Arc<Service>) -> Router {
