@@ -16,11 +16,8 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::observe::Deadline;
-use crate::routes::{json, told};
+use crate::routes::{TOLD, json, told};
 use crate::service::Service;
-
-/// The query parameters `/v1/match` takes.
-pub const PARAMS: [&str; 3] = ["as_of", "max_pushes", "max_unlocks"];
 
 /// How many profiles are answered between two looks at the deadline.
 const DEADLINE_EVERY: usize = 32;
@@ -65,7 +62,7 @@ pub async fn match_(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let params = crate::query::Params::check(query, &PARAMS)?;
+    let params = crate::query::Params::check(query, &TOLD)?;
     let (as_of, (max_pushes, max_unlocks)) = told(&service, &params)?;
     let text = super::body::text(body, service.config().limits.max_body_bytes)?;
     let limit = service.config().limits.max_profiles;

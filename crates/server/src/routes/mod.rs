@@ -63,6 +63,10 @@ pub fn json(value: &impl Serialize) -> Response {
     }
 }
 
+/// The query parameters of the routes that tell enterprises (`/v1/recommend`,
+/// `/v1/match`), read by [`told`].
+pub const TOLD: [&str; 3] = ["as_of", "max_pushes", "max_unlocks"];
+
 /// `as_of` (default today) and the caps on pushes and unlocks (default the server's),
 /// with the command line's bounds: at least one push, at most [`MAX_TOLD`] of each.
 pub fn told(service: &Service, params: &Params) -> Result<(Date, (usize, usize)), ApiError> {

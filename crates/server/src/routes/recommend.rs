@@ -13,18 +13,15 @@ use policy_match::report::explain;
 
 use crate::error::ApiError;
 use crate::query::Params;
-use crate::routes::{json, told};
+use crate::routes::{TOLD, json, told};
 use crate::service::Service;
-
-/// The query parameters `/v1/recommend` takes.
-pub const PARAMS: [&str; 3] = ["as_of", "max_pushes", "max_unlocks"];
 
 pub async fn recommend(
     State(service): State<Arc<Service>>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let params = Params::check(query, &PARAMS)?;
+    let params = Params::check(query, &TOLD)?;
     let (as_of, caps) = told(&service, &params)?;
     let text = super::body::text(body, service.config().limits.max_body_bytes)?;
     let catalog = service.catalog();
