@@ -39,7 +39,7 @@ type Sender = SendRequest<Full<Bytes>>;
 
 /// The rule file switched between two versions, and the edit that makes the second: a
 /// threshold of its `when`. 0.51 keeps every `[[example]]` of the file true, so that the
-/// edited catalog loads.
+/// edited copy also passes `policy-match test`.
 const MEASURE: &str = "measures/M017.toml";
 const EDIT: (&str, &str) = ("energy_intensity < 0.52", "energy_intensity < 0.51");
 /// Past this, a request counts as a connection error rather than being waited for.
