@@ -73,9 +73,10 @@ pub enum ApiError {
         "reload over HTTP is off: start the server with `--admin-token` (SIGHUP still reloads)"
     )]
     ReloadDisabled,
-    /// A reload of a server that serves the built-in catalog.
-    #[error("the server serves the built-in catalog: start it with `--rules DIR` to reload")]
-    ReloadUnavailable,
+    /// A reload of a server that serves the built-in catalog: `ReloadError::BuiltIn`'s
+    /// text.
+    #[error("{0}")]
+    ReloadUnavailable(String),
     /// The rules directory did not load; the old catalog keeps serving.
     #[error("{message}; the catalog {serving} keeps serving")]
     CatalogInvalid {
@@ -111,7 +112,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::ReloadDisabled => StatusCode::FORBIDDEN,
-            ApiError::ReloadUnavailable => StatusCode::CONFLICT,
+            ApiError::ReloadUnavailable(_) => StatusCode::CONFLICT,
             ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,7 +132,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::ReloadDisabled => "reload_disabled",
-            ApiError::ReloadUnavailable => "reload_unavailable",
+            ApiError::ReloadUnavailable(_) => "reload_unavailable",
             ApiError::CatalogInvalid { .. } => "catalog_invalid",
             ApiError::Timeout(_) => "timeout",
             ApiError::Internal(_) => "internal",

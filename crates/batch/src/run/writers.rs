@@ -69,10 +69,6 @@ pub(super) struct Diff {
 }
 
 impl<'k> Writers<'k> {
-    /// The tables in two groups written on threads of their own
-    /// ([`super::merge_threads`]): the push lists, and the rest. One group when one of
-    /// them would have nothing to write, or with a previous run, whose new pushes the
-    /// digest lists.
     /// Writers of no table (each [`TableWriter::skipped`]), to be given their tables:
     /// `unlocks` is the unlock keys, the measures pushed, and the most unlocks told.
     pub(super) fn none(

@@ -1,9 +1,11 @@
 //! The command line as a scheduler and an officer see it: exit codes, located
 //! diagnostics (snapshot of the rendered output), explanations and scripts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
+
+use crate::support::cli::copy_tree;
 
 fn root() -> std::path::PathBuf {
     crate::support::root()
@@ -33,19 +35,6 @@ fn broken_rules() -> (tempfile::TempDir, PathBuf) {
     );
     let path = dir.path().to_owned();
     (dir, path)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("readable") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
 }
 
 /// The built-in catalog loads with warnings: `check` draws each on stderr as a warning,

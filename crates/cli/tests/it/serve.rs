@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::cli::{assert_code, cmd, p};
+use crate::support::cli::{assert_code, cmd, copy_tree, p};
 use crate::support::root;
 
 const TOKEN: &str = "serve-test-token-0123456789";
@@ -139,18 +139,6 @@ fn read_answer(mut stream: TcpStream) -> (u16, String) {
     (status, body.to_owned())
 }
 
-fn copy_rules(to: &Path) {
-    for sub in ["", "measures"] {
-        std::fs::create_dir_all(to.join(sub)).expect("mkdir");
-        for entry in std::fs::read_dir(root().join("rules").join(sub)).expect("rules") {
-            let entry = entry.expect("an entry");
-            if entry.file_type().expect("a type").is_file() {
-                std::fs::copy(entry.path(), to.join(sub).join(entry.file_name())).expect("copied");
-            }
-        }
-    }
-}
-
 /// Rewrites M017 through a rename, so that a reload reads the old file or the new.
 fn rewrite_m017(rules: &Path, from: &str, to: &str) {
     let path = rules.join("measures/M017.toml");
@@ -165,7 +153,7 @@ fn rewrite_m017(rules: &Path, from: &str, to: &str) {
 fn sighup_reloads_and_sigterm_finishes_the_request_in_flight() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let rules = dir.path().join("rules");
-    copy_rules(&rules);
+    copy_tree(&root().join("rules"), &rules);
     let served = Served::start(&rules);
     let first = served.health_hash();
 

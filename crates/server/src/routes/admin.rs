@@ -72,7 +72,7 @@ pub async fn reload(
             previous_hash: previous.hash(),
             measures: catalog.measures.len(),
         })),
-        Err(ReloadError::BuiltIn) => Err(ApiError::ReloadUnavailable),
+        Err(e @ ReloadError::BuiltIn) => Err(ApiError::ReloadUnavailable(e.to_string())),
         Err(ReloadError::Load(e)) => {
             let message = e.to_string();
             let diagnostics = match e {

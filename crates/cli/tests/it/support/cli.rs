@@ -110,3 +110,17 @@ pub fn assert_no_partial(dir: &Path) {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Copies the folder `from` into `to`, subfolders included.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
