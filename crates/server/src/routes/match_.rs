@@ -132,3 +132,33 @@ fn digests<'a>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Work that is still going at its deadline stops there, rather than run to the end
+    /// for an answer no one waits for.
+    #[test]
+    fn evaluation_past_the_deadline_stops_with_a_timeout() {
+        let catalog = Catalog::builtin().expect("the built-in catalog loads");
+        let line = r#"{"id": "91330603MA2BK7R415", "name": "示例", "tags": ["kind:enterprise"], "fields": {}}"#;
+        let profile = policy_match::Profile::from_json(catalog.schema(), line).expect("a profile");
+        let as_of = jiff::civil::date(2025, 6, 30);
+        let limit = Duration::from_millis(5);
+        let past = Deadline {
+            at: Instant::now() - limit,
+            limit,
+        };
+        let stopped = digests(&catalog, std::slice::from_ref(&profile), as_of, (10, 3), past);
+        assert!(matches!(stopped, Err(ApiError::Timeout(5))));
+        let ahead = Deadline {
+            at: Instant::now() + Duration::from_secs(60),
+            limit,
+        };
+        let answered = digests(&catalog, &[profile], as_of, (10, 3), ahead).expect("in time");
+        assert_eq!(answered.len(), 1);
+    }
+}
