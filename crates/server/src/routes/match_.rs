@@ -152,7 +152,13 @@ mod tests {
             at: Instant::now() - limit,
             limit,
         };
-        let stopped = digests(&catalog, std::slice::from_ref(&profile), as_of, (10, 3), past);
+        let stopped = digests(
+            &catalog,
+            std::slice::from_ref(&profile),
+            as_of,
+            (10, 3),
+            past,
+        );
         assert!(matches!(stopped, Err(ApiError::Timeout(5))));
         let ahead = Deadline {
             at: Instant::now() + Duration::from_secs(60),
